@@ -1,0 +1,21 @@
+//! kwi-issuer: a cluster's OpenID Connect issuer.
+//!
+//! The issuer URL with kube-apiserver's rules, the discovery document and JWKS byte-identical to
+//! kube-apiserver's, the files of a static issuer site, and the kube-apiserver flags that make a
+//! cluster sign tokens for it. Pure functions; the binary does the I/O.
+#![forbid(unsafe_code)]
+
+mod apiserver;
+mod discovery;
+mod error;
+mod go_json;
+mod issuer_url;
+mod key_set;
+mod site;
+
+pub use apiserver::{ApiserverFlags, FlagsFormat, KeyFile};
+pub use discovery::{DiscoveryStyle, discovery_document, signing_algorithms};
+pub use error::IssuerError;
+pub use issuer_url::IssuerUrl;
+pub use key_set::{KeySetOptions, jwks_for_keys};
+pub use site::{SiteFile, jwks_site_path, site_files};

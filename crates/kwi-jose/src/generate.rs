@@ -1,0 +1,62 @@
+//! Fresh key pairs from aws-lc's generator.
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{self, KeySize};
+use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair};
+
+use crate::key::{Curve, Key};
+use crate::{KeyError, pkix};
+
+/// What kind of key to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySpec {
+    /// RSA with this modulus size: 2048, 3072 or 4096 bits.
+    Rsa {
+        /// Modulus size in bits.
+        bits: usize,
+    },
+    /// ECDSA on this curve.
+    Ec(Curve),
+    /// Ed25519 (kube-apiserver cannot sign with it; kwi's own tokens can).
+    Ed25519,
+}
+
+fn failed(what: &str) -> KeyError {
+    KeyError::CannotEncode(format!("{what} key generation failed"))
+}
+
+/// Generates a new private key.
+pub fn generate(spec: KeySpec) -> Result<Key, KeyError> {
+    let pkcs8: Vec<u8> = match spec {
+        KeySpec::Rsa { bits } => {
+            let size = match bits {
+                2048 => KeySize::Rsa2048,
+                3072 => KeySize::Rsa3072,
+                4096 => KeySize::Rsa4096,
+                other => {
+                    return Err(KeyError::CannotEncode(format!(
+                        "RSA keys of {other} bits are not generated; choose 2048, 3072 or 4096"
+                    )));
+                }
+            };
+            let pair = rsa::KeyPair::generate(size).map_err(|_| failed("RSA"))?;
+            pair.as_der().map_err(|_| failed("RSA"))?.as_ref().to_vec()
+        }
+        KeySpec::Ec(curve) => {
+            let pair = EcdsaKeyPair::generate(curve.signing()).map_err(|_| failed("EC"))?;
+            pair.to_pkcs8v1()
+                .map_err(|_| failed("EC"))?
+                .as_ref()
+                .to_vec()
+        }
+        KeySpec::Ed25519 => {
+            let pair = Ed25519KeyPair::generate().map_err(|_| failed("Ed25519"))?;
+            pair.to_pkcs8v1()
+                .map_err(|_| failed("Ed25519"))?
+                .as_ref()
+                .to_vec()
+        }
+    };
+    let pkcs8 = zeroize::Zeroizing::new(pkcs8);
+    pkix::key_from_pkcs8(&pkcs8)
+}

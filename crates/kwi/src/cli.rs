@@ -1,0 +1,340 @@
+//! The command line: every flag and its help text is defined here, once.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Workload identity for self-hosted Kubernetes: service-account signing keys, the OIDC issuer
+/// that AWS, Vault, Azure and Google trust, and the kube-apiserver flags that tie them together.
+#[derive(Debug, Parser)]
+#[command(name = "kwi", version, max_term_width = 100, after_help = MAIN_EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  kwi keys generate --out sa.key --public-out sa.pub
+  kwi issuer build --issuer https://oidc.example.com --key sa.pub --out site/
+  kwi apiserver-flags --issuer https://oidc.example.com --signing-key /etc/kubernetes/pki/sa.key --key /etc/kubernetes/pki/sa.pub
+  kwi keys convert jwks.json --to pem --public
+
+Inputs: every KEY or IN argument is auto-detected: PEM (PKCS#1, PKCS#8, SEC1 with or without
+EC PARAMETERS, SPKI, X.509 certificate), DER, OpenSSH public or private keys, a JWK or a JWKS.
+'-' reads standard input. Exit codes: 0 ok, 1 the thing checked is wrong, 2 bad usage or input.";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate, convert and identify keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Print the JWKS (JSON Web Key Set) of public keys, exactly as kube-apiserver serves it.
+    #[command(after_help = JWKS_EXAMPLES)]
+    Jwks(JwksArgs),
+    /// Print the OpenID Connect discovery document of an issuer.
+    #[command(after_help = DISCOVERY_EXAMPLES)]
+    Discovery(DiscoveryArgs),
+    /// Build the static files of an OIDC issuer.
+    #[command(subcommand)]
+    Issuer(IssuerCommand),
+    /// Print the kube-apiserver flags for an issuer and check them for the usual traps.
+    #[command(name = "apiserver-flags", after_help = FLAGS_EXAMPLES)]
+    ApiserverFlags(ApiserverFlagsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate a signing key pair (RSA-2048 by default).
+    #[command(after_help = GENERATE_EXAMPLES)]
+    Generate(GenerateArgs),
+    /// Convert a key between PEM, DER, JWK, JWKS and OpenSSH.
+    #[command(after_help = CONVERT_EXAMPLES)]
+    Convert(ConvertArgs),
+    /// Print the key id kube-apiserver puts in the tokens a key signs.
+    #[command(after_help = KID_EXAMPLES)]
+    Kid(KidArgs),
+}
+
+const GENERATE_EXAMPLES: &str = "\
+Examples:
+  kwi keys generate --out sa.key --public-out sa.pub       # RSA-2048, PKCS#8
+  kwi keys generate --alg ES256 --out sa-ec.key
+  kwi keys generate --bits 4096 --format pkcs1 --out sa.key --force
+
+The private key is written with mode 0600, atomically, and never over an existing file unless
+--force is given. The kid kube-apiserver will put in tokens is printed on standard error.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenerateAlg {
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "ES256")]
+    Es256,
+    #[value(name = "ES384")]
+    Es384,
+    #[value(name = "ES512")]
+    Es512,
+    /// Ed25519: for kwi's own tokens; kube-apiserver cannot sign with it.
+    #[value(name = "EdDSA")]
+    EdDsa,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrivateFormat {
+    /// PKCS#8 "PRIVATE KEY" (any key type).
+    Pkcs8,
+    /// PKCS#1 "RSA PRIVATE KEY" (RSA only).
+    Pkcs1,
+    /// SEC1 "EC PRIVATE KEY" (EC only).
+    Sec1,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Signature algorithm, which sets the key type.
+    #[arg(long, value_enum, default_value = "RS256")]
+    pub alg: GenerateAlg,
+    /// RSA modulus size.
+    #[arg(long, value_parser = ["2048", "3072", "4096"])]
+    pub bits: Option<String>,
+    /// Where to write the private key (PEM, mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Also write the public key here (SPKI "PUBLIC KEY" PEM, as kube-apiserver reads it).
+    #[arg(long, value_name = "FILE")]
+    pub public_out: Option<PathBuf>,
+    /// Container of the private key.
+    #[arg(long, value_enum, default_value = "pkcs8")]
+    pub format: PrivateFormat,
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+const CONVERT_EXAMPLES: &str = "\
+Examples:
+  kwi keys convert sa.key --to spki -o sa.pub              # public key for --service-account-key-file
+  kwi keys convert sa.pub --to jwk                          # JWK with use, alg and the Kubernetes kid
+  curl -s https://issuer.example.com/openid/v1/jwks | kwi keys convert - --to pem
+  kwi keys convert jwks.json --kid 'JHJehTTTZlsspKHT-GaJxK7Kd1NQgZJu3fyK6K_QDYU' --to pem
+  kwi keys convert id_rsa.pub --to spki                     # an OpenSSH public key to PEM
+
+A JWKS converts to a multi-block PEM (or to one key with --kid). --to spki and --public drop
+the private half; other formats keep it when the input has it.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConvertTo {
+    /// PKCS#8 "PRIVATE KEY" for private keys, SPKI "PUBLIC KEY" for public ones.
+    Pem,
+    /// PKCS#8 "PRIVATE KEY".
+    Pkcs8,
+    /// PKCS#1 "RSA PRIVATE KEY" or "RSA PUBLIC KEY".
+    Pkcs1,
+    /// SEC1 "EC PRIVATE KEY".
+    Sec1,
+    /// SPKI "PUBLIC KEY" (the public half).
+    Spki,
+    /// Binary DER: PKCS#8 for private keys, SPKI for public ones.
+    Der,
+    /// One JWK.
+    Jwk,
+    /// A JWK Set.
+    Jwks,
+    /// OpenSSH: an authorized_keys line, or an OPENSSH PRIVATE KEY.
+    Openssh,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The key to convert ('-' for standard input).
+    #[arg(value_name = "IN")]
+    pub input: String,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub to: ConvertTo,
+    /// Drop the private half.
+    #[arg(long)]
+    pub public: bool,
+    /// kid of JWK output: k8s (the default, or the input's own kid), rfc7638, none, or a literal
+    /// value. With several input keys, selects the one with this kid.
+    #[arg(long, value_name = "k8s|rfc7638|none|VALUE")]
+    pub kid: Option<String>,
+    /// Indent JSON output.
+    #[arg(long)]
+    pub pretty: bool,
+    /// Write here instead of standard output (atomically; mode 0600 for private keys).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+}
+
+const KID_EXAMPLES: &str = "\
+Examples:
+  kwi keys kid /etc/kubernetes/pki/sa.pub
+  kwi keys kid sa.key --method rfc7638
+
+k8s is kube-apiserver's kid: base64url(SHA-256(DER SubjectPublicKeyInfo)). rfc7638 is the JWK
+thumbprint other tools use. One line per key.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KidMethodArg {
+    /// kube-apiserver's kid.
+    K8s,
+    /// RFC 7638 JWK thumbprint (SHA-256).
+    Rfc7638,
+}
+
+#[derive(Debug, Args)]
+pub struct KidArgs {
+    /// The key ('-' for standard input).
+    #[arg(value_name = "IN")]
+    pub input: String,
+    /// How the kid is computed.
+    #[arg(long, value_enum, default_value = "k8s")]
+    pub method: KidMethodArg,
+}
+
+const JWKS_EXAMPLES: &str = "\
+Examples:
+  kwi jwks sa.pub -o keys.json
+  kwi jwks new-sa.pub old-sa.pub                             # during a key rotation
+  ssh-keygen -e -m PKCS8 -f sa.key.pub > sa.pkcs8 && kwi jwks sa.pkcs8 --legacy-empty-kid
+
+Output is compact and byte-identical to kube-apiserver's /openid/v1/jwks; on a terminal a newline
+follows. Private keys contribute their public half; a key given twice appears once.";
+
+#[derive(Debug, Args)]
+pub struct JwksArgs {
+    /// Key files (several keys per file are read, as kube-apiserver does).
+    #[arg(value_name = "KEY", required = true)]
+    pub keys: Vec<String>,
+    /// Add every key again with "kid": "" (tokens of clusters older than 1.16 carry no kid).
+    #[arg(long)]
+    pub legacy_empty_kid: bool,
+    /// How kids are computed.
+    #[arg(long, value_enum, default_value = "k8s")]
+    pub kid_method: KidMethodArg,
+    /// Indent the JSON.
+    #[arg(long)]
+    pub pretty: bool,
+    /// Write here instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StyleArg {
+    /// The document kube-apiserver serves; JWKS at {issuer}/openid/v1/jwks.
+    Kubernetes,
+    /// The EKS self-hosted guide's document; JWKS at {issuer}/keys.json.
+    Eks,
+}
+
+const DISCOVERY_EXAMPLES: &str = "\
+Examples:
+  kwi discovery --issuer https://oidc.example.com --key sa.pub
+  kwi discovery --issuer https://my-bucket.s3.us-east-1.amazonaws.com --style eks -o discovery.json
+
+Without --key the document names RS256. The issuer must be https with no query or fragment,
+as kube-apiserver requires.";
+
+#[derive(Debug, Args)]
+pub struct DiscoveryArgs {
+    /// The issuer URL (the value of --service-account-issuer).
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    /// Where the JWKS is served (default: under the issuer, per --style).
+    #[arg(long, value_name = "URL")]
+    pub jwks_uri: Option<String>,
+    /// Keys whose algorithms the document lists.
+    #[arg(long = "key", value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// Which document.
+    #[arg(long, value_enum, default_value = "kubernetes")]
+    pub style: StyleArg,
+    /// Write here instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IssuerCommand {
+    /// Write the discovery document and JWKS into a folder, ready to upload as-is.
+    #[command(after_help = BUILD_EXAMPLES)]
+    Build(BuildArgs),
+}
+
+const BUILD_EXAMPLES: &str = "\
+Examples:
+  kwi issuer build --issuer https://oidc.example.com --key sa.pub --out site/
+  kwi issuer build --issuer https://b.s3.amazonaws.com/c1 --key new.pub --key old.pub --style eks --out site/
+
+The folder holds .well-known/openid-configuration and the JWKS at the path its jwks_uri names;
+serve or upload it so that {issuer}/.well-known/openid-configuration answers.";
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The issuer URL (the value of --service-account-issuer).
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    /// Public (or private) keys that sign the cluster's tokens.
+    #[arg(long = "key", value_name = "KEY", required = true)]
+    pub keys: Vec<String>,
+    /// Which document.
+    #[arg(long, value_enum, default_value = "kubernetes")]
+    pub style: StyleArg,
+    /// The JWKS path below the issuer (default openid/v1/jwks, or keys.json with --style eks).
+    #[arg(long, value_name = "PATH", conflicts_with = "jwks_uri")]
+    pub jwks_path: Option<String>,
+    /// The full JWKS URL, when it is served somewhere else.
+    #[arg(long, value_name = "URL")]
+    pub jwks_uri: Option<String>,
+    /// Add every key again with "kid": "" (clusters older than 1.16).
+    #[arg(long)]
+    pub legacy_empty_kid: bool,
+    /// The folder to write.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+const FLAGS_EXAMPLES: &str = "\
+Examples:
+  kwi apiserver-flags --issuer https://oidc.example.com \\
+      --signing-key /etc/kubernetes/pki/sa.key --key /etc/kubernetes/pki/sa.pub
+  kwi apiserver-flags --issuer https://oidc.example.com --signing-key sa.key --format kubeadm
+  kwi apiserver-flags ... --key new.pub --key old.pub --audience https://kubernetes.default.svc.cluster.local
+
+The files are read to check them (format, matching halves, rotation); warnings go to standard
+error, the flags to standard output.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FlagsFormatArg {
+    /// --name=value lines.
+    Flags,
+    /// kubeadm ClusterConfiguration (v1beta4).
+    Kubeadm,
+    /// k3s config.yaml.
+    K3s,
+}
+
+#[derive(Debug, Args)]
+pub struct ApiserverFlagsArgs {
+    /// The issuer URL.
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    /// The private key that signs tokens (--service-account-signing-key-file).
+    #[arg(long, value_name = "FILE")]
+    pub signing_key: String,
+    /// Public keys that verify tokens (--service-account-key-file); default: the signing key.
+    #[arg(long = "key", value_name = "FILE")]
+    pub keys: Vec<String>,
+    /// --api-audiences (repeat for several).
+    #[arg(long = "audience", value_name = "AUD")]
+    pub audiences: Vec<String>,
+    /// --service-account-jwks-uri, when the JWKS is not served under the issuer.
+    #[arg(long, value_name = "URL")]
+    pub jwks_uri: Option<String>,
+    /// Output form.
+    #[arg(long, value_enum, default_value = "flags")]
+    pub format: FlagsFormatArg,
+}

@@ -1,0 +1,38 @@
+//! `kwi apiserver-flags`.
+
+use anyhow::Result;
+use kwi_issuer::{ApiserverFlags, FlagsFormat, IssuerUrl, KeyFile};
+
+use crate::cli::{ApiserverFlagsArgs, FlagsFormatArg};
+use crate::files;
+
+fn key_file(path: &str) -> Result<KeyFile> {
+    Ok(KeyFile {
+        path: path.to_string(),
+        keys: files::read_keys(path)?,
+    })
+}
+
+pub fn run(args: ApiserverFlagsArgs) -> Result<()> {
+    let flags = ApiserverFlags {
+        issuer: IssuerUrl::parse(&args.issuer)?,
+        signing_key: key_file(&args.signing_key)?,
+        verification_keys: args
+            .keys
+            .iter()
+            .map(|p| key_file(p))
+            .collect::<Result<_>>()?,
+        audiences: args.audiences,
+        jwks_uri: args.jwks_uri,
+    };
+    flags.check()?;
+    let format = match args.format {
+        FlagsFormatArg::Flags => FlagsFormat::Flags,
+        FlagsFormatArg::Kubeadm => FlagsFormat::Kubeadm,
+        FlagsFormatArg::K3s => FlagsFormat::K3s,
+    };
+    for warning in flags.warnings() {
+        eprintln!("kwi: warning: {warning}");
+    }
+    files::emit(None, flags.render(format).as_bytes(), false)
+}

@@ -1,0 +1,63 @@
+//! `kwi issuer build`: the static files of an issuer.
+
+use anyhow::{Result, bail};
+use kwi_issuer::{
+    DiscoveryStyle, IssuerUrl, KeySetOptions, discovery_document, jwks_for_keys, jwks_site_path,
+    signing_algorithms, site_files,
+};
+use kwi_jose::{Key, jwks_document};
+
+use super::note_unsupported_by_kubernetes;
+use crate::cli::BuildArgs;
+use crate::files;
+
+pub fn build(args: BuildArgs) -> Result<()> {
+    let issuer = IssuerUrl::parse(&args.issuer)?;
+    let style = DiscoveryStyle::from(args.style);
+    let jwks_uri = match (&args.jwks_uri, &args.jwks_path) {
+        (Some(uri), _) => uri.clone(),
+        (None, Some(path)) => format!("{}/{}", issuer.base(), path.trim_start_matches('/')),
+        (None, None) => style.default_jwks_uri(&issuer),
+    };
+    let (_, outside) = jwks_site_path(&issuer, &jwks_uri)?;
+    if outside && args.jwks_uri.is_none() {
+        bail!(
+            "the JWKS path must stay under the issuer URL {issuer}; give --jwks-uri to serve it elsewhere"
+        );
+    }
+    if args.out.exists() && !args.out.is_dir() {
+        bail!("{}: exists and is not a folder", args.out.display());
+    }
+    let keys: Vec<Key> = files::read_all_keys(&args.keys)?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    note_unsupported_by_kubernetes(&keys);
+    let jwks = jwks_for_keys(
+        &keys,
+        KeySetOptions {
+            legacy_empty_kid: args.legacy_empty_kid,
+            ..KeySetOptions::default()
+        },
+    )?;
+    let discovery = discovery_document(&issuer, &jwks_uri, &signing_algorithms(&keys), style)?;
+    let site = site_files(&issuer, &jwks_uri, discovery, jwks_document(&jwks))?;
+    for file in &site {
+        let path = args.out.join(&file.path);
+        files::write_atomic(&path, &file.contents, false, true)?;
+        eprintln!("kwi: wrote {} ({})", path.display(), file.content_type);
+    }
+    eprintln!(
+        "kwi: {} key(s); serve {} so that {} answers",
+        jwks.keys.len(),
+        args.out.display(),
+        issuer.discovery_url()
+    );
+    if outside {
+        eprintln!(
+            "kwi: note: the JWKS is not under the issuer: upload {} so that {jwks_uri} serves it",
+            args.out.join(&site[1].path).display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! One module per command; each turns parsed arguments into effects.
+
+mod apiserver_flags;
+mod documents;
+mod issuer;
+mod keys;
+
+use anyhow::Result;
+use kwi_issuer::DiscoveryStyle;
+use kwi_jose::{Key, KidMethod};
+
+use crate::cli::{Cli, Command, IssuerCommand, KeysCommand, KidMethodArg, StyleArg};
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Keys(KeysCommand::Generate(args)) => keys::generate(args),
+        Command::Keys(KeysCommand::Convert(args)) => keys::convert(args),
+        Command::Keys(KeysCommand::Kid(args)) => keys::kid(args),
+        Command::Jwks(args) => documents::jwks(args),
+        Command::Discovery(args) => documents::discovery(args),
+        Command::Issuer(IssuerCommand::Build(args)) => issuer::build(args),
+        Command::ApiserverFlags(args) => apiserver_flags::run(args),
+    }
+}
+
+impl From<KidMethodArg> for KidMethod {
+    fn from(arg: KidMethodArg) -> Self {
+        match arg {
+            KidMethodArg::K8s => KidMethod::Kubernetes,
+            KidMethodArg::Rfc7638 => KidMethod::Rfc7638,
+        }
+    }
+}
+
+impl From<StyleArg> for DiscoveryStyle {
+    fn from(arg: StyleArg) -> Self {
+        match arg {
+            StyleArg::Kubernetes => DiscoveryStyle::Kubernetes,
+            StyleArg::Eks => DiscoveryStyle::Eks,
+        }
+    }
+}
+
+/// Says once on standard error that kube-apiserver cannot use Ed25519 keys.
+pub(crate) fn note_unsupported_by_kubernetes(keys: &[Key]) {
+    if keys.iter().any(|k| !k.public().kubernetes_supported()) {
+        eprintln!(
+            "kwi: note: kube-apiserver cannot sign with or verify Ed25519 keys (it reads RSA and ECDSA only)"
+        );
+    }
+}

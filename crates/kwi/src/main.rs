@@ -1,0 +1,37 @@
+//! kwi: workload identity for self-hosted Kubernetes.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+mod files;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// A failure whose exit code is not the default 2 ("bad usage or unreadable input").
+#[derive(Debug)]
+pub struct Rejected(pub String);
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("kwi: {err:#}");
+            if err.downcast_ref::<Rejected>().is_some() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(2)
+            }
+        }
+    }
+}
