@@ -66,6 +66,25 @@ pub(crate) fn curve_from_oid(oid: ObjectIdentifier) -> Result<Curve, KeyError> {
     }
 }
 
+fn explicit_curve() -> KeyError {
+    KeyError::UnsupportedCurve(
+        "given by explicit parameters; re-encode the key with the named curve: openssl ec -in KEY -param_enc named_curve -out KEY.named".into(),
+    )
+}
+
+/// Whether a SEC1 key spells its curve out (`[0] SEQUENCE`) instead of naming it by OID.
+fn sec1_has_explicit_curve(der: &[u8]) -> bool {
+    let walk = || -> der::Result<bool> {
+        let outer = AnyRef::from_der(der)?;
+        let mut fields = SliceReader::new(outer.value())?;
+        AnyRef::decode(&mut fields)?; // version
+        AnyRef::decode(&mut fields)?; // privateKey
+        let params = AnyRef::decode(&mut fields)?;
+        Ok(params.tag().is_context_specific() && params.value().first() == Some(&0x30))
+    };
+    walk().unwrap_or(false)
+}
+
 /// The curve of an `EC PARAMETERS` block or of an algorithm identifier's parameters.
 pub(crate) fn curve_from_parameters(params: Option<AnyRef<'_>>) -> Result<Curve, KeyError> {
     let Some(params) = params else {
@@ -75,9 +94,7 @@ pub(crate) fn curve_from_parameters(params: Option<AnyRef<'_>>) -> Result<Curve,
         ));
     };
     if params.tag() != Tag::ObjectIdentifier {
-        return Err(KeyError::UnsupportedCurve(
-            "given by explicit parameters; re-encode the key with a named curve: openssl pkey -in KEY -out KEY.named -param_enc named_curve (or openssl ec)".into(),
-        ));
+        return Err(explicit_curve());
     }
     let oid: ObjectIdentifier = params
         .decode_as()
@@ -168,7 +185,13 @@ pub(crate) fn key_from_pkcs1_private(der: &[u8]) -> Result<Key, KeyError> {
 /// Reads a DER SEC1 `ECPrivateKey` (`EC PRIVATE KEY`); `outer_curve` comes from a preceding
 /// `EC PARAMETERS` block or a PKCS#8 algorithm identifier.
 pub(crate) fn key_from_sec1(der: &[u8], outer_curve: Option<Curve>) -> Result<Key, KeyError> {
-    let ec = EcPrivateKey::from_der(der).map_err(|e| KeyError::der("SEC1 EC private key", e))?;
+    let ec = EcPrivateKey::from_der(der).map_err(|e| {
+        if sec1_has_explicit_curve(der) {
+            explicit_curve()
+        } else {
+            KeyError::der("SEC1 EC private key", e)
+        }
+    })?;
     let inner_curve = match ec.parameters {
         Some(params) => Some(curve_from_oid(params.named_curve().ok_or_else(|| {
             KeyError::UnsupportedCurve("given by explicit parameters".into())
