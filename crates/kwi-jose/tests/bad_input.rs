@@ -1,4 +1,5 @@
 //! Every kind of bad key input gives a typed error that says what was wrong, and never a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use kwi_jose::{KeyError, parse_keys};
 

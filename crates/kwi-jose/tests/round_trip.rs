@@ -1,4 +1,5 @@
 //! Every encode/decode pair gives back the key it started from, for random keys of every type.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use kwi_jose::{
     Curve, Jwk, Jwks, Key, KeySpec, KidMethod, generate, jwk_from_key, jwks_document,
