@@ -76,3 +76,22 @@ def generate_key(kwi, tmp_path_factory):
         return cache[spec]
 
     return gen
+
+
+@pytest.fixture(scope="session")
+def key_source(generate_key, conformance):
+    """key_source(id) -> KeySource, for an id of interop_helpers.SOURCE_IDS."""
+    from interop_helpers import CONFORMANCE_PAIRS, CONFORMANCE_PRIVATE, GEN_SPECS, KeySource
+
+    by_id = {f"gen:{spec_id(s)}": s for s in GEN_SPECS}
+
+    def get(ident: str) -> KeySource:
+        kind, name = ident.split(":", 1)
+        if kind == "gen":
+            g = generate_key(by_id[ident])
+            return KeySource(ident, g.private, g.public, g.kty, g.alg, g.bits)
+        kty, alg = CONFORMANCE_PRIVATE[name]
+        pub = CONFORMANCE_PAIRS[name]
+        return KeySource(ident, conformance / name, conformance / pub if pub else None, kty, alg)
+
+    return get

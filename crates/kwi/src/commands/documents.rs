@@ -37,9 +37,6 @@ pub fn discovery(args: DiscoveryArgs) -> Result<()> {
         .jwks_uri
         .unwrap_or_else(|| style.default_jwks_uri(&issuer));
     let algs = if args.keys.is_empty() {
-        eprintln!(
-            "kwi: note: no --key given: the document lists RS256; pass the keys to list their algorithms"
-        );
         vec!["RS256".to_string()]
     } else {
         let keys: Vec<Key> = files::read_all_keys(&args.keys)?
@@ -50,5 +47,10 @@ pub fn discovery(args: DiscoveryArgs) -> Result<()> {
         signing_algorithms(&keys)
     };
     let document = discovery_document(&issuer, &jwks_uri, &algs, style)?;
+    if args.keys.is_empty() {
+        eprintln!(
+            "kwi: note: no --key given: the document lists RS256; pass the keys to list their algorithms"
+        );
+    }
     files::emit_document(args.output.as_deref(), &document)
 }

@@ -177,15 +177,10 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                     (ConvertTo::Pkcs1, true) => {
                         ("RSA PRIVATE KEY", pkcs1_private_der(key).map_err(fail)?)
                     }
-                    (ConvertTo::Pkcs1, false) => {
-                        eprintln!(
-                            "kwi: note: kube-apiserver cannot read PKCS#1 \"RSA PUBLIC KEY\" files; use --to spki for --service-account-key-file"
-                        );
-                        (
-                            "RSA PUBLIC KEY",
-                            Zeroizing::new(pkcs1_public_der(key).map_err(fail)?),
-                        )
-                    }
+                    (ConvertTo::Pkcs1, false) => (
+                        "RSA PUBLIC KEY",
+                        Zeroizing::new(pkcs1_public_der(key).map_err(fail)?),
+                    ),
                     (_, _) => ("EC PRIVATE KEY", sec1_der(key).map_err(fail)?),
                 };
                 out.extend_from_slice(pem::encode(label, &der).as_bytes());
@@ -237,8 +232,14 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
             }
         }
     }
+    files::emit(args.output.as_deref(), &out, secret)?;
+    if args.to == ConvertTo::Pkcs1 && keys.iter().any(|k| !k.is_private()) {
+        eprintln!(
+            "kwi: note: kube-apiserver cannot read PKCS#1 \"RSA PUBLIC KEY\" files; use --to spki for --service-account-key-file"
+        );
+    }
     note_unsupported_by_kubernetes(&keys);
-    files::emit(args.output.as_deref(), &out, secret)
+    Ok(())
 }
 
 fn json<T: serde::Serialize>(value: &T, pretty: bool) -> Result<String> {
