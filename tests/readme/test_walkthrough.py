@@ -1,0 +1,79 @@
+"""Runs the README's walkthroughs exactly as written, then checks what they produced.
+
+A walkthrough is every ```bash block preceded by `<!-- walkthrough: NAME -->`, run in order in
+one shell, in an empty folder, with the kwi under test first on PATH.
+"""
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+KWI = Path(os.environ.get("KWI_BIN", REPO / "target" / "debug" / "kwi"))
+
+
+def walkthrough(name: str) -> str:
+    readme = (REPO / "README.md").read_text()
+    pattern = re.compile(r"<!-- walkthrough: " + re.escape(name) + r" -->\n```bash\n(.*?)```", re.S)
+    blocks = pattern.findall(readme)
+    assert blocks, f"README has no walkthrough {name!r}"
+    return "\n".join(blocks)
+
+
+def run(name: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{KWI.parent}{os.pathsep}{os.environ['PATH']}")
+    script = "set -euo pipefail\n" + walkthrough(name)
+    proc = subprocess.run(["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"walkthrough {name} failed:\n{proc.stderr}"
+    return proc
+
+
+def kid(path: Path) -> str:
+    return subprocess.run([KWI, "keys", "kid", path], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_eks_walkthrough(tmp_path: Path):
+    run("eks", tmp_path)
+    issuer = "https://oidc-test-bucket.s3.us-west-2.amazonaws.com"
+    discovery = json.loads((tmp_path / "site/.well-known/openid-configuration").read_text())
+    assert discovery["issuer"] == issuer
+    assert discovery["jwks_uri"] == issuer + "/keys.json"
+    assert discovery["authorization_endpoint"] == "urn:kubernetes:programmatic_authorization"
+    assert discovery["claims_supported"] == ["sub", "iss"]
+    keys = json.loads((tmp_path / "site/keys.json").read_text())["keys"]
+    assert [k["kid"] for k in keys] == [kid(tmp_path / "sa.pub"), ""]
+    assert (tmp_path / "sa.key").stat().st_mode & 0o777 == 0o600
+
+    flags = (tmp_path / "apiserver-flags.txt").read_text().splitlines()
+    assert flags == [
+        f"--service-account-issuer={issuer}",
+        "--service-account-signing-key-file=sa.key",
+        "--service-account-key-file=sa.pub",
+    ]
+
+    # The ssh-keygen keys of the guide: the .pub gives the key of the PEM private key.
+    legacy = json.loads((tmp_path / "keys.json").read_text())["keys"]
+    assert [k["kid"] for k in legacy] == [kid(tmp_path / "old.key"), ""]
+    assert list(legacy[0]) == ["use", "kty", "kid", "alg", "n", "e"]
+    assert (tmp_path / "old.pub").read_text().startswith("-----BEGIN PUBLIC KEY-----\n")
+
+
+def test_vault_walkthrough(tmp_path: Path):
+    run("vault", tmp_path)
+    pem = (tmp_path / "cluster-keys.pem").read_text()
+    assert pem.count("-----BEGIN PUBLIC KEY-----") == 1
+    assert kid(tmp_path / "cluster-keys.pem") == kid(tmp_path / "cluster.key")
+    # openssl reads what Vault will be given.
+    subprocess.run(["openssl", "pkey", "-pubin", "-in", tmp_path / "cluster-keys.pem", "-noout"], check=True)
+
+
+@pytest.mark.parametrize("name", ["eks", "vault"])
+def test_walkthroughs_use_only_documented_commands(name: str):
+    # Every kwi subcommand a walkthrough runs has a section in the README.
+    readme = (REPO / "README.md").read_text()
+    for command in re.findall(r"^\s*kwi ((?:keys )?[a-z-]+)", walkthrough(name), re.M):
+        assert f"### kwi {command}" in readme, command
