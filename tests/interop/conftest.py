@@ -36,6 +36,12 @@ def kwi() -> Path:
     return KWI
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _require_kwi(kwi):
+    """Every test runs the binary: fail them all with one clear message when it is missing."""
+    return kwi
+
+
 @pytest.fixture(scope="session", name="run_kwi")
 def run_kwi_fixture(kwi):
     return run_kwi

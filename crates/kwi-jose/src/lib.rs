@@ -2,29 +2,44 @@
 //!
 //! Keys in every format a Kubernetes operator meets (PEM, DER, JWK, JWKS, OpenSSH), their
 //! Kubernetes and RFC 7638 key ids, and JWK/JWKS documents byte-identical to kube-apiserver's.
+//! Compact JWS signing and verification over aws-lc with keys parsed once, typed claims, and the
+//! validation rules of each relying party (kube-apiserver, AWS STS, Vault/OpenBao).
 //! Nothing here touches the network, the clock or the file system: bytes in, bytes out.
 #![forbid(unsafe_code)]
 
+mod alg;
 mod b64;
 mod bigint;
+mod claims;
 mod error;
 mod generate;
 mod input;
 mod jwk;
+mod jws;
 mod key;
+mod key_set;
 mod kid;
 mod openssh;
 pub mod pem;
 mod pkix;
+mod signer;
+mod strict_json;
+mod token_error;
 
+pub use alg::Algorithm;
+pub use claims::{Claims, LEGACY_ISSUER, ObjectRef, ServiceAccountIdentity, legacy};
 pub use error::KeyError;
 pub use generate::{KeySpec, generate};
 pub use input::{Format, parse_keys, parse_keys_with_format};
 pub use jwk::{Jwk, Jwks, jwk_from_key, jwks_document};
+pub use jws::{DEFAULT_MAX_TOKEN_SIZE, Header, UnverifiedToken, decode_unverified};
 pub use key::{Curve, Key, PrivateKey, PublicKey, RsaPrivate};
+pub use key_set::{KeySet, VerifiedToken, VerifyOptions};
 pub use kid::{KidMethod, kubernetes_kid, rfc7638_thumbprint};
 pub use openssh::{openssh_private_key, openssh_public_key};
 pub use pkix::{pkcs1_private_der, pkcs1_public_der, pkcs8_der, sec1_der, spki_der};
+pub use signer::SigningKey;
+pub use token_error::TokenError;
 
 /// Encodes bytes as base64url without padding, the encoding of every JOSE member.
 pub fn base64url(bytes: &[u8]) -> String {

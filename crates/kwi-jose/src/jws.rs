@@ -1,0 +1,177 @@
+//! Compact JWS (RFC 7515 §7.1): `base64url(header).base64url(payload).base64url(signature)`,
+//! split and decoded strictly, with the size limit checked before anything is decoded.
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde_json::{Map, Value};
+
+use crate::alg::Algorithm;
+use crate::strict_json;
+use crate::token_error::TokenError;
+
+/// Tokens longer than this are refused unless the caller sets another limit.
+pub const DEFAULT_MAX_TOKEN_SIZE: usize = 16 * 1024;
+
+/// Longest kid accepted; kube's are 43 characters, the longest seen in the wild a few hundred.
+const MAX_KID_LEN: usize = 1024;
+
+/// The three segments of a compact JWS, still encoded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Compact<'a> {
+    pub signing_input: &'a str,
+    pub header: &'a str,
+    pub claims: &'a str,
+    pub signature: &'a str,
+}
+
+/// Splits a token into its segments; checks size, alphabet and shape.
+pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, TokenError> {
+    if token.len() > max_size {
+        return Err(TokenError::TooLarge {
+            size: token.len(),
+            limit: max_size,
+        });
+    }
+    if token.is_empty() {
+        return Err(TokenError::Malformed("the token is empty".into()));
+    }
+    if let Some(bad) = token
+        .bytes()
+        .find(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')))
+    {
+        let what = match bad {
+            b' ' | b'\t' | b'\r' | b'\n' => "white space".to_string(),
+            b'=' => "'=' padding, which compact JWS forbids".to_string(),
+            b'+' | b'/' => {
+                "standard base64 characters ('+' or '/'); JWS uses base64url".to_string()
+            }
+            0x80.. => "non-ASCII bytes".to_string(),
+            other => format!("the character {:?}", other as char),
+        };
+        return Err(TokenError::Malformed(format!("the token contains {what}")));
+    }
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        let n = token.split('.').count();
+        let hint = if n == 5 {
+            " (this looks like an encrypted JWE)"
+        } else {
+            ""
+        };
+        return Err(TokenError::Malformed(format!(
+            "the token has {n} segment(s); a signed JWT has 3 (header.claims.signature){hint}"
+        )));
+    };
+    if header.is_empty() || signature.is_empty() {
+        return Err(TokenError::Malformed(
+            "the header or signature segment is empty".into(),
+        ));
+    }
+    Ok(Compact {
+        signing_input: &token[..header.len() + 1 + claims.len()],
+        header,
+        claims,
+        signature,
+    })
+}
+
+/// Decodes one segment (strict base64url without padding).
+pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, TokenError> {
+    Base64UrlUnpadded::decode_vec(segment).map_err(|_| {
+        TokenError::Malformed(format!(
+            "the {what} segment is truncated or not canonical base64url"
+        ))
+    })
+}
+
+/// The JOSE header of a token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// The `alg` value as written.
+    pub alg: String,
+    /// The `kid`, if any.
+    pub kid: Option<String>,
+    /// The `typ`, if any.
+    pub typ: Option<String>,
+    /// Every member.
+    pub raw: Map<String, Value>,
+}
+
+impl Header {
+    /// The algorithm, when it is one kwi knows.
+    pub fn algorithm(&self) -> Option<Algorithm> {
+        Algorithm::from_name(&self.alg)
+    }
+
+    /// Parses a decoded header.
+    pub fn parse(bytes: &[u8]) -> Result<Header, TokenError> {
+        let raw = strict_json::parse_object(bytes)
+            .map_err(|e| TokenError::BadHeader(format!("the header {e}")))?;
+        let alg = match raw.get("alg") {
+            Some(Value::String(alg)) => alg.clone(),
+            Some(_) => return Err(TokenError::BadHeader("\"alg\" is not a string".into())),
+            None => return Err(TokenError::BadHeader("there is no \"alg\"".into())),
+        };
+        let kid = match raw.get("kid") {
+            None => None,
+            Some(Value::String(kid)) => {
+                if kid.chars().any(char::is_control) {
+                    return Err(TokenError::BadHeader(format!(
+                        "\"kid\" {kid:?} contains control characters"
+                    )));
+                }
+                if kid.len() > MAX_KID_LEN {
+                    return Err(TokenError::BadHeader(format!(
+                        "\"kid\" is {} bytes long",
+                        kid.len()
+                    )));
+                }
+                Some(kid.clone())
+            }
+            Some(_) => return Err(TokenError::BadHeader("\"kid\" is not a string".into())),
+        };
+        let typ = match raw.get("typ") {
+            None => None,
+            Some(Value::String(typ)) => Some(typ.clone()),
+            Some(_) => return Err(TokenError::BadHeader("\"typ\" is not a string".into())),
+        };
+        if raw.contains_key("crit") {
+            return Err(TokenError::BadHeader(
+                "\"crit\" names extensions that must be understood, and kwi understands none"
+                    .into(),
+            ));
+        }
+        if raw.get("b64").is_some_and(|b| b != &Value::Bool(true)) {
+            return Err(TokenError::BadHeader(
+                "\"b64\": false (unencoded payload, RFC 7797) is not supported".into(),
+            ));
+        }
+        Ok(Header { alg, kid, typ, raw })
+    }
+}
+
+/// A token decoded without any verification: for inspection only.
+#[derive(Debug, Clone)]
+pub struct UnverifiedToken {
+    /// The header.
+    pub header: Header,
+    /// The claims, as a JSON object.
+    pub claims: Map<String, Value>,
+    /// The signature length in bytes.
+    pub signature_len: usize,
+}
+
+/// Decodes a token's header and claims WITHOUT checking the signature.
+pub fn decode_unverified(token: &str, max_size: usize) -> Result<UnverifiedToken, TokenError> {
+    let parts = split(token.trim(), max_size)?;
+    let header = Header::parse(&decode_segment(parts.header, "header")?)?;
+    let claims = strict_json::parse_object(&decode_segment(parts.claims, "claims")?)
+        .map_err(|e| TokenError::BadClaims(format!("the claims {e}")))?;
+    let signature_len = decode_segment(parts.signature, "signature")?.len();
+    Ok(UnverifiedToken {
+        header,
+        claims,
+        signature_len,
+    })
+}
