@@ -22,8 +22,10 @@ mod kid;
 mod openssh;
 pub mod pem;
 mod pkix;
+mod profile;
 mod signer;
 mod strict_json;
+pub mod time;
 mod token_error;
 
 pub use alg::Algorithm;
@@ -38,6 +40,10 @@ pub use key_set::{KeySet, VerifiedToken, VerifyOptions};
 pub use kid::{KidMethod, kubernetes_kid, rfc7638_thumbprint};
 pub use openssh::{openssh_private_key, openssh_public_key};
 pub use pkix::{pkcs1_private_der, pkcs1_public_der, pkcs8_der, sec1_der, spki_der};
+pub use profile::{
+    KUBERNETES_ALGORITHMS, KUBERNETES_LEEWAY, KubernetesRules, STS_ALGORITHMS, STS_MAX_TOKEN_SIZE,
+    STS_MIN_TOKEN_SIZE, StsRules, VAULT_BAD_SIGNATURE, VaultRules,
+};
 pub use signer::SigningKey;
 pub use token_error::TokenError;
 

@@ -1,0 +1,362 @@
+//! The claim rules of each relying party, applied to a token whose signature was checked.
+//! `now` always comes from the caller.
+
+use crate::alg::Algorithm;
+use crate::claims::Claims;
+use crate::key_set::{VerifiedToken, VerifyOptions};
+use crate::token_error::TokenError;
+
+/// kube-apiserver's rules for service-account tokens (`pkg/serviceaccount`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KubernetesRules {
+    /// Accepted issuers (`--service-account-issuer`); `None` leaves `iss` unchecked.
+    pub issuers: Option<Vec<String>>,
+    /// Accepted audiences (`--api-audiences`); `None` leaves `aud` unchecked.
+    pub audiences: Option<Vec<String>>,
+    /// Accept legacy secret-based tokens (iss `kubernetes/serviceaccount`, no aud, no exp).
+    pub allow_legacy: bool,
+}
+
+/// go-jose's `DefaultLeeway`, which kube-apiserver uses for exp, nbf and iat.
+pub const KUBERNETES_LEEWAY: i64 = 60;
+
+/// kube-apiserver's algorithm list for service-account tokens.
+pub const KUBERNETES_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::ES512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
+
+/// exp, nbf and iat with one leeway, in go-jose's order: nbf, exp, iat.
+pub(crate) fn check_times(claims: &Claims, now: i64, leeway: i64) -> Result<(), TokenError> {
+    if let Some(nbf) = claims.nbf
+        && now.saturating_add(leeway) < nbf
+    {
+        return Err(TokenError::NotYetValid { nbf, now, leeway });
+    }
+    if let Some(exp) = claims.exp
+        && now.saturating_sub(leeway) > exp
+    {
+        return Err(TokenError::Expired { exp, now, leeway });
+    }
+    if let Some(iat) = claims.iat
+        && now.saturating_add(leeway) < iat
+    {
+        return Err(TokenError::IssuedInFuture { iat, now, leeway });
+    }
+    Ok(())
+}
+
+fn check_audience(found: &[String], expected: &[String]) -> Result<(), TokenError> {
+    if found.iter().any(|a| expected.contains(a)) {
+        return Ok(());
+    }
+    Err(TokenError::AudienceMismatch {
+        found: found.to_vec(),
+        expected: expected.to_vec(),
+    })
+}
+
+fn check_issuer(found: Option<&str>, expected: &[String]) -> Result<(), TokenError> {
+    match found {
+        Some(iss) if expected.iter().any(|e| e == iss) => Ok(()),
+        Some(iss) => Err(TokenError::IssuerMismatch {
+            found: iss.to_string(),
+            expected: expected.to_vec(),
+        }),
+        None => Err(TokenError::MissingClaim("iss".into())),
+    }
+}
+
+fn rejected(message: &str) -> TokenError {
+    TokenError::Rejected(message.to_string())
+}
+
+impl KubernetesRules {
+    /// Validates the claims as kube-apiserver's service-account authenticator does.
+    ///
+    /// kwi is stricter in one respect: a token that is not a legacy one must carry `exp` and
+    /// `aud` (kube-apiserver would default a missing `aud` to its API audiences); every token
+    /// kube-apiserver issues through TokenRequest has both.
+    pub fn validate(&self, claims: &Claims, now: i64) -> Result<(), TokenError> {
+        if claims.is_legacy() {
+            if !self.allow_legacy {
+                return Err(TokenError::LegacyNotAllowed);
+            }
+            return validate_legacy(claims);
+        }
+        if let Some(issuers) = &self.issuers {
+            check_issuer(claims.iss.as_deref(), issuers)?;
+        }
+        let aud = claims
+            .aud
+            .as_deref()
+            .ok_or_else(|| TokenError::MissingClaim("aud".into()))?;
+        if let Some(expected) = &self.audiences {
+            check_audience(aud, expected)?;
+        }
+        if claims.exp.is_none() {
+            return Err(TokenError::MissingClaim("exp".into()));
+        }
+        check_times(claims, now, KUBERNETES_LEEWAY)?;
+        let identity = claims
+            .service_account()?
+            .ok_or_else(|| TokenError::MissingClaim("kubernetes.io".into()))?;
+        let sub = claims
+            .sub
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| rejected("sub claim is missing"))?;
+        if identity.namespace.is_empty() {
+            return Err(rejected("namespace claim is missing"));
+        }
+        if identity.service_account.name.is_empty() || identity.service_account.uid.is_empty() {
+            return Err(rejected("service account claim is missing"));
+        }
+        check_subject(sub, &identity.namespace, &identity.service_account.name)
+    }
+}
+
+fn check_subject(sub: &str, namespace: &str, name: &str) -> Result<(), TokenError> {
+    let expected = format!("system:serviceaccount:{namespace}:{name}");
+    if sub != expected {
+        return Err(TokenError::SubjectMismatch {
+            found: sub.to_string(),
+            expected,
+        });
+    }
+    Ok(())
+}
+
+/// kube-apiserver's `legacyValidator`.
+fn validate_legacy(claims: &Claims) -> Result<(), TokenError> {
+    use crate::claims::legacy;
+    let sub = claims
+        .sub
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| rejected("sub claim is missing"))?;
+    let get = |name: &str| {
+        claims
+            .get(name)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+    };
+    let namespace = get(legacy::NAMESPACE);
+    if namespace.is_empty() {
+        return Err(rejected("namespace claim is missing"));
+    }
+    if get(legacy::SECRET_NAME).is_empty() {
+        return Err(rejected("secretName claim is missing"));
+    }
+    let name = get(legacy::SERVICE_ACCOUNT_NAME);
+    if name.is_empty() {
+        return Err(rejected("serviceAccountName claim is missing"));
+    }
+    if get(legacy::SERVICE_ACCOUNT_UID).is_empty() {
+        return Err(rejected("serviceAccountUID claim is missing"));
+    }
+    check_subject(sub, namespace, name).map_err(|_| rejected("sub claim is invalid"))
+}
+
+/// AWS STS `AssumeRoleWithWebIdentity`'s documented constraints on the web identity token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StsRules {
+    /// The IAM OIDC provider URL; `iss` must equal it.
+    pub provider_url: Option<String>,
+    /// The provider's client IDs (audiences); `aud` must contain one.
+    pub client_ids: Option<Vec<String>>,
+}
+
+/// STS accepts tokens of 4 to 20,000 characters.
+pub const STS_MAX_TOKEN_SIZE: usize = 20_000;
+/// STS's lower bound.
+pub const STS_MIN_TOKEN_SIZE: usize = 4;
+/// The signature algorithms STS documents for web identity tokens ("RSA keys (RS256, RS384, or
+/// RS512) or ECDSA keys (ES256, ES384, or ES512)").
+pub const STS_ALGORITHMS: [Algorithm; 6] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::ES512,
+];
+
+impl StsRules {
+    /// Validates the claims as STS documents it: iss equal to the provider URL, aud one of its
+    /// client IDs, exp present and not passed (STS allows no clock skew it documents; kwi allows none).
+    pub fn validate(&self, claims: &Claims, now: i64) -> Result<(), TokenError> {
+        if let Some(url) = &self.provider_url {
+            check_issuer(claims.iss.as_deref(), std::slice::from_ref(url))?;
+        }
+        let aud = claims
+            .aud
+            .as_deref()
+            .ok_or_else(|| TokenError::MissingClaim("aud".into()))?;
+        if let Some(ids) = &self.client_ids {
+            check_audience(aud, ids)?;
+        }
+        if claims.exp.is_none() {
+            return Err(TokenError::MissingClaim("exp".into()));
+        }
+        if claims.sub.as_deref().is_none_or(str::is_empty) {
+            return Err(TokenError::MissingClaim("sub".into()));
+        }
+        check_times(claims, now, 0)
+    }
+}
+
+/// OpenBao's JWT auth method (`role_type: jwt`), through hashicorp/cap's validator. Leeways are
+/// the role's stored values: 0 means the default (60 s clock skew, 150 s for the other two), a
+/// negative value disables the leeway.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VaultRules {
+    /// The config's `bound_issuer`.
+    pub bound_issuer: Option<String>,
+    /// The role's `bound_subject`.
+    pub bound_subject: Option<String>,
+    /// The role's `bound_audiences`.
+    pub bound_audiences: Vec<String>,
+    /// `clock_skew_leeway`, applied to exp, nbf and iat.
+    pub clock_skew_leeway: i64,
+    /// `expiration_leeway`, used only to derive exp when the token has none.
+    pub expiration_leeway: i64,
+    /// `not_before_leeway`, used only to derive nbf when the token has neither nbf nor iat.
+    pub not_before_leeway: i64,
+    /// The config's `jwt_supported_algs`; empty means all ten asymmetric algorithms.
+    pub supported_algorithms: Vec<Algorithm>,
+}
+
+/// cap's `jwt.DefaultLeeway`.
+pub const VAULT_DEFAULT_CLOCK_SKEW: i64 = 60;
+/// OpenBao's `claimDefaultLeeway`.
+pub const VAULT_DEFAULT_LEEWAY: i64 = 150;
+
+fn vault_leeway(value: i64, default: i64) -> i64 {
+    match value {
+        0 => default,
+        v if v < 0 => 0,
+        v => v,
+    }
+}
+
+/// The message cap wraps signature failures in.
+pub const VAULT_BAD_SIGNATURE: &str =
+    "error verifying token signature: no known key successfully validated the token signature";
+
+impl VaultRules {
+    /// How OpenBao reads tokens: every asymmetric algorithm for the signature (the allow-list
+    /// is checked after it, as cap does), and every static key tried whatever the kid.
+    pub fn verify_options(&self) -> VerifyOptions {
+        VerifyOptions {
+            unknown_kid_tries_all: true,
+            ..VerifyOptions::default()
+        }
+    }
+
+    /// Validates a verified token in cap's order, with cap's messages; OpenBao prefixes them
+    /// with "error validating token: ".
+    pub fn validate(&self, token: &VerifiedToken, now: i64) -> Result<(), TokenError> {
+        let claims = &token.claims;
+        let allowed = if self.supported_algorithms.is_empty() {
+            &Algorithm::ALL[..]
+        } else {
+            &self.supported_algorithms[..]
+        };
+        if !token
+            .header
+            .algorithm()
+            .is_some_and(|a| allowed.contains(&a))
+        {
+            return Err(rejected(
+                "invalid algorithm (alg) header parameter: token signed with unexpected algorithm",
+            ));
+        }
+        if let Some(iss) = self.bound_issuer.as_deref().filter(|i| !i.is_empty())
+            && claims.iss.as_deref().unwrap_or_default() != iss
+        {
+            return Err(rejected("invalid issuer (iss) claim"));
+        }
+        if let Some(sub) = self.bound_subject.as_deref().filter(|s| !s.is_empty())
+            && claims.sub.as_deref().unwrap_or_default() != sub
+        {
+            return Err(rejected("invalid subject (sub) claim"));
+        }
+        if !self.bound_audiences.is_empty() {
+            let aud = claims.aud.as_deref().unwrap_or_default();
+            if !aud.iter().any(|a| self.bound_audiences.contains(a)) {
+                return Err(rejected(
+                    "invalid audience (aud) claim: audience claim does not match any expected audience",
+                ));
+            }
+        }
+        // cap counts a zero NumericDate as absent.
+        let present = |v: Option<i64>| v.filter(|&t| t != 0);
+        let (iat, mut nbf, mut exp) = (
+            present(claims.iat),
+            present(claims.nbf),
+            present(claims.exp),
+        );
+        if iat.is_none() && nbf.is_none() && exp.is_none() {
+            return Err(rejected(
+                "no issued at (iat), not before (nbf), or expiration time (exp) claims in token",
+            ));
+        }
+        if exp.is_none() {
+            let latest = iat.unwrap_or(0).max(nbf.unwrap_or(0));
+            exp = Some(latest + vault_leeway(self.expiration_leeway, VAULT_DEFAULT_LEEWAY));
+        }
+        if nbf.is_none() {
+            nbf = match iat {
+                Some(iat) => Some(iat),
+                None => exp.map(|e| e - vault_leeway(self.not_before_leeway, VAULT_DEFAULT_LEEWAY)),
+            };
+        }
+        let skew = vault_leeway(self.clock_skew_leeway, VAULT_DEFAULT_CLOCK_SKEW);
+        if nbf.is_some_and(|nbf| now + skew < nbf) {
+            return Err(rejected(
+                "invalid not before (nbf) claim: token not yet valid",
+            ));
+        }
+        if exp.is_some_and(|exp| now - skew > exp) {
+            return Err(rejected(
+                "invalid expiration time (exp) claim: token is expired",
+            ));
+        }
+        if iat.is_some_and(|iat| now + skew < iat) {
+            return Err(rejected(
+                "invalid issued at (iat) claim: token issued in the future",
+            ));
+        }
+        if self.bound_audiences.is_empty() && claims.aud.as_ref().is_some_and(|a| !a.is_empty()) {
+            return Err(rejected(
+                "audience claim found in JWT but no audiences bound to the role",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl TokenError {
+    /// The message OpenBao's JWT auth gives for this failure (without its
+    /// "error validating token: " prefix).
+    pub fn vault_message(&self) -> String {
+        match self {
+            TokenError::Rejected(message) => message.clone(),
+            TokenError::InvalidClaim { claim, .. } if matches!(claim.as_str(), "exp" | "nbf" | "iat") => {
+                "go-jose/go-jose/jwt: expected number value to unmarshal NumericDate".into()
+            }
+            TokenError::Malformed(_) | TokenError::TooLarge { .. } => {
+                "error verifying token signature: go-jose/go-jose: compact JWS format must have three parts".into()
+            }
+            _ => VAULT_BAD_SIGNATURE.into(),
+        }
+    }
+}
