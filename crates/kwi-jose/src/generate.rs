@@ -60,3 +60,21 @@ pub fn generate(spec: KeySpec) -> Result<Key, KeyError> {
     let pkcs8 = zeroize::Zeroizing::new(pkcs8);
     pkix::key_from_pkcs8(&pkcs8)
 }
+
+/// A random (version 4) UUID, as kube-apiserver puts in `jti` and object UIDs.
+pub fn random_uuid() -> Result<String, KeyError> {
+    let mut b = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut b)
+        .map_err(|_| KeyError::CannotEncode("no randomness available".into()))?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    ))
+}

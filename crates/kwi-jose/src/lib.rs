@@ -31,7 +31,7 @@ mod token_error;
 pub use alg::Algorithm;
 pub use claims::{Claims, LEGACY_ISSUER, ObjectRef, ServiceAccountIdentity, legacy};
 pub use error::KeyError;
-pub use generate::{KeySpec, generate};
+pub use generate::{KeySpec, generate, random_uuid};
 pub use input::{Format, parse_keys, parse_keys_with_format};
 pub use jwk::{Jwk, Jwks, jwk_from_key, jwks_document};
 pub use jws::{DEFAULT_MAX_TOKEN_SIZE, Header, UnverifiedToken, decode_unverified};

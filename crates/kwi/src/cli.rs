@@ -41,6 +41,9 @@ pub enum Command {
     /// Print the kube-apiserver flags for an issuer and check them for the usual traps.
     #[command(name = "apiserver-flags", after_help = FLAGS_EXAMPLES)]
     ApiserverFlags(ApiserverFlagsArgs),
+    /// Mint, inspect and verify service-account tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -337,4 +340,172 @@ pub struct ApiserverFlagsArgs {
     /// Output form.
     #[arg(long, value_enum, default_value = "flags")]
     pub format: FlagsFormatArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Mint a service-account token exactly as kube-apiserver makes it.
+    #[command(after_help = MINT_EXAMPLES)]
+    Mint(MintArgs),
+    /// Decode a token's header and claims WITHOUT verifying anything.
+    #[command(after_help = INSPECT_EXAMPLES)]
+    Inspect(InspectArgs),
+    /// Verify a token's signature and claims as kube-apiserver, AWS STS or Vault would.
+    #[command(after_help = VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
+}
+
+const MINT_EXAMPLES: &str = "\
+Examples:
+  kwi token mint --key sa.key --issuer https://oidc.example.com \\
+      --namespace default --service-account app --aud sts.amazonaws.com
+  kwi token mint --key sa.key --issuer https://oidc.example.com --sub system:serviceaccount:ci:deployer \\
+      --aud vault --ttl 10m --pod-name web-0 --pod-uid 7c0f…
+  kwi token mint --key sa.key --legacy --namespace default --service-account default
+  kwi token mint … --issued-at 2026-01-01T00:00:00Z --jti fixed --sa-uid fixed   # reproducible
+
+Claims are those of a projected token (iss, sub, aud[], exp, iat = nbf, jti, kubernetes.io{…});
+--legacy makes a secret-based token (iss kubernetes/serviceaccount, four flat claims, no exp).
+The header carries the key's Kubernetes kid unless --kid says otherwise.";
+
+#[derive(Debug, Args)]
+pub struct MintArgs {
+    /// The private signing key (any format kwi reads).
+    #[arg(long, value_name = "FILE")]
+    pub key: String,
+    /// The issuer (`iss`), as kube-apiserver's --service-account-issuer.
+    #[arg(long, value_name = "URL", required_unless_present = "legacy")]
+    pub issuer: Option<String>,
+    /// The subject; system:serviceaccount:NS:NAME fills the kubernetes.io claim too.
+    #[arg(long, value_name = "SUB", conflicts_with_all = ["namespace", "service_account"])]
+    pub sub: Option<String>,
+    /// Namespace of the service account.
+    #[arg(long, value_name = "NS", requires = "service_account")]
+    pub namespace: Option<String>,
+    /// Name of the service account.
+    #[arg(long, value_name = "NAME", requires = "namespace")]
+    pub service_account: Option<String>,
+    /// Audience (repeat for several).
+    #[arg(long = "aud", value_name = "AUD", required_unless_present = "legacy")]
+    pub audiences: Vec<String>,
+    /// Lifetime: 3600, 90s, 10m, 1h, 1h30m.
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub ttl: String,
+    /// kid of the header: the key's Kubernetes kid by default; `none` leaves it out.
+    #[arg(long, value_name = "VALUE")]
+    pub kid: Option<String>,
+    /// A legacy secret-based token (clusters before 1.24).
+    #[arg(long)]
+    pub legacy: bool,
+    /// Secret name of a legacy token.
+    #[arg(long, value_name = "NAME", requires = "legacy")]
+    pub secret_name: Option<String>,
+    /// Bind the token to a pod.
+    #[arg(long, value_name = "NAME", requires = "pod_uid")]
+    pub pod_name: Option<String>,
+    /// UID of that pod.
+    #[arg(long, value_name = "UID", requires = "pod_name")]
+    pub pod_uid: Option<String>,
+    /// The node of that pod.
+    #[arg(long, value_name = "NAME", requires = "node_uid")]
+    pub node_name: Option<String>,
+    /// UID of that node.
+    #[arg(long, value_name = "UID", requires = "node_name")]
+    pub node_uid: Option<String>,
+    /// UID of the service account (random by default).
+    #[arg(long, value_name = "UID")]
+    pub sa_uid: Option<String>,
+    /// `jti` (a random UUID by default).
+    #[arg(long, value_name = "ID")]
+    pub jti: Option<String>,
+    /// `iat` (RFC 3339 or seconds; default now).
+    #[arg(long, value_name = "TIME")]
+    pub issued_at: Option<String>,
+    /// `nbf` (default: iat).
+    #[arg(long, value_name = "TIME")]
+    pub not_before: Option<String>,
+    /// Write here instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  kwi token inspect \"$(cat /var/run/secrets/kubernetes.io/serviceaccount/token)\"
+  kubectl create token app --audience vault | kwi token inspect
+  kwi token inspect token.jwt --json
+
+Nothing is verified: use kwi token verify for that.";
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The token, a file holding it, or '-' (default) for standard input.
+    #[arg(value_name = "TOKEN|FILE|-", default_value = "-")]
+    pub token: String,
+    /// Print JSON: {header, claims, warnings, verified: false}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  kwi token verify token.jwt --key /etc/kubernetes/pki/sa.pub --iss https://oidc.example.com --aud vault
+  kwi token verify token.jwt --issuer-url https://oidc.example.com --aud sts.amazonaws.com --profile sts
+  kwi token verify - --jwks keys.json --profile vault --aud vault < token.jwt
+
+Exit 0: valid (who it is goes to standard output). Exit 1: rejected, with one line saying why.
+Exit 2: the token or the keys could not be read. --issuer-url fetches the discovery document,
+checks its issuer, then fetches its jwks_uri (HTTPS; --ca-file for a private CA).";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    /// kube-apiserver: 60 s leeway, audience intersection, legacy tokens only with --allow-legacy.
+    Kubernetes,
+    /// AWS STS AssumeRoleWithWebIdentity: RS/ES algorithms, 4–20000 bytes, exp required, no leeway.
+    Sts,
+    /// OpenBao/Vault JWT auth with a role's defaults: its leeways, checks and messages.
+    Vault,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The token, a file holding it, or '-' (default) for standard input.
+    #[arg(value_name = "TOKEN|FILE|-", default_value = "-")]
+    pub token: String,
+    /// Public keys to trust (repeat; each file may hold several).
+    #[arg(long = "key", value_name = "FILE", required_unless_present_any = ["jwks", "jwks_url", "issuer_url"])]
+    pub keys: Vec<String>,
+    /// A JWKS file to trust.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["jwks_url", "issuer_url"])]
+    pub jwks: Option<String>,
+    /// Fetch the JWKS from this URL.
+    #[arg(long, value_name = "URL", conflicts_with = "issuer_url")]
+    pub jwks_url: Option<String>,
+    /// Fetch the issuer's discovery document, check its issuer, then its JWKS.
+    #[arg(long, value_name = "URL")]
+    pub issuer_url: Option<String>,
+    /// CA certificates (PEM) to trust for --jwks-url and --issuer-url.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Expected audience (repeat: any one matches).
+    #[arg(long = "aud", value_name = "AUD")]
+    pub audiences: Vec<String>,
+    /// Expected issuer (default with --issuer-url: that URL).
+    #[arg(long = "iss", value_name = "ISSUER")]
+    pub issuer: Option<String>,
+    /// Expected subject.
+    #[arg(long = "sub", value_name = "SUB")]
+    pub subject: Option<String>,
+    /// Whose rules to apply.
+    #[arg(long, value_enum, default_value = "kubernetes")]
+    pub profile: ProfileArg,
+    /// Accept legacy secret-based tokens (kubernetes profile).
+    #[arg(long)]
+    pub allow_legacy: bool,
+    /// Check the times as of this moment instead of now (RFC 3339 or seconds).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Print JSON: {valid, error?, header, claims, identity}.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -4,12 +4,13 @@ mod apiserver_flags;
 mod documents;
 mod issuer;
 mod keys;
+mod token;
 
 use anyhow::Result;
 use kwi_issuer::DiscoveryStyle;
 use kwi_jose::{Key, KidMethod};
 
-use crate::cli::{Cli, Command, IssuerCommand, KeysCommand, KidMethodArg, StyleArg};
+use crate::cli::{Cli, Command, IssuerCommand, KeysCommand, KidMethodArg, StyleArg, TokenCommand};
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -21,6 +22,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Discovery(args) => documents::discovery(args),
         Command::Issuer(IssuerCommand::Build(args)) => issuer::build(args),
         Command::ApiserverFlags(args) => apiserver_flags::run(args),
+        Command::Token(TokenCommand::Mint(args)) => token::mint(args),
+        Command::Token(TokenCommand::Inspect(args)) => token::inspect(args),
+        Command::Token(TokenCommand::Verify(args)) => token::verify(args),
     }
 }
 

@@ -1,0 +1,507 @@
+//! `kwi token mint|inspect|verify`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Result, anyhow, bail};
+use kwi_jose::time::{format_duration, format_rfc3339, parse_duration, parse_time};
+use kwi_jose::{
+    Claims, KUBERNETES_ALGORITHMS, Key, KeySet, KidMethod, KubernetesRules, LEGACY_ISSUER,
+    STS_ALGORITHMS, STS_MAX_TOKEN_SIZE, STS_MIN_TOKEN_SIZE, ServiceAccountIdentity, SigningKey,
+    StsRules, TokenError, VaultRules, VerifiedToken, VerifyOptions, decode_unverified, legacy,
+    random_uuid,
+};
+use serde_json::{Map, Value, json};
+
+use super::note_unsupported_by_kubernetes;
+use crate::Rejected;
+use crate::cli::{InspectArgs, MintArgs, ProfileArg, VerifyArgs};
+use crate::files::{self, display_name};
+
+/// Longest token input read; the verifier's own limit (16 KiB) then applies.
+const MAX_TOKEN_INPUT: usize = 1024 * 1024;
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// The token from the argument: `-` is standard input, an existing file is read, anything
+/// else is the token itself.
+fn read_token(arg: &str) -> Result<String> {
+    let bytes = if arg == "-" || std::path::Path::new(arg).is_file() {
+        files::read_input(arg)?
+    } else if arg.contains('.') {
+        arg.as_bytes().to_vec()
+    } else {
+        bail!("{arg}: no such file, and not a token (a JWT has three parts separated by dots)");
+    };
+    if bytes.len() > MAX_TOKEN_INPUT {
+        bail!(
+            "{}: larger than 1 MiB; this is not a token",
+            display_name(arg)
+        );
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow!("{}: the token is not text (UTF-8)", display_name(arg)))?;
+    let token = text.trim().to_string();
+    if token.is_empty() {
+        bail!("{}: empty: no token", display_name(arg));
+    }
+    Ok(token)
+}
+
+fn time_arg(value: Option<&str>, default: i64, flag: &str) -> Result<i64> {
+    value.map_or(Ok(default), |v| {
+        parse_time(v).map_err(|e| anyhow!("{flag}: {e}"))
+    })
+}
+
+fn signing_key(path: &str) -> Result<Key> {
+    let keys = files::read_keys(path)?;
+    match keys.as_slice() {
+        [(key, _)] if key.is_private() => Ok(key.clone()),
+        [(key, _)] => bail!(
+            "{path}: this is a {}; minting needs the private key",
+            key.describe()
+        ),
+        _ => bail!(
+            "{path}: holds {} keys; give a file with one private key",
+            keys.len()
+        ),
+    }
+}
+
+/// Namespace and name from `system:serviceaccount:NS:NAME`.
+fn split_subject(sub: &str) -> Option<(String, String)> {
+    let rest = sub.strip_prefix("system:serviceaccount:")?;
+    let (ns, name) = rest.split_once(':')?;
+    (!ns.is_empty() && !name.is_empty() && !name.contains(':'))
+        .then(|| (ns.to_string(), name.to_string()))
+}
+
+fn name_uid(name: &str, uid: &str) -> Value {
+    json!({"name": name, "uid": uid})
+}
+
+pub fn mint(args: MintArgs) -> Result<()> {
+    let key = signing_key(&args.key)?;
+    let ttl = parse_duration(&args.ttl).map_err(|e| anyhow!("--ttl: {e}"))?;
+    let iat = time_arg(args.issued_at.as_deref(), now(), "--issued-at")?;
+    let nbf = time_arg(args.not_before.as_deref(), iat, "--not-before")?;
+    let kid = match args.kid.as_deref() {
+        None => Some(KidMethod::Kubernetes.kid(&key)?),
+        Some("none") => None,
+        Some(value) => Some(value.to_string()),
+    };
+    let account = match (&args.sub, &args.namespace, &args.service_account) {
+        (Some(sub), _, _) => split_subject(sub),
+        (None, Some(ns), Some(name)) => Some((ns.clone(), name.clone())),
+        _ => None,
+    };
+    let sub = match (&args.sub, &account) {
+        (Some(sub), _) => sub.clone(),
+        (None, Some((ns, name))) => format!("system:serviceaccount:{ns}:{name}"),
+        (None, None) => {
+            bail!("say who the token is for: --namespace NS --service-account NAME, or --sub SUB")
+        }
+    };
+    let sa_uid = match &args.sa_uid {
+        Some(uid) => uid.clone(),
+        None => random_uuid()?,
+    };
+    let mut claims = Map::new();
+    claims.insert("sub".into(), Value::from(sub.as_str()));
+    if args.legacy {
+        let Some((ns, name)) = &account else {
+            bail!(
+                "a legacy token is for a service account: give --namespace and --service-account"
+            );
+        };
+        claims.insert("iss".into(), Value::from(LEGACY_ISSUER));
+        claims.insert(legacy::NAMESPACE.into(), Value::from(ns.as_str()));
+        let secret = args
+            .secret_name
+            .clone()
+            .unwrap_or_else(|| format!("{name}-token"));
+        claims.insert(legacy::SECRET_NAME.into(), Value::from(secret));
+        claims.insert(
+            legacy::SERVICE_ACCOUNT_NAME.into(),
+            Value::from(name.as_str()),
+        );
+        claims.insert(legacy::SERVICE_ACCOUNT_UID.into(), Value::from(sa_uid));
+    } else {
+        let issuer = args.issuer.clone().unwrap_or_default();
+        if issuer.is_empty() {
+            bail!("--issuer is empty");
+        }
+        claims.insert("iss".into(), Value::from(issuer));
+        claims.insert("aud".into(), Value::from(args.audiences.clone()));
+        claims.insert("iat".into(), Value::from(iat));
+        claims.insert("nbf".into(), Value::from(nbf));
+        claims.insert(
+            "exp".into(),
+            Value::from(
+                iat.checked_add(ttl)
+                    .ok_or_else(|| anyhow!("--ttl: too long"))?,
+            ),
+        );
+        claims.insert(
+            "jti".into(),
+            Value::from(match &args.jti {
+                Some(jti) => jti.clone(),
+                None => random_uuid()?,
+            }),
+        );
+        if let Some((ns, name)) = &account {
+            let mut k8s = Map::new();
+            k8s.insert("namespace".into(), Value::from(ns.as_str()));
+            k8s.insert("serviceaccount".into(), name_uid(name, &sa_uid));
+            if let (Some(n), Some(u)) = (&args.pod_name, &args.pod_uid) {
+                k8s.insert("pod".into(), name_uid(n, u));
+            }
+            if let (Some(n), Some(u)) = (&args.node_name, &args.node_uid) {
+                k8s.insert("node".into(), name_uid(n, u));
+            }
+            claims.insert("kubernetes.io".into(), Value::Object(k8s));
+        } else {
+            eprintln!(
+                "kwi: note: {sub:?} is not system:serviceaccount:NS:NAME, so the token has no kubernetes.io claim"
+            );
+        }
+    }
+    let signer = SigningKey::new(&key, None, kid)?;
+    let token = signer.sign(&serde_json::to_vec(&claims)?)?;
+    files::emit(
+        args.output.as_deref(),
+        format!("{token}\n").as_bytes(),
+        true,
+    )?;
+    let expiry = if args.legacy {
+        "never expires (legacy)".to_string()
+    } else {
+        format!(
+            "expires {} (in {})",
+            format_rfc3339(iat + ttl),
+            format_duration(iat + ttl - now())
+        )
+    };
+    eprintln!(
+        "kwi: minted a {} token for {sub}, {expiry}, {} kid {}",
+        if args.legacy { "legacy" } else { "projected" },
+        signer.algorithm(),
+        signer.kid().unwrap_or("(none)")
+    );
+    note_unsupported_by_kubernetes(std::slice::from_ref(&key));
+    Ok(())
+}
+
+fn relative(t: i64, now: i64) -> String {
+    if t == now {
+        "now".to_string()
+    } else if t > now {
+        format!("in {}", format_duration(t - now))
+    } else {
+        format!("{} ago", format_duration(now - t))
+    }
+}
+
+/// What a careful reader should notice about a token, verified or not.
+fn warnings(header_kid: Option<&str>, claims: &Claims, now: i64) -> Vec<String> {
+    let mut w = Vec::new();
+    if header_kid.is_none() {
+        w.push(
+            "no kid: verifiers must try every key (clusters before 1.16 sign like this)"
+                .to_string(),
+        );
+    }
+    if claims.is_legacy() {
+        w.push(
+            "legacy secret-based token: no audience, never expires; prefer projected tokens"
+                .to_string(),
+        );
+    } else {
+        if claims.aud.as_ref().is_none_or(Vec::is_empty) {
+            w.push("no aud: any relying party would accept it".to_string());
+        }
+        match claims.exp {
+            None => w.push("no exp: the token never expires".to_string()),
+            Some(exp) if exp < now => w.push(format!("expired {}", relative(exp, now))),
+            _ => {}
+        }
+    }
+    if let Some(nbf) = claims.nbf.filter(|&nbf| nbf > now) {
+        w.push(format!("not valid yet: nbf is {}", relative(nbf, now)));
+    }
+    if let Ok(Some(identity)) = claims.service_account()
+        && let Some(warn_after) = identity.warn_after.filter(|&t| t < now)
+    {
+        w.push(format!(
+            "warnafter passed {}: kube-apiserver now logs each use (the token relies on extended expiry)",
+            relative(warn_after, now)
+        ));
+    }
+    w
+}
+
+fn describe_identity(identity: &ServiceAccountIdentity) -> String {
+    let mut parts = vec![
+        format!("namespace {}", identity.namespace),
+        format!("service account {}", identity.service_account.name),
+    ];
+    if let Some(pod) = &identity.pod {
+        parts.push(format!("pod {}", pod.name));
+    }
+    if let Some(node) = &identity.node {
+        parts.push(format!("node {}", node.name));
+    }
+    if identity.legacy
+        && let Some(secret) = &identity.secret
+    {
+        parts.push(format!("secret {}", secret.name));
+    }
+    parts.join(", ")
+}
+
+fn claim_lines(claims: &Map<String, Value>, now: i64) -> String {
+    let mut out = String::new();
+    for (name, value) in claims {
+        let shown = match (name.as_str(), value.as_i64()) {
+            ("exp" | "iat" | "nbf", Some(t)) => {
+                format!("{t}  {} ({})", format_rfc3339(t), relative(t, now))
+            }
+            _ => match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            },
+        };
+        out.push_str(&format!("  {name:<14} {shown}\n"));
+    }
+    out
+}
+
+pub fn inspect(args: InspectArgs) -> Result<()> {
+    let raw = read_token(&args.token)?;
+    let token = decode_unverified(&raw, MAX_TOKEN_INPUT)
+        .map_err(|e| anyhow!("{}: {e}", display_name(&args.token)))?;
+    let now = now();
+    let claims = Claims::from_map(token.claims.clone()).ok();
+    let warnings = claims
+        .as_ref()
+        .map(|c| warnings(token.header.kid.as_deref(), c, now))
+        .unwrap_or_default();
+    if args.json {
+        let out = json!({
+            "header": token.header.raw,
+            "claims": token.claims,
+            "warnings": warnings,
+            "verified": false,
+        });
+        return files::emit(
+            None,
+            format!("{}\n", serde_json::to_string_pretty(&out)?).as_bytes(),
+            false,
+        );
+    }
+    let mut out = String::from(
+        "NOT VERIFIED: this shows what the token says, not whether it is genuine (kwi token verify).\n",
+    );
+    out.push_str("header\n");
+    out.push_str(&claim_lines(&token.header.raw, now));
+    out.push_str("claims\n");
+    out.push_str(&claim_lines(&token.claims, now));
+    if let Some(Ok(Some(identity))) = claims.as_ref().map(Claims::service_account) {
+        out.push_str(&format!("identity\n  {}\n", describe_identity(&identity)));
+    }
+    for warning in &warnings {
+        out.push_str(&format!("warning: {warning}\n"));
+    }
+    files::emit(None, out.as_bytes(), false)
+}
+
+/// The trusted keys for `verify`, and the issuer a discovery document named.
+fn load_key_set(args: &VerifyArgs) -> Result<(KeySet, Option<String>)> {
+    if let Some(url) = &args.issuer_url {
+        let (jwks, issuer) = crate::fetch::issuer_jwks(url, args.ca_file.as_deref())?;
+        let keys = kwi_jose::Jwks::parse(&jwks)
+            .and_then(|j| j.to_keys())
+            .map_err(|e| anyhow!("{url}: JWKS: {e}"))?;
+        return Ok((KeySet::with_kubernetes_kids(&keys)?, Some(issuer)));
+    }
+    if let Some(url) = &args.jwks_url {
+        let jwks = crate::fetch::get_text(url, args.ca_file.as_deref())?;
+        let keys = kwi_jose::Jwks::parse(&jwks)
+            .and_then(|j| j.to_keys())
+            .map_err(|e| anyhow!("{url}: {e}"))?;
+        return Ok((KeySet::with_kubernetes_kids(&keys)?, None));
+    }
+    let mut paths = args.keys.clone();
+    paths.extend(args.jwks.clone());
+    let keys: Vec<Key> = files::read_all_keys(&paths)?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    Ok((KeySet::with_kubernetes_kids(&keys)?, None))
+}
+
+fn check(
+    args: &VerifyArgs,
+    keys: &KeySet,
+    discovered_issuer: Option<String>,
+    token: &str,
+    now: i64,
+) -> Result<VerifiedToken, TokenError> {
+    let issuers = args.issuer.clone().or(discovered_issuer);
+    let audiences = (!args.audiences.is_empty()).then(|| args.audiences.clone());
+    let verified = match args.profile {
+        ProfileArg::Kubernetes => {
+            let options = VerifyOptions {
+                algorithms: KUBERNETES_ALGORITHMS.to_vec(),
+                ..VerifyOptions::default()
+            };
+            let verified = keys.verify(token, &options)?;
+            KubernetesRules {
+                issuers: issuers.map(|i| vec![i]),
+                audiences,
+                allow_legacy: args.allow_legacy,
+            }
+            .validate(&verified.claims, now)?;
+            verified
+        }
+        ProfileArg::Sts => {
+            if token.len() < STS_MIN_TOKEN_SIZE {
+                return Err(TokenError::Malformed(format!(
+                    "STS needs at least {STS_MIN_TOKEN_SIZE} characters"
+                )));
+            }
+            let options = VerifyOptions {
+                algorithms: STS_ALGORITHMS.to_vec(),
+                max_token_size: STS_MAX_TOKEN_SIZE,
+                ..VerifyOptions::default()
+            };
+            let verified = keys.verify(token, &options)?;
+            StsRules {
+                provider_url: issuers,
+                client_ids: audiences,
+            }
+            .validate(&verified.claims, now)?;
+            verified
+        }
+        ProfileArg::Vault => {
+            let rules = VaultRules {
+                bound_issuer: issuers,
+                bound_subject: args.subject.clone(),
+                bound_audiences: args.audiences.clone(),
+                ..VaultRules::default()
+            };
+            let verified = keys.verify(token, &rules.verify_options())?;
+            rules.validate(&verified, now)?;
+            verified
+        }
+    };
+    if let Some(expected) = &args.subject
+        && verified.claims.sub.as_deref() != Some(expected.as_str())
+    {
+        return Err(TokenError::SubjectMismatch {
+            found: verified.claims.sub.clone().unwrap_or_default(),
+            expected: expected.clone(),
+        });
+    }
+    Ok(verified)
+}
+
+pub fn verify(args: VerifyArgs) -> Result<()> {
+    let token = read_token(&args.token)?;
+    let (keys, discovered_issuer) = load_key_set(&args)?;
+    let now = time_arg(args.at.as_deref(), now(), "--at")?;
+    let unchecked: Vec<&str> = [
+        (
+            args.issuer.is_none() && args.issuer_url.is_none(),
+            "iss (give --iss)",
+        ),
+        (args.audiences.is_empty(), "aud (give --aud)"),
+    ]
+    .into_iter()
+    .filter_map(|(missing, what)| missing.then_some(what))
+    .collect();
+    match check(&args, &keys, discovered_issuer, &token, now) {
+        Ok(verified) => report_valid(&args, &verified, &unchecked, now),
+        Err(error) => {
+            let mut reason = error.to_string();
+            if args.profile == ProfileArg::Vault && error.vault_message() != reason {
+                reason.push_str(&format!(
+                    " [OpenBao: \"error validating token: {}\"]",
+                    error.vault_message()
+                ));
+            }
+            if args.json {
+                let out = json!({"valid": false, "error": reason});
+                files::emit(
+                    None,
+                    format!("{}\n", serde_json::to_string_pretty(&out)?).as_bytes(),
+                    false,
+                )?;
+            }
+            Err(Rejected(format!("token rejected: {reason}")).into())
+        }
+    }
+}
+
+fn report_valid(
+    args: &VerifyArgs,
+    verified: &VerifiedToken,
+    unchecked: &[&str],
+    now: i64,
+) -> Result<()> {
+    let claims = &verified.claims;
+    let identity = claims.service_account().ok().flatten();
+    if args.json {
+        let out = json!({
+            "valid": true,
+            "header": verified.header.raw,
+            "claims": claims.raw(),
+            "identity": identity.as_ref().map(|i| json!({
+                "namespace": i.namespace,
+                "serviceaccount": i.service_account.name,
+                "pod": i.pod.as_ref().map(|p| p.name.clone()),
+                "node": i.node.as_ref().map(|n| n.name.clone()),
+                "legacy": i.legacy,
+            })),
+            "unchecked": unchecked,
+        });
+        return files::emit(
+            None,
+            format!("{}\n", serde_json::to_string_pretty(&out)?).as_bytes(),
+            false,
+        );
+    }
+    let mut out = format!("valid: {}\n", claims.sub.as_deref().unwrap_or("(no sub)"));
+    if let Some(identity) = &identity {
+        out.push_str(&format!("  {}\n", describe_identity(identity)));
+    }
+    if let Some(iss) = &claims.iss {
+        out.push_str(&format!("  issuer {iss}\n"));
+    }
+    if let Some(aud) = &claims.aud {
+        out.push_str(&format!("  audience {}\n", aud.join(", ")));
+    }
+    match claims.exp {
+        Some(exp) => out.push_str(&format!(
+            "  expires {} ({})\n",
+            format_rfc3339(exp),
+            relative(exp, now)
+        )),
+        None => out.push_str("  never expires\n"),
+    }
+    out.push_str(&format!(
+        "  signed {} by kid {}\n",
+        verified.header.alg,
+        verified.header.kid.as_deref().unwrap_or("(none)")
+    ));
+    files::emit(None, out.as_bytes(), false)?;
+    if !unchecked.is_empty() {
+        eprintln!("kwi: note: not checked: {}", unchecked.join(", "));
+    }
+    Ok(())
+}
