@@ -43,7 +43,7 @@ pub enum Command {
     ApiserverFlags(ApiserverFlagsArgs),
     /// Mint, inspect and verify service-account tokens.
     #[command(subcommand)]
-    Token(TokenCommand),
+    Token(Box<TokenCommand>),
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,9 +22,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Discovery(args) => documents::discovery(args),
         Command::Issuer(IssuerCommand::Build(args)) => issuer::build(args),
         Command::ApiserverFlags(args) => apiserver_flags::run(args),
-        Command::Token(TokenCommand::Mint(args)) => token::mint(args),
-        Command::Token(TokenCommand::Inspect(args)) => token::inspect(args),
-        Command::Token(TokenCommand::Verify(args)) => token::verify(args),
+        Command::Token(command) => match *command {
+            TokenCommand::Mint(args) => token::mint(args),
+            TokenCommand::Inspect(args) => token::inspect(args),
+            TokenCommand::Verify(args) => token::verify(args),
+        },
     }
 }
 
