@@ -102,8 +102,17 @@ impl SigningKey {
 
     /// Signs a payload: `header.payload.signature`.
     pub fn sign(&self, payload: &[u8]) -> Result<String, KeyError> {
-        let mut token = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 400);
-        token.push_str(&self.header_b64);
+        self.sign_encoded(&self.header_b64, payload)
+    }
+
+    /// Signs a payload under a header of the caller's (which should name this key's algorithm).
+    pub fn sign_with_header(&self, header_json: &[u8], payload: &[u8]) -> Result<String, KeyError> {
+        self.sign_encoded(&Base64UrlUnpadded::encode_string(header_json), payload)
+    }
+
+    fn sign_encoded(&self, header_b64: &str, payload: &[u8]) -> Result<String, KeyError> {
+        let mut token = String::with_capacity(header_b64.len() + payload.len() * 4 / 3 + 400);
+        token.push_str(header_b64);
         token.push('.');
         token.push_str(&Base64UrlUnpadded::encode_string(payload));
         let failed = |_| KeyError::CannotEncode("signing failed".into());
