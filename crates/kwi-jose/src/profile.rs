@@ -360,3 +360,141 @@ impl TokenError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jws::Header;
+    use serde_json::json;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn token(claims: serde_json::Value, alg: &str) -> VerifiedToken {
+        VerifiedToken {
+            header: Header::parse(json!({ "alg": alg }).to_string().as_bytes()).unwrap(),
+            claims: Claims::from_map(claims.as_object().unwrap().clone()).unwrap(),
+        }
+    }
+
+    fn vault(claims: serde_json::Value) -> Result<(), String> {
+        let rules = VaultRules {
+            bound_audiences: vec!["vault".into()],
+            ..VaultRules::default()
+        };
+        rules
+            .validate(&token(claims, "RS256"), NOW)
+            .map_err(|e| e.vault_message())
+    }
+
+    #[test]
+    fn vault_leeways_follow_cap() {
+        // Only iat: exp is derived as iat + 150, then the 60 s clock skew applies.
+        assert_eq!(vault(json!({"aud": "vault", "iat": NOW - 205})), Ok(()));
+        assert_eq!(
+            vault(json!({"aud": "vault", "iat": NOW - 215})),
+            Err("invalid expiration time (exp) claim: token is expired".into())
+        );
+        // Only exp: nbf is derived as exp - 150, so a far expiry is "not yet valid".
+        assert_eq!(vault(json!({"aud": "vault", "exp": NOW + 200})), Ok(()));
+        assert_eq!(
+            vault(json!({"aud": "vault", "exp": NOW + 220})),
+            Err("invalid not before (nbf) claim: token not yet valid".into())
+        );
+        assert_eq!(
+            vault(json!({"aud": "vault"})),
+            Err(
+                "no issued at (iat), not before (nbf), or expiration time (exp) claims in token"
+                    .into()
+            )
+        );
+        // A zero NumericDate counts as absent.
+        assert!(vault(json!({"aud": "vault", "exp": 0, "iat": 0})).is_err());
+        assert_eq!(
+            vault(json!({"aud": "vault", "iat": NOW + 61, "exp": NOW + 600})),
+            Err("invalid not before (nbf) claim: token not yet valid".into())
+        );
+    }
+
+    #[test]
+    fn vault_negative_leeway_disables_it() {
+        let rules = VaultRules {
+            bound_audiences: vec!["vault".into()],
+            clock_skew_leeway: -1,
+            ..VaultRules::default()
+        };
+        let t = token(json!({"aud": "vault", "iat": NOW, "exp": NOW - 1}), "RS256");
+        assert_eq!(
+            rules.validate(&t, NOW).map_err(|e| e.vault_message()),
+            Err("invalid expiration time (exp) claim: token is expired".into())
+        );
+        let t = token(json!({"aud": "vault", "iat": NOW, "exp": NOW - 1}), "RS256");
+        assert_eq!(
+            VaultRules {
+                bound_audiences: vec!["vault".into()],
+                ..VaultRules::default()
+            }
+            .validate(&t, NOW),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn vault_checks_in_caps_order() {
+        let rules = VaultRules {
+            bound_issuer: Some("https://i".into()),
+            bound_subject: Some("s".into()),
+            bound_audiences: vec!["vault".into()],
+            supported_algorithms: vec![Algorithm::ES256],
+            ..VaultRules::default()
+        };
+        let msg = |claims, alg| {
+            rules
+                .validate(&token(claims, alg), NOW)
+                .map_err(|e| e.vault_message())
+        };
+        let all_wrong = json!({"iss": "x", "sub": "y", "aud": "z", "iat": NOW});
+        assert_eq!(
+            msg(all_wrong.clone(), "RS256"),
+            Err(
+                "invalid algorithm (alg) header parameter: token signed with unexpected algorithm"
+                    .into()
+            )
+        );
+        assert_eq!(
+            msg(all_wrong, "ES256"),
+            Err("invalid issuer (iss) claim".into())
+        );
+        assert_eq!(
+            msg(json!({"iss": "https://i", "sub": "y", "aud": "z"}), "ES256"),
+            Err("invalid subject (sub) claim".into())
+        );
+        assert_eq!(
+            msg(
+                json!({"iss": "https://i", "sub": "s", "aud": ["z"]}),
+                "ES256"
+            ),
+            Err(
+                "invalid audience (aud) claim: audience claim does not match any expected audience"
+                    .into()
+            )
+        );
+        let unbound = VaultRules::default();
+        assert_eq!(
+            unbound
+                .validate(&token(json!({"aud": "x", "iat": NOW}), "RS256"), NOW)
+                .map_err(|e| e.vault_message()),
+            Err("audience claim found in JWT but no audiences bound to the role".into())
+        );
+    }
+
+    #[test]
+    fn kubernetes_leeway_boundaries() {
+        let c = |v: serde_json::Value| Claims::from_map(v.as_object().unwrap().clone()).unwrap();
+        assert!(check_times(&c(json!({"exp": NOW - 60})), NOW, 60).is_ok());
+        assert!(check_times(&c(json!({"exp": NOW - 61})), NOW, 60).is_err());
+        assert!(check_times(&c(json!({"nbf": NOW + 60})), NOW, 60).is_ok());
+        assert!(check_times(&c(json!({"nbf": NOW + 61})), NOW, 60).is_err());
+        assert!(check_times(&c(json!({"iat": NOW + 60})), NOW, 60).is_ok());
+        assert!(check_times(&c(json!({"iat": NOW + 61})), NOW, 60).is_err());
+    }
+}

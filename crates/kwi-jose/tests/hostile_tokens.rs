@@ -3,8 +3,8 @@
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use kwi_jose::{
-    Algorithm, KUBERNETES_ALGORITHMS, Key, KeySet, KubernetesRules, SigningKey, TokenError, VerifyOptions,
-    kubernetes_kid, parse_keys,
+    Algorithm, KUBERNETES_ALGORITHMS, Key, KeySet, KubernetesRules, SigningKey, TokenError,
+    VerifyOptions, kubernetes_kid, parse_keys,
 };
 use serde_json::{Value, json};
 
@@ -12,7 +12,10 @@ const NOW: i64 = 1_700_000_000;
 const ISSUER: &str = "https://issuer.example.com";
 
 fn conformance(name: &str) -> Key {
-    let path = format!("{}/../../../shared/conformance/kubernetes/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../../shared/conformance/kubernetes/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     parse_keys(&std::fs::read(path).unwrap()).unwrap().remove(0)
 }
 
@@ -32,7 +35,14 @@ fn world() -> World {
     let keys = KeySet::with_kubernetes_kids(&[rsa.to_public(), ec.to_public()]).unwrap();
     let rsa_kid = kubernetes_kid(&rsa).unwrap();
     let ec_kid = kubernetes_kid(&ec).unwrap();
-    World { rsa, ec, other, keys, rsa_kid, ec_kid }
+    World {
+        rsa,
+        ec,
+        other,
+        keys,
+        rsa_kid,
+        ec_kid,
+    }
 }
 
 fn claims() -> Value {
@@ -61,7 +71,11 @@ fn sign(key: &Key, header: &Value, payload: &[u8]) -> String {
 }
 
 fn rsa_token(w: &World, claims: &Value) -> String {
-    sign(&w.rsa, &json!({"alg": "RS256", "kid": w.rsa_kid}), claims.to_string().as_bytes())
+    sign(
+        &w.rsa,
+        &json!({"alg": "RS256", "kid": w.rsa_kid}),
+        claims.to_string().as_bytes(),
+    )
 }
 
 fn with_claims(w: &World, f: impl FnOnce(&mut Value)) -> String {
@@ -71,7 +85,12 @@ fn with_claims(w: &World, f: impl FnOnce(&mut Value)) -> String {
 }
 
 fn raw_header_token(header: &str, claims: &Value) -> String {
-    format!("{}.{}.{}", b64(header.as_bytes()), b64(claims.to_string().as_bytes()), b64(&[1u8; 256]))
+    format!(
+        "{}.{}.{}",
+        b64(header.as_bytes()),
+        b64(claims.to_string().as_bytes()),
+        b64(&[1u8; 256])
+    )
 }
 
 fn flip_signature_bit(token: &str) -> String {
@@ -102,11 +121,17 @@ fn cases(w: &World) -> Vec<(&'static str, String, Expect)> {
     let (head, rest) = good.split_once('.').unwrap();
     let (payload, sig) = rest.split_once('.').unwrap();
     let hs_secret_header = json!({"alg": "HS256", "kid": w.rsa_kid});
-    let hs_input = format!("{}.{}", b64(hs_secret_header.to_string().as_bytes()), payload);
+    let hs_input = format!(
+        "{}.{}",
+        b64(hs_secret_header.to_string().as_bytes()),
+        payload
+    );
     let hs_mac = {
         let public_pem = kwi_jose::pem::encode("PUBLIC KEY", &kwi_jose::spki_der(&w.rsa).unwrap());
         let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, public_pem.as_bytes());
-        aws_lc_rs::hmac::sign(&key, hs_input.as_bytes()).as_ref().to_vec()
+        aws_lc_rs::hmac::sign(&key, hs_input.as_bytes())
+            .as_ref()
+            .to_vec()
     };
     let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
     let legacy = json!({
@@ -200,13 +225,27 @@ fn the_good_tokens_pass() {
     let ok = |token: &str| check(&w, token).unwrap_or_else(|e| panic!("{e}"));
     ok(&rsa_token(&w, &claims()));
     // ES256 with the EC key, and no kid at all (every key is tried).
-    ok(&sign(&w.ec, &json!({"alg": "ES256", "kid": w.ec_kid}), claims().to_string().as_bytes()));
-    ok(&sign(&w.rsa, &json!({"alg": "RS256"}), claims().to_string().as_bytes()));
-    ok(&sign(&w.rsa, &json!({"alg": "PS256", "kid": w.rsa_kid}), claims().to_string().as_bytes()));
+    ok(&sign(
+        &w.ec,
+        &json!({"alg": "ES256", "kid": w.ec_kid}),
+        claims().to_string().as_bytes(),
+    ));
+    ok(&sign(
+        &w.rsa,
+        &json!({"alg": "RS256"}),
+        claims().to_string().as_bytes(),
+    ));
+    ok(&sign(
+        &w.rsa,
+        &json!({"alg": "PS256", "kid": w.rsa_kid}),
+        claims().to_string().as_bytes(),
+    ));
     // Within the 60-second leeway, and a float exp truncated as go-jose does.
     ok(&with_claims(&w, |c| c["exp"] = json!(NOW - 59)));
     ok(&with_claims(&w, |c| c["nbf"] = json!(NOW + 59)));
-    ok(&with_claims(&w, |c| c["exp"] = json!((NOW + 100) as f64 + 0.75)));
+    ok(&with_claims(&w, |c| {
+        c["exp"] = json!((NOW + 100) as f64 + 0.75)
+    }));
     // aud as a string.
     ok(&with_claims(&w, |c| c["aud"] = json!("vault")));
 }
@@ -232,6 +271,12 @@ fn legacy_tokens_pass_only_when_allowed() {
     rules.validate(&verified.claims, NOW).unwrap();
     let mut forged = legacy.clone();
     forged["sub"] = json!("system:serviceaccount:kube-system:admin");
-    let verified = w.keys.verify(&rsa_token(&w, &forged), &VerifyOptions::default()).unwrap();
-    assert_eq!(rules.validate(&verified.claims, NOW), Err(TokenError::Rejected("sub claim is invalid".into())));
+    let verified = w
+        .keys
+        .verify(&rsa_token(&w, &forged), &VerifyOptions::default())
+        .unwrap();
+    assert_eq!(
+        rules.validate(&verified.claims, NOW),
+        Err(TokenError::Rejected("sub claim is invalid".into()))
+    );
 }
