@@ -48,10 +48,12 @@ pub struct ServiceAccountIdentity {
     pub legacy: bool,
 }
 
-/// A token's claims: the registered ones typed, every one available raw.
-#[derive(Debug, Clone, PartialEq)]
+/// A token's claims: the registered ones typed once, every one available raw.
+#[derive(Debug, Clone)]
 pub struct Claims {
-    raw: Map<String, Value>,
+    json: Box<[u8]>,
+    raw: std::sync::OnceLock<Map<String, Value>>,
+    identity: Option<ServiceAccountIdentity>,
     /// `iss`.
     pub iss: Option<String>,
     /// `sub`.
@@ -68,6 +70,12 @@ pub struct Claims {
     pub jti: Option<String>,
 }
 
+impl PartialEq for Claims {
+    fn eq(&self, other: &Claims) -> bool {
+        self.raw() == other.raw()
+    }
+}
+
 fn invalid(claim: &str, reason: impl Into<String>) -> TokenError {
     TokenError::InvalidClaim {
         claim: claim.to_string(),
@@ -75,95 +83,354 @@ fn invalid(claim: &str, reason: impl Into<String>) -> TokenError {
     }
 }
 
-fn string_claim(raw: &Map<String, Value>, name: &str) -> Result<Option<String>, TokenError> {
-    match raw.get(name) {
+/// One claim value as read: scalars kept, anything else only walked (duplicates refused).
+#[derive(Debug, Clone, PartialEq)]
+enum Scalar {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Other(&'static str),
+}
+
+impl Scalar {
+    fn kind(&self) -> &'static str {
+        match self {
+            Scalar::Str(_) => "a string",
+            Scalar::Int(_) | Scalar::Float(_) => "a number",
+            Scalar::Other(kind) => kind,
+        }
+    }
+}
+
+/// `aud`: a string, or a list of values (each checked later to be a string).
+#[derive(Debug, Clone, PartialEq)]
+enum AudienceValue {
+    One(String),
+    Many(Vec<Scalar>),
+    Other(&'static str),
+}
+
+/// A `{name, uid}` member of `kubernetes.io`, or what was found instead.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct RefValue {
+    is_object: bool,
+    name: Option<Scalar>,
+    uid: Option<Scalar>,
+}
+
+/// The `kubernetes.io` claim as read.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct KubernetesValue {
+    is_object: bool,
+    namespace: Option<Scalar>,
+    refs: [Option<RefValue>; 4],
+    warn_after: Option<Scalar>,
+}
+
+const REF_NAMES: [&str; 4] = ["serviceaccount", "pod", "node", "secret"];
+const REF_CLAIMS: [&str; 4] = [
+    "kubernetes.io.serviceaccount",
+    "kubernetes.io.pod",
+    "kubernetes.io.node",
+    "kubernetes.io.secret",
+];
+
+/// The claims that are typed; every other one is only checked and skipped.
+#[derive(Default)]
+struct Known {
+    strings: [Option<Scalar>; 3], // iss, sub, jti
+    aud: Option<AudienceValue>,
+    dates: [Option<Scalar>; 3], // exp, nbf, iat
+    kubernetes: Option<KubernetesValue>,
+    legacy: [Option<Scalar>; 4],
+}
+
+use crate::json_scan::{JsonNum, Kind, ScanResult, Scanner};
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::String => "a string",
+        Kind::Number => "a number",
+        Kind::Bool => "a boolean",
+        Kind::Null => "null",
+        Kind::Array => "an array",
+        Kind::Object => "an object",
+    }
+}
+
+fn read_scalar(s: &mut Scanner<'_>) -> ScanResult<Scalar> {
+    Ok(match s.next_kind()? {
+        Kind::String => Scalar::Str(s.string()?.decode()),
+        Kind::Number => match s.number()? {
+            JsonNum::Int(i) => Scalar::Int(i),
+            JsonNum::Float(f) => Scalar::Float(f),
+        },
+        other => {
+            s.skip()?;
+            Scalar::Other(kind_name(other))
+        }
+    })
+}
+
+fn read_audience(s: &mut Scanner<'_>) -> ScanResult<AudienceValue> {
+    Ok(match s.next_kind()? {
+        Kind::String => AudienceValue::One(s.string()?.decode()),
+        Kind::Array => {
+            let mut items = Vec::with_capacity(2);
+            s.array(|s| {
+                items.push(read_scalar(s)?);
+                Ok(())
+            })?;
+            AudienceValue::Many(items)
+        }
+        other => {
+            s.skip()?;
+            AudienceValue::Other(kind_name(other))
+        }
+    })
+}
+
+fn read_ref(s: &mut Scanner<'_>) -> ScanResult<RefValue> {
+    if s.next_kind()? != Kind::Object {
+        s.skip()?;
+        return Ok(RefValue::default());
+    }
+    let mut out = RefValue {
+        is_object: true,
+        ..RefValue::default()
+    };
+    s.object(|s, name| {
+        if name.is("name") {
+            out.name = Some(read_scalar(s)?);
+        } else if name.is("uid") {
+            out.uid = Some(read_scalar(s)?);
+        } else {
+            s.skip()?;
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn read_kubernetes(s: &mut Scanner<'_>) -> ScanResult<KubernetesValue> {
+    if s.next_kind()? != Kind::Object {
+        s.skip()?;
+        return Ok(KubernetesValue::default());
+    }
+    let mut out = KubernetesValue {
+        is_object: true,
+        ..KubernetesValue::default()
+    };
+    s.object(|s, name| {
+        if name.is("namespace") {
+            out.namespace = Some(read_scalar(s)?);
+        } else if name.is("warnafter") {
+            out.warn_after = Some(read_scalar(s)?);
+        } else if let Some(i) = REF_NAMES.iter().position(|r| name.is(r)) {
+            out.refs[i] = Some(read_ref(s)?);
+        } else {
+            s.skip()?;
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+const LEGACY_CLAIMS: [&str; 4] = [
+    legacy::NAMESPACE,
+    legacy::SECRET_NAME,
+    legacy::SERVICE_ACCOUNT_NAME,
+    legacy::SERVICE_ACCOUNT_UID,
+];
+
+fn read_known(json: &[u8]) -> ScanResult<Known> {
+    let mut known = Known::default();
+    let mut s = Scanner::new(json)?;
+    s.object(|s, name| {
+        let decoded;
+        let text = match name.plain() {
+            Some(text) => text,
+            None => {
+                decoded = name.decode();
+                decoded.as_str()
+            }
+        };
+        match text {
+            "iss" => known.strings[0] = Some(read_scalar(s)?),
+            "sub" => known.strings[1] = Some(read_scalar(s)?),
+            "jti" => known.strings[2] = Some(read_scalar(s)?),
+            "exp" => known.dates[0] = Some(read_scalar(s)?),
+            "nbf" => known.dates[1] = Some(read_scalar(s)?),
+            "iat" => known.dates[2] = Some(read_scalar(s)?),
+            "aud" => known.aud = Some(read_audience(s)?),
+            "kubernetes.io" => known.kubernetes = Some(read_kubernetes(s)?),
+            other => match LEGACY_CLAIMS.iter().position(|c| *c == other) {
+                Some(i) => known.legacy[i] = Some(read_scalar(s)?),
+                None => s.skip()?,
+            },
+        }
+        Ok(())
+    })?;
+    s.end()?;
+    Ok(known)
+}
+
+fn string_of(value: Option<&Scalar>, name: &str) -> Result<Option<String>, TokenError> {
+    match value {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(invalid(name, "must be a string")),
+        Some(Scalar::Str(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(invalid(
+            name,
+            format!("must be a string, not {}", other.kind()),
+        )),
     }
 }
 
 /// A NumericDate (RFC 7519 §2): a JSON number of seconds. Fractions are truncated, as go-jose
 /// (kube-apiserver, Vault) does; strings and numbers beyond the range of dates are refused.
-fn date_claim(raw: &Map<String, Value>, name: &str) -> Result<Option<i64>, TokenError> {
+fn date_of(value: Option<&Scalar>, name: &str) -> Result<Option<i64>, TokenError> {
     const LIMIT: f64 = 253_402_300_799.0; // 9999-12-31T23:59:59Z
-    match raw.get(name) {
+    match value {
         None => Ok(None),
-        Some(Value::Number(n)) => {
-            if let Some(i) = n.as_i64() {
-                if (i as f64).abs() > LIMIT {
-                    return Err(invalid(name, format!("{i} is beyond the range of dates")));
-                }
-                return Ok(Some(i));
-            }
-            match n.as_f64() {
-                Some(f) if f.is_finite() && f.abs() <= LIMIT => Ok(Some(f.trunc() as i64)),
-                _ => Err(invalid(name, format!("{n} is beyond the range of dates"))),
-            }
+        Some(Scalar::Int(i)) if (*i as f64).abs() <= LIMIT => Ok(Some(*i)),
+        Some(Scalar::Float(f)) if f.is_finite() && f.abs() <= LIMIT => Ok(Some(f.trunc() as i64)),
+        Some(Scalar::Int(_) | Scalar::Float(_)) => {
+            Err(invalid(name, "is beyond the range of dates"))
         }
-        Some(Value::String(_)) => Err(invalid(
+        Some(Scalar::Str(_)) => Err(invalid(
             name,
             "must be a number of seconds (NumericDate), not a string",
         )),
-        Some(_) => Err(invalid(name, "must be a number of seconds (NumericDate)")),
+        Some(other) => Err(invalid(
+            name,
+            format!(
+                "must be a number of seconds (NumericDate), not {}",
+                other.kind()
+            ),
+        )),
     }
 }
 
-fn audience_claim(raw: &Map<String, Value>) -> Result<Option<Vec<String>>, TokenError> {
-    match raw.get("aud") {
+fn audience_of(value: Option<&AudienceValue>) -> Result<Option<Vec<String>>, TokenError> {
+    let wrong = || invalid("aud", "must be a string or an array of strings");
+    match value {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(vec![s.clone()])),
-        Some(Value::Array(items)) => items
+        Some(AudienceValue::One(s)) => Ok(Some(vec![s.clone()])),
+        Some(AudienceValue::Many(items)) => items
             .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| invalid("aud", "must be a string or an array of strings"))
+            .map(|v| match v {
+                Scalar::Str(s) => Ok(s.clone()),
+                _ => Err(wrong()),
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
-        Some(_) => Err(invalid("aud", "must be a string or an array of strings")),
+        Some(AudienceValue::Other(_)) => Err(wrong()),
     }
 }
 
-fn object_ref(value: &Value, claim: &str) -> Result<ObjectRef, TokenError> {
-    let field = |name: &str| match value.get(name) {
-        Some(Value::String(s)) => Ok(s.clone()),
-        None => Ok(String::new()),
-        Some(_) => Err(invalid(claim, format!("member {name:?} must be a string"))),
-    };
-    if !value.is_object() {
+fn ref_of(value: Option<&RefValue>, claim: &str) -> Result<Option<ObjectRef>, TokenError> {
+    let Some(value) = value else { return Ok(None) };
+    if !value.is_object {
         return Err(invalid(claim, "must be an object"));
     }
-    Ok(ObjectRef {
-        name: field("name")?,
-        uid: field("uid")?,
+    let field = |v: Option<&Scalar>, name: &str| match v {
+        None => Ok(String::new()),
+        Some(Scalar::Str(s)) => Ok(s.clone()),
+        Some(_) => Err(invalid(claim, format!("member {name:?} must be a string"))),
+    };
+    Ok(Some(ObjectRef {
+        name: field(value.name.as_ref(), "name")?,
+        uid: field(value.uid.as_ref(), "uid")?,
+    }))
+}
+
+fn kubernetes_identity(k8s: &KubernetesValue) -> Result<ServiceAccountIdentity, TokenError> {
+    let claim = "kubernetes.io";
+    if !k8s.is_object {
+        return Err(invalid(claim, "must be an object"));
+    }
+    let namespace = match &k8s.namespace {
+        Some(Scalar::Str(s)) => s.clone(),
+        Some(_) => return Err(invalid(claim, "member \"namespace\" must be a string")),
+        None => String::new(),
+    };
+    let r = |i: usize| ref_of(k8s.refs[i].as_ref(), REF_CLAIMS[i]);
+    Ok(ServiceAccountIdentity {
+        namespace,
+        service_account: r(0)?.unwrap_or_default(),
+        pod: r(1)?,
+        node: r(2)?,
+        secret: r(3)?,
+        warn_after: date_of(k8s.warn_after.as_ref(), "kubernetes.io.warnafter")?,
+        legacy: false,
     })
 }
 
 impl Claims {
-    /// Types the registered claims of a claims object.
-    pub fn from_map(raw: Map<String, Value>) -> Result<Claims, TokenError> {
+    /// Reads a claims object strictly (a JSON object, no member name twice at any depth) and
+    /// types the registered and Kubernetes claims.
+    pub fn parse(json: &[u8]) -> Result<Claims, TokenError> {
+        Claims::parse_owned(json.to_vec())
+    }
+
+    /// [`Claims::parse`] without copying the bytes.
+    pub fn parse_owned(json: Vec<u8>) -> Result<Claims, TokenError> {
+        let known =
+            read_known(&json).map_err(|e| TokenError::BadClaims(format!("the claims {e}")))?;
+        let iss = string_of(known.strings[0].as_ref(), "iss")?;
+        let identity = match &known.kubernetes {
+            Some(k8s) => Some(kubernetes_identity(k8s)?),
+            None if iss.as_deref() == Some(LEGACY_ISSUER) || known.legacy[0].is_some() => {
+                let get = |i: usize, name: &str| {
+                    string_of(known.legacy[i].as_ref(), name).map(Option::unwrap_or_default)
+                };
+                Some(ServiceAccountIdentity {
+                    namespace: get(0, legacy::NAMESPACE)?,
+                    service_account: ObjectRef {
+                        name: get(2, legacy::SERVICE_ACCOUNT_NAME)?,
+                        uid: get(3, legacy::SERVICE_ACCOUNT_UID)?,
+                    },
+                    secret: Some(ObjectRef {
+                        name: get(1, legacy::SECRET_NAME)?,
+                        uid: String::new(),
+                    }),
+                    legacy: true,
+                    ..ServiceAccountIdentity::default()
+                })
+            }
+            None => None,
+        };
         Ok(Claims {
-            iss: string_claim(&raw, "iss")?,
-            sub: string_claim(&raw, "sub")?,
-            aud: audience_claim(&raw)?,
-            exp: date_claim(&raw, "exp")?,
-            nbf: date_claim(&raw, "nbf")?,
-            iat: date_claim(&raw, "iat")?,
-            jti: string_claim(&raw, "jti")?,
-            raw,
+            json: json.into_boxed_slice(),
+            raw: std::sync::OnceLock::new(),
+            identity,
+            iss,
+            sub: string_of(known.strings[1].as_ref(), "sub")?,
+            aud: audience_of(known.aud.as_ref())?,
+            exp: date_of(known.dates[0].as_ref(), "exp")?,
+            nbf: date_of(known.dates[1].as_ref(), "nbf")?,
+            iat: date_of(known.dates[2].as_ref(), "iat")?,
+            jti: string_of(known.strings[2].as_ref(), "jti")?,
         })
     }
 
-    /// Every claim as decoded.
+    /// Types the claims of an already decoded object.
+    pub fn from_map(raw: Map<String, Value>) -> Result<Claims, TokenError> {
+        let json = serde_json::to_vec(&raw).map_err(|e| TokenError::BadClaims(e.to_string()))?;
+        let claims = Claims::parse(&json)?;
+        let _ = claims.raw.set(raw);
+        Ok(claims)
+    }
+
+    /// Every claim as decoded (parsed on first use).
     pub fn raw(&self) -> &Map<String, Value> {
-        &self.raw
+        self.raw
+            .get_or_init(|| crate::strict_json::parse_object(&self.json).unwrap_or_default())
     }
 
     /// One claim as decoded.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.raw.get(name)
+        self.raw().get(name)
     }
 
     /// Whether this is a legacy, secret-based token.
@@ -172,54 +439,13 @@ impl Claims {
     }
 
     /// The service-account identity, from the `kubernetes.io` claim or the legacy flat claims;
-    /// `Ok(None)` for tokens that are not service-account tokens.
+    /// `None` for tokens that are not service-account tokens.
     pub fn service_account(&self) -> Result<Option<ServiceAccountIdentity>, TokenError> {
-        if let Some(k8s) = self.raw.get("kubernetes.io") {
-            let claim = "kubernetes.io";
-            if !k8s.is_object() {
-                return Err(invalid(claim, "must be an object"));
-            }
-            let namespace = match k8s.get("namespace") {
-                Some(Value::String(s)) => s.clone(),
-                Some(_) => return Err(invalid(claim, "member \"namespace\" must be a string")),
-                None => String::new(),
-            };
-            let optional = |name: &str| {
-                k8s.get(name)
-                    .map(|v| object_ref(v, &format!("{claim}.{name}")))
-                    .transpose()
-            };
-            let warn_after = match k8s.get("warnafter") {
-                None => None,
-                Some(_) => date_claim(k8s.as_object().unwrap_or(&Map::new()), "warnafter")
-                    .map_err(|_| invalid(claim, "member \"warnafter\" must be a NumericDate"))?,
-            };
-            return Ok(Some(ServiceAccountIdentity {
-                namespace,
-                service_account: optional("serviceaccount")?.unwrap_or_default(),
-                pod: optional("pod")?,
-                node: optional("node")?,
-                secret: optional("secret")?,
-                warn_after,
-                legacy: false,
-            }));
-        }
-        if self.is_legacy() || self.raw.contains_key(legacy::NAMESPACE) {
-            let get = |name: &str| string_claim(&self.raw, name).map(Option::unwrap_or_default);
-            return Ok(Some(ServiceAccountIdentity {
-                namespace: get(legacy::NAMESPACE)?,
-                service_account: ObjectRef {
-                    name: get(legacy::SERVICE_ACCOUNT_NAME)?,
-                    uid: get(legacy::SERVICE_ACCOUNT_UID)?,
-                },
-                secret: Some(ObjectRef {
-                    name: get(legacy::SECRET_NAME)?,
-                    uid: String::new(),
-                }),
-                legacy: true,
-                ..ServiceAccountIdentity::default()
-            }));
-        }
-        Ok(None)
+        Ok(self.identity.clone())
+    }
+
+    /// The service-account identity without copying it.
+    pub fn identity(&self) -> Option<&ServiceAccountIdentity> {
+        self.identity.as_ref()
     }
 }

@@ -1,12 +1,11 @@
 //! Compact JWS (RFC 7515 §7.1): `base64url(header).base64url(payload).base64url(signature)`,
 //! split and decoded strictly, with the size limit checked before anything is decoded.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::{Map, Value};
 
 use crate::alg::Algorithm;
-use crate::strict_json;
 use crate::token_error::TokenError;
+use crate::{b64, strict_json};
 
 /// Tokens longer than this are refused unless the caller sets another limit.
 pub const DEFAULT_MAX_TOKEN_SIZE: usize = 16 * 1024;
@@ -23,7 +22,22 @@ pub(crate) struct Compact<'a> {
     pub signature: &'a str,
 }
 
-/// Splits a token into its segments; checks size, alphabet and shape.
+/// Names the first character that has no place in a compact JWS, if any.
+fn stray_character(text: &str) -> Option<String> {
+    let bad = text
+        .bytes()
+        .find(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')))?;
+    Some(match bad {
+        b' ' | b'\t' | b'\r' | b'\n' => "white space".to_string(),
+        b'=' => "'=' padding, which compact JWS forbids".to_string(),
+        b'+' | b'/' => "standard base64 characters ('+' or '/'); JWS uses base64url".to_string(),
+        0x80.. => "non-ASCII bytes".to_string(),
+        other => format!("the character {:?}", other as char),
+    })
+}
+
+/// Splits a token into its segments; checks size and shape. The alphabet is checked when the
+/// segments are decoded, so a valid token is scanned once.
 pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, TokenError> {
     if token.len() > max_size {
         return Err(TokenError::TooLarge {
@@ -34,25 +48,13 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, TokenEr
     if token.is_empty() {
         return Err(TokenError::Malformed("the token is empty".into()));
     }
-    if let Some(bad) = token
-        .bytes()
-        .find(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')))
-    {
-        let what = match bad {
-            b' ' | b'\t' | b'\r' | b'\n' => "white space".to_string(),
-            b'=' => "'=' padding, which compact JWS forbids".to_string(),
-            b'+' | b'/' => {
-                "standard base64 characters ('+' or '/'); JWS uses base64url".to_string()
-            }
-            0x80.. => "non-ASCII bytes".to_string(),
-            other => format!("the character {:?}", other as char),
-        };
-        return Err(TokenError::Malformed(format!("the token contains {what}")));
-    }
     let mut parts = token.split('.');
     let (Some(header), Some(claims), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
+        if let Some(what) = stray_character(token) {
+            return Err(TokenError::Malformed(format!("the token contains {what}")));
+        }
         let n = token.split('.').count();
         let hint = if n == 5 {
             " (this looks like an encrypted JWE)"
@@ -78,10 +80,11 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, TokenEr
 
 /// Decodes one segment (strict base64url without padding).
 pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, TokenError> {
-    Base64UrlUnpadded::decode_vec(segment).map_err(|_| {
-        TokenError::Malformed(format!(
+    b64::url_decode_public(segment.as_bytes()).ok_or_else(|| match stray_character(segment) {
+        Some(stray) => TokenError::Malformed(format!("the token contains {stray}")),
+        None => TokenError::Malformed(format!(
             "the {what} segment is truncated or not canonical base64url"
-        ))
+        )),
     })
 }
 

@@ -10,7 +10,7 @@ use crate::claims::Claims;
 use crate::jws::{self, Header};
 use crate::key::{Key, PublicKey};
 use crate::token_error::TokenError;
-use crate::{KeyError, KidMethod, pkix, strict_json};
+use crate::{KeyError, KidMethod, pkix};
 
 /// One trusted key with its verifiers for every algorithm its type allows.
 pub(crate) struct VerificationKey {
@@ -190,6 +190,9 @@ impl KeySet {
                     .collect(),
             })?;
         let signature = jws::decode_segment(parts.signature, "signature")?;
+        // Decoded before the signature is checked so that a token that is not base64url says
+        // so; parsed only after.
+        let claims = jws::decode_segment(parts.claims, "claims")?;
         let candidates = self.candidates(header.kid.as_deref(), options)?;
         let mut fitting = 0;
         for key in &candidates {
@@ -201,12 +204,9 @@ impl KeySet {
                 .verify_sig(parts.signing_input.as_bytes(), &signature)
                 .is_ok()
             {
-                let claims =
-                    strict_json::parse_object(&jws::decode_segment(parts.claims, "claims")?)
-                        .map_err(|e| TokenError::BadClaims(format!("the claims {e}")))?;
                 return Ok(VerifiedToken {
                     header,
-                    claims: Claims::from_map(claims)?,
+                    claims: Claims::parse_owned(claims)?,
                 });
             }
         }

@@ -14,6 +14,7 @@ mod claims;
 mod error;
 mod generate;
 mod input;
+mod json_scan;
 mod jwk;
 mod jws;
 mod key;

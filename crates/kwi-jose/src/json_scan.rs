@@ -1,0 +1,487 @@
+//! A strict JSON reader for the one hot document kwi parses: a token's claims. It walks the
+//! bytes once without building a tree, refuses what `serde_json` refuses plus a member name
+//! repeated in any object, and hands string slices to the caller, which copies only the few
+//! claims it types. Differential property tests keep it in step with `serde_json`.
+
+/// Deeper nesting than this is refused (serde_json's limit).
+const MAX_DEPTH: usize = 128;
+
+/// A JSON string as it appears between its quotes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JsonStr<'a> {
+    raw: &'a str,
+    escaped: bool,
+}
+
+impl<'a> JsonStr<'a> {
+    /// The text with escapes resolved.
+    pub(crate) fn decode(&self) -> String {
+        if !self.escaped {
+            return self.raw.to_owned();
+        }
+        let mut out = String::with_capacity(self.raw.len());
+        let mut chars = self.raw.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some('b') => out.push('\u{8}'),
+                Some('f') => out.push('\u{c}'),
+                Some('u') => {
+                    let hex = |chars: &mut std::str::Chars<'_>| {
+                        let s: String = chars.by_ref().take(4).collect();
+                        u32::from_str_radix(&s, 16).unwrap_or(0xfffd)
+                    };
+                    let first = hex(&mut chars);
+                    let code = if (0xd800..0xdc00).contains(&first) {
+                        chars.next();
+                        chars.next();
+                        let second = hex(&mut chars);
+                        0x10000 + ((first - 0xd800) << 10) + (second.wrapping_sub(0xdc00) & 0x3ff)
+                    } else {
+                        first
+                    };
+                    out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+                }
+                Some(other) => out.push(other),
+                None => {}
+            }
+        }
+        out
+    }
+
+    /// The text when it has no escapes, without copying.
+    pub(crate) fn plain(&self) -> Option<&'a str> {
+        (!self.escaped).then_some(self.raw)
+    }
+
+    /// Whether the text equals `name` (which has no escapes).
+    pub(crate) fn is(&self, name: &str) -> bool {
+        if self.escaped {
+            self.decode() == name
+        } else {
+            self.raw == name
+        }
+    }
+
+    fn same_as(&self, other: &JsonStr<'_>) -> bool {
+        match (self.escaped, other.escaped) {
+            (false, false) => self.raw == other.raw,
+            _ => self.decode() == other.decode(),
+        }
+    }
+}
+
+/// A JSON number: an integer that fits i64, or anything else as f64.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum JsonNum {
+    Int(i64),
+    Float(f64),
+}
+
+/// What a value turned out to be, for the caller's typing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    String,
+    Number,
+    Bool,
+    Null,
+    Array,
+    Object,
+}
+
+/// The end of the run of bytes from `i` that need no attention inside a string: everything but
+/// `"`, `\\` and control characters. Eight bytes at a time (SWAR).
+fn plain_run(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+        let quote = has_zero(v ^ (ONES * u64::from(b'"')));
+        let backslash = has_zero(v ^ (ONES * u64::from(b'\\')));
+        let control = v.wrapping_sub(ONES * 0x20) & !v & HIGHS;
+        if quote | backslash | control != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i
+}
+
+/// The cursor.
+pub(crate) struct Scanner<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+    depth: usize,
+}
+
+pub(crate) type ScanResult<T> = Result<T, String>;
+
+impl<'a> Scanner<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> ScanResult<Scanner<'a>> {
+        let text = std::str::from_utf8(bytes).map_err(|_| "are not UTF-8".to_string())?;
+        Ok(Scanner {
+            text,
+            b: bytes,
+            i: 0,
+            depth: 0,
+        })
+    }
+
+    fn err<T>(&self, what: &str) -> ScanResult<T> {
+        Err(format!(
+            "are not a valid JSON object: {what} at byte {}",
+            self.i
+        ))
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.i).copied()
+    }
+
+    /// The kind of the next value, without consuming it.
+    pub(crate) fn next_kind(&mut self) -> ScanResult<Kind> {
+        Ok(match self.peek() {
+            Some(b'"') => Kind::String,
+            Some(b'-' | b'0'..=b'9') => Kind::Number,
+            Some(b't' | b'f') => Kind::Bool,
+            Some(b'n') => Kind::Null,
+            Some(b'[') => Kind::Array,
+            Some(b'{') => Kind::Object,
+            Some(_) => return self.err("expected a value"),
+            None => return self.err("unexpected end"),
+        })
+    }
+
+    /// Ensures only white space remains.
+    pub(crate) fn end(&mut self) -> ScanResult<()> {
+        if self.peek().is_some() {
+            return self.err("trailing characters");
+        }
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> ScanResult<u32> {
+        let digits = self
+            .b
+            .get(self.i..self.i + 4)
+            .ok_or_else(|| "truncated \\u escape".to_string())?;
+        let mut v = 0u32;
+        for &d in digits {
+            let n = match d {
+                b'0'..=b'9' => d - b'0',
+                b'a'..=b'f' => d - b'a' + 10,
+                b'A'..=b'F' => d - b'A' + 10,
+                _ => return self.err("bad \\u escape"),
+            };
+            v = (v << 4) | u32::from(n);
+        }
+        self.i += 4;
+        Ok(v)
+    }
+
+    /// Reads a string value.
+    pub(crate) fn string(&mut self) -> ScanResult<JsonStr<'a>> {
+        if self.peek() != Some(b'"') {
+            return self.err("expected a string");
+        }
+        self.i += 1;
+        let start = self.i;
+        let mut escaped = false;
+        loop {
+            self.i = plain_run(self.b, self.i);
+            let Some(&c) = self.b.get(self.i) else {
+                return self.err("unterminated string");
+            };
+            match c {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    self.i += 1;
+                    match self.b.get(self.i) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 1,
+                        Some(b'u') => {
+                            self.i += 1;
+                            let first = self.hex4()?;
+                            if (0xdc00..0xe000).contains(&first) {
+                                return self.err("lone trailing surrogate in \\u escape");
+                            }
+                            if (0xd800..0xdc00).contains(&first) {
+                                if self.b.get(self.i..self.i + 2) != Some(b"\\u") {
+                                    return self.err("lone leading surrogate in \\u escape");
+                                }
+                                self.i += 2;
+                                let second = self.hex4()?;
+                                if !(0xdc00..0xe000).contains(&second) {
+                                    return self.err("bad surrogate pair in \\u escape");
+                                }
+                            }
+                        }
+                        _ => return self.err("bad escape"),
+                    }
+                }
+                0x00..=0x1f => return self.err("control character in string"),
+                _ => self.i += 1,
+            }
+        }
+        let raw = &self.text[start..self.i];
+        self.i += 1;
+        Ok(JsonStr { raw, escaped })
+    }
+
+    /// Reads a number value.
+    pub(crate) fn number(&mut self) -> ScanResult<JsonNum> {
+        self.ws();
+        let start = self.i;
+        let digits = |s: &mut Scanner<'_>| {
+            let from = s.i;
+            while let Some(b'0'..=b'9') = s.b.get(s.i) {
+                s.i += 1;
+            }
+            s.i - from
+        };
+        if self.b.get(self.i) == Some(&b'-') {
+            self.i += 1;
+        }
+        let int_start = self.i;
+        let n = digits(self);
+        if n == 0 || (n > 1 && self.b[int_start] == b'0') {
+            return self.err("bad number");
+        }
+        let mut integer = true;
+        if self.b.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            integer = false;
+            if digits(self) == 0 {
+                return self.err("bad number");
+            }
+        }
+        if let Some(b'e' | b'E') = self.b.get(self.i) {
+            self.i += 1;
+            integer = false;
+            if let Some(b'+' | b'-') = self.b.get(self.i) {
+                self.i += 1;
+            }
+            if digits(self) == 0 {
+                return self.err("bad number");
+            }
+        }
+        let text = &self.text[start..self.i];
+        if integer && let Ok(v) = text.parse::<i64>() {
+            return Ok(JsonNum::Int(v));
+        }
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(JsonNum::Float(f)),
+            _ => self.err("number out of range"),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> ScanResult<()> {
+        self.ws();
+        if self.b.get(self.i..self.i + word.len()) != Some(word) {
+            return self.err("bad literal");
+        }
+        self.i += word.len();
+        Ok(())
+    }
+
+    /// Walks an object, calling `member` with each name; `member` must consume the value.
+    /// Repeated names are refused.
+    pub(crate) fn object(
+        &mut self,
+        mut member: impl FnMut(&mut Scanner<'a>, JsonStr<'a>) -> ScanResult<()>,
+    ) -> ScanResult<()> {
+        if self.peek() != Some(b'{') {
+            return self.err("expected an object");
+        }
+        self.i += 1;
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.err("nesting too deep");
+        }
+        let mut seen: Vec<JsonStr<'a>> = Vec::with_capacity(12);
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            let name = self.string()?;
+            if seen.iter().any(|s| s.same_as(&name)) {
+                return Err(format!(
+                    "are not a valid JSON object: duplicate member {:?}",
+                    name.decode()
+                ));
+            }
+            seen.push(name);
+            if self.peek() != Some(b':') {
+                return self.err("expected ':'");
+            }
+            self.i += 1;
+            member(self, name)?;
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return self.err("expected ',' or '}'"),
+            }
+        }
+    }
+
+    /// Walks an array, calling `item` for each element; `item` must consume it.
+    pub(crate) fn array(
+        &mut self,
+        mut item: impl FnMut(&mut Scanner<'a>) -> ScanResult<()>,
+    ) -> ScanResult<()> {
+        if self.peek() != Some(b'[') {
+            return self.err("expected an array");
+        }
+        self.i += 1;
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.err("nesting too deep");
+        }
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            item(self)?;
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return self.err("expected ',' or ']'"),
+            }
+        }
+    }
+
+    /// Consumes any value, checking it.
+    pub(crate) fn skip(&mut self) -> ScanResult<()> {
+        match self.next_kind()? {
+            Kind::String => self.string().map(|_| ()),
+            Kind::Number => self.number().map(|_| ()),
+            Kind::Bool => {
+                if self.b.get(self.i) == Some(&b't') {
+                    self.literal(b"true")
+                } else {
+                    self.literal(b"false")
+                }
+            }
+            Kind::Null => self.literal(b"null"),
+            Kind::Array => self.array(|s| s.skip()),
+            Kind::Object => self.object(|s, _| s.skip()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn scan_all(bytes: &[u8]) -> Result<(), String> {
+        let mut s = Scanner::new(bytes)?;
+        s.object(|s, _| s.skip())?;
+        s.end()
+    }
+
+    fn serde_strict(bytes: &[u8]) -> bool {
+        crate::strict_json::parse_object(bytes).is_ok()
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            (-1e300f64..1e300).prop_map(serde_json::Value::from),
+            "\\PC{0,12}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map("\\PC{0,6}", inner, 0..5)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn accepts_what_serde_writes(v in proptest::collection::btree_map("\\PC{0,6}", json_value(), 0..6)) {
+            let text = serde_json::to_string(&v).unwrap();
+            prop_assert_eq!(scan_all(text.as_bytes()).is_ok(), true, "{}", text);
+            let pretty = serde_json::to_string_pretty(&v).unwrap();
+            prop_assert!(scan_all(pretty.as_bytes()).is_ok());
+        }
+
+        #[test]
+        fn agrees_with_serde_on_mutations(
+            v in proptest::collection::btree_map("[a-c\\\\\"é]{0,3}", json_value(), 1..5),
+            pos in any::<prop::sample::Index>(),
+            byte in prop::sample::select(vec![b'"', b'\\', b'{', b'}', b'[', b']', b',', b':', b'0', b'-', b'e', b'.', b'u', b' ', 0x01, b'a', b'n', b't']),
+            delete in any::<bool>(),
+        ) {
+            let mut text = serde_json::to_string(&v).unwrap().into_bytes();
+            let i = pos.index(text.len());
+            if delete { text.remove(i); } else { text.insert(i, byte); }
+            prop_assert_eq!(scan_all(&text).is_ok(), serde_strict(&text), "{}", String::from_utf8_lossy(&text));
+        }
+
+        #[test]
+        fn strings_decode_like_serde(s in "\\PC{0,20}") {
+            let text = serde_json::to_string(&s).unwrap();
+            let mut scanner = Scanner::new(text.as_bytes()).unwrap();
+            prop_assert_eq!(scanner.string().unwrap().decode(), s);
+        }
+    }
+
+    #[test]
+    fn escapes_and_duplicates() {
+        assert!(
+            scan_all(br#"{"a":1,"\u0061":2}"#)
+                .unwrap_err()
+                .contains("duplicate")
+        );
+        assert!(scan_all(br#"{"a":"\ud83d\ude00"}"#).is_ok());
+        assert!(scan_all(br#"{"a":"\ud83d"}"#).is_err());
+        assert!(scan_all(br#"{"a":"\ude00"}"#).is_err());
+        assert!(scan_all(b"{\"a\":\"\x01\"}").is_err());
+        assert!(scan_all(br#"{"a":01}"#).is_err());
+        assert!(scan_all(br#"{"a":1.}"#).is_err());
+        assert!(scan_all(br#"{"a":1e400}"#).is_err());
+        assert!(scan_all(br#"{"a":[1,]}"#).is_err());
+        assert!(scan_all(br#"{"a":1} x"#).is_err());
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200));
+        assert!(scan_all(deep.as_bytes()).is_err());
+        let mut s = Scanner::new(br#""a\n\u00e9\ud83d\ude00""#).unwrap();
+        assert_eq!(s.string().unwrap().decode(), "a\n\u{e9}\u{1f600}");
+    }
+}

@@ -1,0 +1,396 @@
+"""kwi token verify --issuer-url / --jwks-url against a real HTTPS issuer on 127.0.0.1.
+
+The server is Python's http.server behind TLS, with a certificate chain made here by `cryptography`
+(a self-signed CA and a leaf for IP 127.0.0.1 and DNS localhost). It serves the folder
+`kwi issuer build` writes, plus a few broken variants: a discovery document naming another issuer,
+a path answering 500, and (separately) a TCP server that accepts and never answers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import socket
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from interop_helpers import CONFORMANCE, run_kwi
+
+AUD = "sts.amazonaws.com"
+RSA_KEY = CONFORMANCE / "rsa-private-pkcs1.pem"
+RSA_PUB = CONFORMANCE / "rsa-public.pem"
+EC_KEY = CONFORMANCE / "ec-p256-private-sec1.pem"
+EC_PUB = CONFORMANCE / "ec-p256-public.pem"
+
+DISCOVERY = "/.well-known/openid-configuration"
+JWKS = "/openid/v1/jwks"
+
+
+# --- certificates ------------------------------------------------------------------------------
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def make_ca(cn: str):
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn))
+        .issuer_name(_name(cn))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def make_leaf(ca_key, ca_cert):
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("kwi test issuer"))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def _pem_cert(cert) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+class PKI:
+    def __init__(self, directory: Path):
+        ca_key, ca_cert = make_ca("kwi test CA")
+        leaf_key, leaf_cert = make_leaf(ca_key, ca_cert)
+        self.ca_file = directory / "ca.pem"
+        self.ca_file.write_bytes(_pem_cert(ca_cert))
+        self.cert_file = directory / "server.pem"
+        self.cert_file.write_bytes(_pem_cert(leaf_cert))
+        self.key_file = directory / "server.key"
+        self.key_file.write_bytes(
+            leaf_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        # an unrelated CA, for "trusting the wrong CA"
+        _, other_ca = make_ca("another CA")
+        self.other_ca_file = directory / "other-ca.pem"
+        self.other_ca_file.write_bytes(_pem_cert(other_ca))
+
+    def server_context(self) -> ssl.SSLContext:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert_file, self.key_file)
+        return ctx
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory) -> PKI:
+    return PKI(tmp_path_factory.mktemp("pki"))
+
+
+# --- the HTTPS issuer --------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "_TLSServer"
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        self.server.requests.append(self.path)
+        route = self.server.routes.get(self.path)
+        if route is None:
+            self._reply(404, b"not found\n", "text/plain")
+        elif isinstance(route, int):
+            self._reply(route, b"internal error\n", "text/plain")
+        else:
+            self._reply(200, route, "application/json")
+
+    def _reply(self, status: int, body: bytes, ctype: str):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # keep pytest's output clean
+        pass
+
+
+class _TLSServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, ctx: ssl.SSLContext):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.ctx = ctx
+        self.routes: dict[str, bytes | int] = {}
+        self.requests: list[str] = []
+
+    def finish_request(self, request, client_address):
+        # The TLS handshake runs in the connection's own thread, so that a client that gives up
+        # during the handshake (an untrusted certificate) never blocks the accept loop.
+        request.settimeout(10)
+        try:
+            tls = self.ctx.wrap_socket(request, server_side=True)
+        except OSError:
+            return
+        try:
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
+            tls.close()
+
+
+class Issuer:
+    def __init__(self, server: _TLSServer, directory: Path):
+        self.server = server
+        self.port = server.server_address[1]
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.dir = directory
+
+    @property
+    def requests(self) -> list[str]:
+        return self.server.requests
+
+
+@pytest.fixture
+def issuer(pki, tmp_path):
+    server = _TLSServer(pki.server_context())
+    port = server.server_address[1]
+    url = f"https://127.0.0.1:{port}"
+    site = tmp_path / "site"
+    run_kwi("issuer", "build", "--issuer", url, "--key", RSA_PUB, "--key", EC_PUB, "--out", site)
+    discovery = (site / DISCOVERY.lstrip("/")).read_bytes()
+    jwks = (site / JWKS.lstrip("/")).read_bytes()
+    assert f'"jwks_uri":"{url}{JWKS}"'.encode() in discovery
+    server.routes = {
+        DISCOVERY: discovery,
+        JWKS: jwks,
+        # the same document under /other: it names {url} as its issuer, not {url}/other
+        "/other" + DISCOVERY: discovery,
+        "/fail" + DISCOVERY: 500,
+        "/fail/jwks": 500,
+    }
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield Issuer(server, site)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP server on 127.0.0.1 that accepts connections and never sends a byte."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.1)
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def accept_and_sleep():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            held.append(conn)  # keep it open, read nothing, answer nothing
+
+    thread = threading.Thread(target=accept_and_sleep, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+        for conn in held:
+            conn.close()
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def mint(key: Path, issuer_url: str, aud: str = AUD) -> str:
+    proc = run_kwi(
+        "token", "mint", "--key", key, "--issuer", issuer_url,
+        "--namespace", "default", "--service-account", "app", "--aud", aud,
+    )  # fmt: skip
+    return proc.stdout.strip()
+
+
+def verify(*args, timeout=60):
+    """kwi token verify, returning (CompletedProcess, seconds taken)."""
+    import subprocess
+
+    from interop_helpers import KWI
+
+    start = time.monotonic()
+    proc = subprocess.run(
+        [str(KWI), "token", "verify", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
+    return proc, time.monotonic() - start
+
+
+# --- tests -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", [RSA_KEY, EC_KEY], ids=["RS256", "ES256"])
+def test_issuer_url_with_ca_file(issuer, pki, key):
+    token = mint(key, issuer.url)
+    proc, _ = verify(token, "--issuer-url", issuer.url, "--ca-file", pki.ca_file, "--aud", AUD)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("valid: system:serviceaccount:default:app")
+    assert issuer.url in proc.stdout
+    # discovery first, then the JWKS it names
+    assert issuer.requests == [DISCOVERY, JWKS]
+
+
+def test_issuer_url_is_the_expected_issuer(issuer, pki):
+    """Without --iss, --issuer-url is the issuer the token must name."""
+    token = mint(RSA_KEY, "https://issuer.example.com")
+    proc, _ = verify(token, "--issuer-url", issuer.url, "--ca-file", pki.ca_file, "--aud", AUD)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "token rejected" in proc.stderr
+    assert "iss" in proc.stderr
+
+
+def test_issuer_url_wrong_audience(issuer, pki):
+    token = mint(RSA_KEY, issuer.url)
+    proc, _ = verify(token, "--issuer-url", issuer.url, "--ca-file", pki.ca_file, "--aud", "vault")
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "token rejected" in proc.stderr
+
+
+def test_jwks_url_with_ca_file(issuer, pki):
+    token = mint(EC_KEY, issuer.url)
+    proc, _ = verify(
+        token, "--jwks-url", issuer.url + JWKS, "--ca-file", pki.ca_file, "--iss", issuer.url, "--aud", AUD
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("valid: ")
+    assert issuer.requests == [JWKS]
+
+
+def test_jwks_url_token_of_another_key_is_rejected(issuer, pki, tmp_path):
+    other_key = tmp_path / "other.key"
+    run_kwi("keys", "generate", "--alg", "ES256", "--out", other_key)
+    token = mint(other_key, issuer.url)
+    proc, _ = verify(token, "--jwks-url", issuer.url + JWKS, "--ca-file", pki.ca_file, "--aud", AUD)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "token rejected" in proc.stderr
+
+
+@pytest.mark.parametrize("how", ["issuer-url", "jwks-url"])
+def test_untrusted_certificate(issuer, how):
+    token = mint(RSA_KEY, issuer.url)
+    target = issuer.url if how == "issuer-url" else issuer.url + JWKS
+    proc, _ = verify(token, f"--{how}", target, "--aud", AUD)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert f"https://127.0.0.1:{issuer.port}" in proc.stderr
+    assert "certificate" in proc.stderr
+    assert issuer.requests == []  # nothing was fetched over the untrusted connection
+
+
+def test_certificate_of_another_ca(issuer, pki):
+    token = mint(RSA_KEY, issuer.url)
+    proc, _ = verify(token, "--issuer-url", issuer.url, "--ca-file", pki.other_ca_file, "--aud", AUD)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert f"https://127.0.0.1:{issuer.port}" in proc.stderr
+    assert issuer.requests == []
+
+
+def test_discovery_names_another_issuer(issuer, pki):
+    other = issuer.url + "/other"
+    token = mint(RSA_KEY, other)
+    proc, _ = verify(token, "--issuer-url", other, "--ca-file", pki.ca_file, "--aud", AUD)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "issuer" in proc.stderr
+    assert f'"{issuer.url}"' in proc.stderr  # the issuer the document names
+    assert "/other" + DISCOVERY in issuer.requests
+    assert JWKS not in issuer.requests  # stopped before fetching the keys
+
+
+@pytest.mark.parametrize("how", ["issuer-url", "jwks-url"])
+def test_server_error_500(issuer, pki, how):
+    token = mint(RSA_KEY, issuer.url + "/fail")
+    target = issuer.url + "/fail" if how == "issuer-url" else issuer.url + "/fail/jwks"
+    proc, _ = verify(token, f"--{how}", target, "--ca-file", pki.ca_file, "--aud", AUD)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "500" in proc.stderr
+    assert len(issuer.requests) == 1
+
+
+def test_server_that_never_answers_times_out(pki, silent_server):
+    """The only slow test: kwi's HTTP timeout is 15 s."""
+    url = f"https://127.0.0.1:{silent_server}"
+    token = mint(RSA_KEY, url)
+    proc, took = verify(token, "--jwks-url", url + JWKS, "--ca-file", pki.ca_file, "--aud", AUD, timeout=40)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert took < 20, f"kwi took {took:.1f} s to give up"
+    assert url in proc.stderr
+    assert "timed out" in proc.stderr
