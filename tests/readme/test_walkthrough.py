@@ -63,7 +63,8 @@ def test_eks_walkthrough(tmp_path: Path):
 
 
 def test_vault_walkthrough(tmp_path: Path):
-    run("vault", tmp_path)
+    proc = run("vault", tmp_path)
+    assert "valid: system:serviceaccount:default:default" in proc.stdout
     pem = (tmp_path / "cluster-keys.pem").read_text()
     assert pem.count("-----BEGIN PUBLIC KEY-----") == 1
     assert kid(tmp_path / "cluster-keys.pem") == kid(tmp_path / "cluster.key")

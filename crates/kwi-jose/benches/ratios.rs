@@ -11,38 +11,15 @@ use std::time::Instant;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, ParsedPublicKey};
 use base64ct::{Base64UrlUnpadded, Encoding};
-use jsonwebtoken::{DecodingKey, Validation};
+use jsonwebtoken::DecodingKey;
 use kwi_jose::{
-    Curve, KUBERNETES_ALGORITHMS, Key, KeySet, KeySpec, KubernetesRules, PublicKey, SigningKey,
-    VerifyOptions, base64url, generate, kubernetes_kid, pkcs1_private_der, pkcs1_public_der,
-    sec1_der,
+    Curve, KUBERNETES_ALGORITHMS, Key, KeySet, KeySpec, PublicKey, SigningKey, VerifyOptions,
+    base64url, generate, kubernetes_kid, pkcs1_private_der, pkcs1_public_der, sec1_der,
 };
-use serde_json::json;
+mod common;
+use common::{NOW, claims, rules, validation};
 
-const NOW: i64 = 1_800_000_000;
-const ISSUER: &str = "https://oidc.prod-eu-west-1.platform.example.com/clusters/payments-prod-7";
 const ROUNDS: usize = 41;
-
-fn claims() -> Vec<u8> {
-    json!({
-        "aud": ["https://kubernetes.default.svc.cluster.local", "sts.amazonaws.com"],
-        "exp": NOW + 3600,
-        "iat": NOW,
-        "iss": ISSUER,
-        "jti": "6e2e7c36-6f5a-4a4e-9a3c-1d1b2c3d4e5f",
-        "kubernetes.io": {
-            "namespace": "payments-settlement",
-            "node": {"name": "ip-10-42-17-203.eu-west-1.compute.internal", "uid": "8f3c2a9e-5b1d-4c7f-9e2a-1b3c5d7e9f01"},
-            "pod": {"name": "settlement-worker-7d9f8b6c5d-x2k4p", "uid": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"},
-            "serviceaccount": {"name": "settlement-worker", "uid": "0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f"},
-            "warnafter": NOW + 3000
-        },
-        "nbf": NOW,
-        "sub": "system:serviceaccount:payments-settlement:settlement-worker"
-    })
-    .to_string()
-    .into_bytes()
-}
 
 /// Nanoseconds per call of each function, measured in alternating batches; returns the median
 /// per-round time of each and the median of the per-round ratios base/other.
@@ -87,23 +64,6 @@ fn paired(
         .map(|(t, r)| (median(t), median(r)))
         .collect();
     (base_median, results)
-}
-
-fn rules() -> KubernetesRules {
-    KubernetesRules {
-        issuers: Some(vec![ISSUER.into()]),
-        audiences: Some(vec!["sts.amazonaws.com".into()]),
-        allow_legacy: false,
-    }
-}
-
-fn validation(alg: jsonwebtoken::Algorithm) -> Validation {
-    let mut v = Validation::new(alg);
-    v.set_audience(&["sts.amazonaws.com"]);
-    v.set_issuer(&[ISSUER]);
-    v.validate_exp = false;
-    v.validate_nbf = false;
-    v
 }
 
 fn verify_row(

@@ -10,56 +10,13 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, ParsedPublicKey};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use criterion::{Criterion, criterion_group, criterion_main};
-use jsonwebtoken::{DecodingKey, Validation};
+use jsonwebtoken::DecodingKey;
 use kwi_jose::{
-    Curve, KUBERNETES_ALGORITHMS, Key, KeySet, KeySpec, KubernetesRules, PublicKey, SigningKey,
-    VerifyOptions, base64url, generate, kubernetes_kid, pkcs1_private_der, pkcs1_public_der,
-    sec1_der,
+    Curve, KUBERNETES_ALGORITHMS, Key, KeySet, KeySpec, PublicKey, SigningKey, VerifyOptions,
+    base64url, generate, kubernetes_kid, pkcs1_private_der, pkcs1_public_der, sec1_der,
 };
-use serde_json::json;
-
-const NOW: i64 = 1_800_000_000;
-
-/// A token shaped like a pod's projected token: about 1.2 KB with an RSA-2048 signature.
-fn claims() -> Vec<u8> {
-    json!({
-        "aud": ["https://kubernetes.default.svc.cluster.local", "sts.amazonaws.com"],
-        "exp": NOW + 3600,
-        "iat": NOW,
-        "iss": "https://oidc.prod-eu-west-1.platform.example.com/clusters/payments-prod-7",
-        "jti": "6e2e7c36-6f5a-4a4e-9a3c-1d1b2c3d4e5f",
-        "kubernetes.io": {
-            "namespace": "payments-settlement",
-            "node": {"name": "ip-10-42-17-203.eu-west-1.compute.internal", "uid": "8f3c2a9e-5b1d-4c7f-9e2a-1b3c5d7e9f01"},
-            "pod": {"name": "settlement-worker-7d9f8b6c5d-x2k4p", "uid": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"},
-            "serviceaccount": {"name": "settlement-worker", "uid": "0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f"},
-            "warnafter": NOW + 3000
-        },
-        "nbf": NOW,
-        "sub": "system:serviceaccount:payments-settlement:settlement-worker"
-    })
-    .to_string()
-    .into_bytes()
-}
-
-fn rules() -> KubernetesRules {
-    KubernetesRules {
-        issuers: Some(vec![
-            "https://oidc.prod-eu-west-1.platform.example.com/clusters/payments-prod-7".into(),
-        ]),
-        audiences: Some(vec!["sts.amazonaws.com".into()]),
-        allow_legacy: false,
-    }
-}
-
-fn jwt_validation(alg: jsonwebtoken::Algorithm) -> Validation {
-    let mut v = Validation::new(alg);
-    v.set_audience(&["sts.amazonaws.com"]);
-    v.set_issuer(&["https://oidc.prod-eu-west-1.platform.example.com/clusters/payments-prod-7"]);
-    v.validate_exp = false; // the fixed NOW is in the future of the bench machine's clock anyway
-    v.validate_nbf = false;
-    v
-}
+mod common;
+use common::{NOW, claims, rules, validation};
 
 fn bench_key(
     c: &mut Criterion,
@@ -79,7 +36,7 @@ fn bench_key(
         ..VerifyOptions::default()
     };
     let rules = rules();
-    let validation = jwt_validation(jwt_alg);
+    let validation = validation(jwt_alg);
     eprintln!("{label}: token of {} bytes", token.len());
 
     let mut group = c.benchmark_group(format!("verify/{label}"));

@@ -85,6 +85,16 @@ impl KubernetesRules {
     /// `aud` (kube-apiserver would default a missing `aud` to its API audiences); every token
     /// kube-apiserver issues through TokenRequest has both.
     pub fn validate(&self, claims: &Claims, now: i64) -> Result<(), TokenError> {
+        self.validate_with_leeway(claims, now, KUBERNETES_LEEWAY)
+    }
+
+    /// [`KubernetesRules::validate`] with another clock leeway than kube-apiserver's 60 s.
+    pub fn validate_with_leeway(
+        &self,
+        claims: &Claims,
+        now: i64,
+        leeway: i64,
+    ) -> Result<(), TokenError> {
         if claims.is_legacy() {
             if !self.allow_legacy {
                 return Err(TokenError::LegacyNotAllowed);
@@ -104,7 +114,7 @@ impl KubernetesRules {
         if claims.exp.is_none() {
             return Err(TokenError::MissingClaim("exp".into()));
         }
-        check_times(claims, now, KUBERNETES_LEEWAY)?;
+        check_times(claims, now, leeway)?;
         let identity = claims
             .service_account()?
             .ok_or_else(|| TokenError::MissingClaim("kubernetes.io".into()))?;
@@ -193,6 +203,16 @@ impl StsRules {
     /// Validates the claims as STS documents it: iss equal to the provider URL, aud one of its
     /// client IDs, exp present and not passed (STS allows no clock skew it documents; kwi allows none).
     pub fn validate(&self, claims: &Claims, now: i64) -> Result<(), TokenError> {
+        self.validate_with_leeway(claims, now, 0)
+    }
+
+    /// [`StsRules::validate`] allowing some clock skew.
+    pub fn validate_with_leeway(
+        &self,
+        claims: &Claims,
+        now: i64,
+        leeway: i64,
+    ) -> Result<(), TokenError> {
         if let Some(url) = &self.provider_url {
             check_issuer(claims.iss.as_deref(), std::slice::from_ref(url))?;
         }
@@ -209,7 +229,7 @@ impl StsRules {
         if claims.sub.as_deref().is_none_or(str::is_empty) {
             return Err(TokenError::MissingClaim("sub".into()));
         }
-        check_times(claims, now, 0)
+        check_times(claims, now, leeway)
     }
 }
 

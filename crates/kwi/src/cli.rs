@@ -502,6 +502,10 @@ pub struct VerifyArgs {
     /// Accept legacy secret-based tokens (kubernetes profile).
     #[arg(long)]
     pub allow_legacy: bool,
+    /// Clock leeway for exp/nbf/iat instead of the profile's (kubernetes 60s, sts 0, vault 60s);
+    /// with the vault profile, a role's clock_skew_leeway (-1 disables it).
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub leeway: Option<String>,
     /// Check the times as of this moment instead of now (RFC 3339 or seconds).
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,

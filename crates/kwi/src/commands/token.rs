@@ -5,10 +5,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Result, anyhow, bail};
 use kwi_jose::time::{format_duration, format_rfc3339, parse_duration, parse_time};
 use kwi_jose::{
-    Claims, KUBERNETES_ALGORITHMS, Key, KeySet, KidMethod, KubernetesRules, LEGACY_ISSUER,
-    STS_ALGORITHMS, STS_MAX_TOKEN_SIZE, STS_MIN_TOKEN_SIZE, ServiceAccountIdentity, SigningKey,
-    StsRules, TokenError, VaultRules, VerifiedToken, VerifyOptions, decode_unverified, legacy,
-    random_uuid,
+    Claims, KUBERNETES_ALGORITHMS, KUBERNETES_LEEWAY, Key, KeySet, KidMethod, KubernetesRules,
+    LEGACY_ISSUER, STS_ALGORITHMS, STS_MAX_TOKEN_SIZE, STS_MIN_TOKEN_SIZE, ServiceAccountIdentity,
+    SigningKey, StsRules, TokenError, VaultRules, VerifiedToken, VerifyOptions, decode_unverified,
+    legacy, random_uuid,
 };
 use serde_json::{Map, Value, json};
 
@@ -351,6 +351,7 @@ fn check(
     discovered_issuer: Option<String>,
     token: &str,
     now: i64,
+    leeway: Option<i64>,
 ) -> Result<VerifiedToken, TokenError> {
     let issuers = args.issuer.clone().or(discovered_issuer);
     let audiences = (!args.audiences.is_empty()).then(|| args.audiences.clone());
@@ -366,7 +367,11 @@ fn check(
                 audiences,
                 allow_legacy: args.allow_legacy,
             }
-            .validate(&verified.claims, now)?;
+            .validate_with_leeway(
+                &verified.claims,
+                now,
+                leeway.unwrap_or(KUBERNETES_LEEWAY),
+            )?;
             verified
         }
         ProfileArg::Sts => {
@@ -385,7 +390,7 @@ fn check(
                 provider_url: issuers,
                 client_ids: audiences,
             }
-            .validate(&verified.claims, now)?;
+            .validate_with_leeway(&verified.claims, now, leeway.unwrap_or(0))?;
             verified
         }
         ProfileArg::Vault => {
@@ -393,6 +398,7 @@ fn check(
                 bound_issuer: issuers,
                 bound_subject: args.subject.clone(),
                 bound_audiences: args.audiences.clone(),
+                clock_skew_leeway: leeway.unwrap_or(0),
                 ..VaultRules::default()
             };
             let verified = keys.verify(token, &rules.verify_options())?;
@@ -415,6 +421,11 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
     let token = read_token(&args.token)?;
     let (keys, discovered_issuer) = load_key_set(&args)?;
     let now = time_arg(args.at.as_deref(), now(), "--at")?;
+    let leeway = match args.leeway.as_deref() {
+        None => None,
+        Some("-1") => Some(-1),
+        Some(text) => Some(parse_duration(text).map_err(|e| anyhow!("--leeway: {e}"))?),
+    };
     let unchecked: Vec<&str> = [
         (
             args.issuer.is_none() && args.issuer_url.is_none(),
@@ -425,7 +436,7 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
     .into_iter()
     .filter_map(|(missing, what)| missing.then_some(what))
     .collect();
-    match check(&args, &keys, discovered_issuer, &token, now) {
+    match check(&args, &keys, discovered_issuer, &token, now, leeway) {
         Ok(verified) => report_valid(&args, &verified, &unchecked, now),
         Err(error) => {
             let mut reason = error.to_string();

@@ -1,0 +1,28 @@
+//! Compact JWS parsing and verification with every profile: no input may panic.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use kwi_jose::{Key, KeySet, KubernetesRules, VaultRules, VerifyOptions, decode_unverified, parse_keys};
+use libfuzzer_sys::fuzz_target;
+
+const RSA: &[u8] = include_bytes!("../../../shared/conformance/kubernetes/rsa-public.pem");
+const EC: &[u8] = include_bytes!("../../../shared/conformance/kubernetes/ec-p256-public.pem");
+
+fn keys() -> &'static KeySet {
+    static KEYS: OnceLock<KeySet> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let keys: Vec<Key> = [RSA, EC].iter().flat_map(|k| parse_keys(k).unwrap_or_default()).collect();
+        KeySet::with_kubernetes_kids(&keys).unwrap_or_else(|_| KeySet::new([]).unwrap())
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(token) = std::str::from_utf8(data) else { return };
+    let _ = decode_unverified(token, 1 << 16);
+    if let Ok(verified) = keys().verify(token, &VerifyOptions::default()) {
+        let _ = KubernetesRules::default().validate(&verified.claims, 1_700_000_000);
+        let _ = VaultRules::default().validate(&verified, 1_700_000_000);
+        let _ = verified.claims.raw();
+    }
+});
