@@ -19,11 +19,10 @@ use kwi_jose::{
 mod common;
 use common::{NOW, claims, rules, validation};
 
-const ROUNDS: usize = 41;
-
 /// Nanoseconds per call of each function, measured in alternating batches; returns the median
 /// per-round time of each and the median of the per-round ratios base/other.
 fn paired(
+    rounds: usize,
     batch: usize,
     base: &mut dyn FnMut(),
     others: &mut [&mut dyn FnMut()],
@@ -44,7 +43,7 @@ fn paired(
     let mut base_times = Vec::new();
     let mut other_times = vec![Vec::new(); others.len()];
     let mut ratios = vec![Vec::new(); others.len()];
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         let b = time(base);
         base_times.push(b);
         for (i, o) in others.iter_mut().enumerate() {
@@ -67,6 +66,7 @@ fn paired(
 }
 
 fn verify_row(
+    rounds: usize,
     label: &str,
     key: &Key,
     raw: ParsedPublicKey,
@@ -96,10 +96,10 @@ fn verify_row(
         jsonwebtoken::decode::<serde_json::Value>(black_box(&token), &jwt_key, &validation)
             .unwrap();
     };
-    let (raw_ns, rest) = paired(200, &mut raw_fn, &mut [&mut kwi_fn, &mut jwt_fn]);
+    let (raw_ns, rest) = paired(rounds, 200, &mut raw_fn, &mut [&mut kwi_fn, &mut jwt_fn]);
     let ((kwi_ns, kwi_vs_raw), (jwt_ns, _)) = (rest[0], rest[1]);
     // kwi vs jsonwebtoken, paired on their own.
-    let (kwi_ns2, rest2) = paired(200, &mut kwi_fn, &mut [&mut jwt_fn]);
+    let (kwi_ns2, rest2) = paired(rounds, 200, &mut kwi_fn, &mut [&mut jwt_fn]);
     let kwi_vs_jwt = 1.0 / rest2[0].1;
     let ok = kwi_vs_raw >= 0.90 && kwi_vs_jwt >= 1.2;
     println!(
@@ -113,7 +113,7 @@ fn verify_row(
     ok
 }
 
-fn mint_row(label: &str, key: &Key) {
+fn mint_row(rounds: usize, label: &str, key: &Key) {
     let rng = SystemRandom::new();
     let claims = claims();
     let signer = SigningKey::new(key, None, Some(kubernetes_kid(key).unwrap())).unwrap();
@@ -140,7 +140,7 @@ fn mint_row(label: &str, key: &Key) {
                 )
                 .unwrap()
             };
-            paired(20, &mut raw_fn, &mut [&mut kwi_fn])
+            paired(rounds, 20, &mut raw_fn, &mut [&mut kwi_fn])
         }
         _ => {
             let pair = EcdsaKeyPair::from_private_key_der(
@@ -151,7 +151,7 @@ fn mint_row(label: &str, key: &Key) {
             let mut raw_fn = || {
                 black_box(pair.sign(&rng, black_box(input.as_bytes())).unwrap());
             };
-            paired(200, &mut raw_fn, &mut [&mut kwi_fn])
+            paired(rounds, 200, &mut raw_fn, &mut [&mut kwi_fn])
         }
     };
     println!(
@@ -163,9 +163,9 @@ fn mint_row(label: &str, key: &Key) {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        return; // `cargo test --benches` lists; nothing to list here
-    }
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this once as a smoke test.
+    let bench = std::env::args().any(|a| a == "--bench");
+    let rounds = if bench { 41 } else { 1 };
     let rsa = generate(KeySpec::Rsa { bits: 2048 }).unwrap();
     let PublicKey::Rsa { n, e } = rsa.public().clone() else {
         unreachable!()
@@ -181,6 +181,7 @@ fn main() {
     );
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     let mut ok = verify_row(
+        rounds,
         "RS256-2048",
         &rsa,
         ParsedPublicKey::new(
@@ -192,15 +193,16 @@ fn main() {
         jsonwebtoken::Algorithm::RS256,
     );
     ok &= verify_row(
+        rounds,
         "ES256",
         &ec,
         ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &point).unwrap(),
         DecodingKey::from_ec_components(&base64url(x), &base64url(y)).unwrap(),
         jsonwebtoken::Algorithm::ES256,
     );
-    mint_row("RS256-2048", &rsa);
-    mint_row("ES256", &ec);
-    if !ok {
+    mint_row(rounds, "RS256-2048", &rsa);
+    mint_row(rounds, "ES256", &ec);
+    if bench && !ok {
         eprintln!("a DESIGN.md target was missed");
         std::process::exit(1);
     }
