@@ -301,6 +301,15 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
+    /// Reads `true` or `false`; `None` (consuming the value) when it is anything else.
+    pub(crate) fn boolean(&mut self) -> ScanResult<Option<bool>> {
+        match self.peek() {
+            Some(b't') => self.literal(b"true").map(|()| Some(true)),
+            Some(b'f') => self.literal(b"false").map(|()| Some(false)),
+            _ => self.skip().map(|()| None),
+        }
+    }
+
     /// Walks an object, calling `member` with each name; `member` must consume the value.
     /// Repeated names are refused.
     pub(crate) fn object(

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::alg::Algorithm;
+use crate::json_scan::{Kind, Scanner};
 use crate::token_error::TokenError;
 use crate::{b64, strict_json};
 
@@ -89,7 +90,7 @@ pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, Token
 }
 
 /// The JOSE header of a token.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Header {
     /// The `alg` value as written.
     pub alg: String,
@@ -97,8 +98,27 @@ pub struct Header {
     pub kid: Option<String>,
     /// The `typ`, if any.
     pub typ: Option<String>,
-    /// Every member.
-    pub raw: Map<String, Value>,
+    json: Box<[u8]>,
+    raw: std::sync::OnceLock<Map<String, Value>>,
+}
+
+impl PartialEq for Header {
+    fn eq(&self, other: &Header) -> bool {
+        self.json == other.json
+    }
+}
+
+fn bad_header(message: impl Into<String>) -> TokenError {
+    TokenError::BadHeader(message.into())
+}
+
+/// A header member that must be a string, or what it was instead.
+fn header_string(s: &mut Scanner<'_>, name: &str) -> Result<String, TokenError> {
+    let scan = |e: String| bad_header(format!("the header {}", e.replacen("are not", "is not", 1)));
+    if s.next_kind().map_err(scan)? != Kind::String {
+        return Err(bad_header(format!("\"{name}\" is not a string")));
+    }
+    Ok(s.string().map_err(scan)?.decode())
 }
 
 impl Header {
@@ -107,50 +127,70 @@ impl Header {
         Algorithm::from_name(&self.alg)
     }
 
+    /// Every member, as decoded (parsed on first use).
+    pub fn raw(&self) -> &Map<String, Value> {
+        self.raw
+            .get_or_init(|| strict_json::parse_object(&self.json).unwrap_or_default())
+    }
+
     /// Parses a decoded header.
     pub fn parse(bytes: &[u8]) -> Result<Header, TokenError> {
-        let raw = strict_json::parse_object(bytes)
-            .map_err(|e| TokenError::BadHeader(format!("the header {e}")))?;
-        let alg = match raw.get("alg") {
-            Some(Value::String(alg)) => alg.clone(),
-            Some(_) => return Err(TokenError::BadHeader("\"alg\" is not a string".into())),
-            None => return Err(TokenError::BadHeader("there is no \"alg\"".into())),
-        };
-        let kid = match raw.get("kid") {
-            None => None,
-            Some(Value::String(kid)) => {
-                if kid.chars().any(char::is_control) {
-                    return Err(TokenError::BadHeader(format!(
-                        "\"kid\" {kid:?} contains control characters"
-                    )));
+        let scan =
+            |e: String| bad_header(format!("the header {}", e.replacen("are not", "is not", 1)));
+        let mut s = Scanner::new(bytes).map_err(scan)?;
+        if s.next_kind().map_err(scan)? == Kind::Array {
+            return Err(bad_header("the header is a JSON array, not an object"));
+        }
+        let (mut alg, mut kid, mut typ) = (None, None, None);
+        let mut failure: Option<TokenError> = None;
+        s.object(|s, name| {
+            let found = match name.plain().unwrap_or_default() {
+                "alg" => header_string(s, "alg").map(|v| alg = Some(v)),
+                "kid" => header_string(s, "kid").map(|v| kid = Some(v)),
+                "typ" => header_string(s, "typ").map(|v| typ = Some(v)),
+                "crit" => Err(bad_header(
+                    "\"crit\" names extensions that must be understood, and kwi understands none",
+                )),
+                "b64" => match s.boolean() {
+                    Ok(Some(true)) => Ok(()),
+                    _ => Err(bad_header(
+                        "\"b64\": false (unencoded payload, RFC 7797) is not supported",
+                    )),
+                },
+                _ => return s.skip(),
+            };
+            if let Err(e) = found {
+                failure.get_or_insert(e);
+                // Keep walking so that the object is consumed; the first failure wins.
+                if s.next_kind().is_ok() {
+                    return s.skip();
                 }
-                if kid.len() > MAX_KID_LEN {
-                    return Err(TokenError::BadHeader(format!(
-                        "\"kid\" is {} bytes long",
-                        kid.len()
-                    )));
-                }
-                Some(kid.clone())
             }
-            Some(_) => return Err(TokenError::BadHeader("\"kid\" is not a string".into())),
-        };
-        let typ = match raw.get("typ") {
-            None => None,
-            Some(Value::String(typ)) => Some(typ.clone()),
-            Some(_) => return Err(TokenError::BadHeader("\"typ\" is not a string".into())),
-        };
-        if raw.contains_key("crit") {
-            return Err(TokenError::BadHeader(
-                "\"crit\" names extensions that must be understood, and kwi understands none"
-                    .into(),
-            ));
+            Ok(())
+        })
+        .map_err(scan)?;
+        s.end().map_err(scan)?;
+        if let Some(failure) = failure {
+            return Err(failure);
         }
-        if raw.get("b64").is_some_and(|b| b != &Value::Bool(true)) {
-            return Err(TokenError::BadHeader(
-                "\"b64\": false (unencoded payload, RFC 7797) is not supported".into(),
-            ));
+        let alg = alg.ok_or_else(|| bad_header("there is no \"alg\""))?;
+        if let Some(kid) = &kid {
+            if kid.chars().any(char::is_control) {
+                return Err(bad_header(format!(
+                    "\"kid\" {kid:?} contains control characters"
+                )));
+            }
+            if kid.len() > MAX_KID_LEN {
+                return Err(bad_header(format!("\"kid\" is {} bytes long", kid.len())));
+            }
         }
-        Ok(Header { alg, kid, typ, raw })
+        Ok(Header {
+            alg,
+            kid,
+            typ,
+            json: bytes.into(),
+            raw: std::sync::OnceLock::new(),
+        })
     }
 }
 

@@ -293,7 +293,7 @@ pub fn inspect(args: InspectArgs) -> Result<()> {
         .unwrap_or_default();
     if args.json {
         let out = json!({
-            "header": token.header.raw,
+            "header": token.header.raw(),
             "claims": token.claims,
             "warnings": warnings,
             "verified": false,
@@ -308,7 +308,7 @@ pub fn inspect(args: InspectArgs) -> Result<()> {
         "NOT VERIFIED: this shows what the token says, not whether it is genuine (kwi token verify).\n",
     );
     out.push_str("header\n");
-    out.push_str(&claim_lines(&token.header.raw, now));
+    out.push_str(&claim_lines(&token.header.raw(), now));
     out.push_str("claims\n");
     out.push_str(&claim_lines(&token.claims, now));
     if let Some(Ok(Some(identity))) = claims.as_ref().map(Claims::service_account) {
@@ -470,7 +470,7 @@ fn report_valid(
     if args.json {
         let out = json!({
             "valid": true,
-            "header": verified.header.raw,
+            "header": verified.header.raw(),
             "claims": claims.raw(),
             "identity": identity.as_ref().map(|i| json!({
                 "namespace": i.namespace,
