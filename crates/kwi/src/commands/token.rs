@@ -308,7 +308,7 @@ pub fn inspect(args: InspectArgs) -> Result<()> {
         "NOT VERIFIED: this shows what the token says, not whether it is genuine (kwi token verify).\n",
     );
     out.push_str("header\n");
-    out.push_str(&claim_lines(&token.header.raw(), now));
+    out.push_str(&claim_lines(token.header.raw(), now));
     out.push_str("claims\n");
     out.push_str(&claim_lines(&token.claims, now));
     if let Some(Ok(Some(identity))) = claims.as_ref().map(Claims::service_account) {
