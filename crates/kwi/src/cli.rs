@@ -44,6 +44,42 @@ pub enum Command {
     /// Mint, inspect and verify service-account tokens.
     #[command(subcommand)]
     Token(Box<TokenCommand>),
+    /// Serve the Vault-compatible JWT login API (`kwi serve --dev` to try it).
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+}
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  kwi serve --dev                                   # 127.0.0.1:8200, ./kwi-data, prints a root token
+  kwi serve --dev --dev-root-token-id root           # a fixed root token for scripts
+  KWI_ROOT_TOKEN=… kwi serve --data-dir /var/lib/kwi --listen 127.0.0.1:8200
+
+Then point the vault or bao CLI at it: export VAULT_ADDR=http://127.0.0.1:8200 VAULT_TOKEN=<root>.
+Plain HTTP is served on loopback addresses only (TLS is not built yet).";
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Development mode: defaults for everything, a root token printed, a quickstart shown.
+    #[arg(long)]
+    pub dev: bool,
+    /// The root token in --dev mode (random when not given).
+    #[arg(long, value_name = "VALUE", requires = "dev")]
+    pub dev_root_token_id: Option<String>,
+    /// Where mounts, configs, roles and kwi's signing key live.
+    #[arg(long, value_name = "DIR", default_value = "kwi-data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8200")]
+    pub listen: String,
+    /// The root token for administrative calls (default: $KWI_ROOT_TOKEN); required without --dev.
+    #[arg(
+        long,
+        value_name = "VALUE",
+        env = "KWI_ROOT_TOKEN",
+        hide_env_values = true
+    )]
+    pub root_token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@ mod apiserver_flags;
 mod documents;
 mod issuer;
 mod keys;
+mod serve;
 mod token;
 
 use anyhow::Result;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<()> {
             TokenCommand::Inspect(args) => token::inspect(args),
             TokenCommand::Verify(args) => token::verify(args),
         },
+        Command::Serve(args) => serve::run(args),
     }
 }
 

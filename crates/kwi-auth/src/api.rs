@@ -1,0 +1,482 @@
+//! The Vault HTTP API that kwi serves: `sys/health`, `sys/auth`, `auth/<mount>/{config, role,
+//! login}` and `auth/token/lookup-self`, with Vault's bodies, statuses and headers.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use kwi_jose::{KeySet, random_uuid};
+use serde_json::{Map, Value, json};
+
+use crate::store::Mount;
+use crate::{ApiError, ClientTokens, JwtConfig, Role, Store, login};
+
+/// Request bodies larger than this are refused (a login is a few KiB).
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Everything a request handler needs.
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// kwi's client tokens.
+    pub tokens: ClientTokens,
+    /// The token administrative calls need.
+    pub root_token: String,
+    /// Each mount's config with its parsed keys, built once per config write.
+    keys: RwLock<HashMap<String, Arc<(JwtConfig, KeySet)>>>,
+}
+
+impl AppState {
+    /// State over a store and a signing key.
+    pub fn new(store: Store, tokens: ClientTokens, root_token: String) -> AppState {
+        AppState {
+            store,
+            tokens,
+            root_token,
+            keys: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn mount_keys(&self, mount: &str) -> Result<Option<Arc<(JwtConfig, KeySet)>>, ApiError> {
+        if let Some(found) = self.keys.read().ok().and_then(|m| m.get(mount).cloned()) {
+            return Ok(Some(found));
+        }
+        let Some(config) = self.store.config(mount)? else {
+            return Ok(None);
+        };
+        let keys = config.key_set()?;
+        let entry = Arc::new((config, keys));
+        if let Ok(mut map) = self.keys.write() {
+            map.insert(mount.to_string(), entry.clone());
+        }
+        Ok(Some(entry))
+    }
+
+    fn forget_keys(&self, mount: &str) {
+        if let Ok(mut map) = self.keys.write() {
+            map.remove(mount);
+        }
+    }
+}
+
+/// The router: every Vault path under `/v1/`.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .fallback(handle)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn no_content() -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn error_response(e: &ApiError) -> Response {
+    json_response(
+        StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &json!({ "errors": e.errors }),
+    )
+}
+
+fn envelope(data: Value, auth: Value) -> Value {
+    json!({
+        "request_id": random_uuid().unwrap_or_default(),
+        "lease_id": "",
+        "renewable": false,
+        "lease_duration": 0,
+        "data": data,
+        "wrap_info": null,
+        "warnings": null,
+        "auth": auth,
+    })
+}
+
+fn data_response(data: Value) -> Response {
+    json_response(StatusCode::OK, &envelope(data, Value::Null))
+}
+
+/// A JSON object body, or a form body (`a=b&c=d`), or nothing.
+fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("failed to parse JSON input: body is not UTF-8"))?;
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Ok(Map::new());
+    }
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if form && !trimmed.starts_with('{') {
+        let mut map = Map::new();
+        for pair in trimmed.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            map.insert(form_decode(k), Value::String(form_decode(v)));
+        }
+        return Ok(map);
+    }
+    match serde_json::from_str::<Value>(trimmed) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::bad_request(
+            "failed to parse JSON input: not a JSON object",
+        )),
+        Err(e) => Err(ApiError::bad_request(format!(
+            "failed to parse JSON input: {e}"
+        ))),
+    }
+}
+
+fn form_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn require_root(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let given = headers
+        .get("x-vault-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let expected = state.root_token.as_bytes();
+    let matches = |t: &str| {
+        t.len() == expected.len()
+            && t.bytes()
+                .zip(expected)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    };
+    if matches(given) || matches(bearer) {
+        Ok(())
+    } else {
+        Err(ApiError::permission_denied())
+    }
+}
+
+fn unsupported_path(path: &str) -> ApiError {
+    ApiError {
+        status: 404,
+        errors: vec![format!(
+            "no handler for route {path:?}. route entry not found."
+        )],
+    }
+}
+
+fn method_not_allowed() -> ApiError {
+    ApiError {
+        status: 405,
+        errors: vec!["1 error occurred:\n\t* unsupported operation\n\n".into()],
+    }
+}
+
+async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let remote = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error_response(&ApiError {
+                status: 413,
+                errors: vec![format!("request body larger than {MAX_BODY} bytes")],
+            });
+        }
+    };
+    let list = parts.method.as_str() == "LIST"
+        || parts
+            .uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p == "list=true"));
+    let path = parts.uri.path().trim_end_matches('/').to_string();
+    let result = match path.strip_prefix("/v1/") {
+        Some(path) => route(
+            &state,
+            &parts.method,
+            list,
+            path,
+            &parts.headers,
+            &body,
+            remote,
+        ),
+        None => Err(unsupported_path(&path)),
+    };
+    match result {
+        Ok(response) => response,
+        Err(e) => error_response(&e),
+    }
+}
+
+fn route(
+    state: &AppState,
+    method: &Method,
+    list: bool,
+    path: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    remote: Option<std::net::IpAddr>,
+) -> Result<Response, ApiError> {
+    if path == "sys/health" {
+        return Ok(json_response(
+            StatusCode::OK,
+            &json!({
+                "initialized": true, "sealed": false, "standby": false, "performance_standby": false,
+                "replication_performance_mode": "disabled", "replication_dr_mode": "disabled",
+                "server_time_utc": now(), "version": concat!("kwi-", env!("CARGO_PKG_VERSION")),
+                "cluster_name": "kwi", "cluster_id": "kwi",
+            }),
+        ));
+    }
+    if path == "sys/auth" {
+        require_root(state, headers)?;
+        let mut mounts = Map::new();
+        for (name, mount) in state.store.mounts()? {
+            mounts.insert(
+                format!("{name}/"),
+                json!({"type": mount.kind, "description": mount.description, "accessor": mount.accessor,
+                       "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "token_type": "default-service"},
+                       "local": false, "seal_wrap": false, "external_entropy_access": false, "options": null}),
+            );
+        }
+        mounts.insert(
+            "token/".into(),
+            json!({"type": "token", "description": "token based credentials", "accessor": "auth_token_kwi",
+                   "config": {"default_lease_ttl": 0, "max_lease_ttl": 0}, "local": false, "seal_wrap": false,
+                   "external_entropy_access": false, "options": null}),
+        );
+        let mut body = mounts.clone();
+        body.insert("data".into(), Value::Object(mounts));
+        return Ok(json_response(StatusCode::OK, &Value::Object(body)));
+    }
+    if let Some(mount) = path.strip_prefix("sys/auth/") {
+        require_root(state, headers)?;
+        return match *method {
+            Method::POST | Method::PUT => {
+                let body = parse_body(headers, body)?;
+                let kind = body.get("type").and_then(Value::as_str).unwrap_or_default();
+                if kind != "jwt" {
+                    return Err(ApiError::bad_request(format!(
+                        "kwi serves the jwt auth method only; {kind:?} is not available"
+                    )));
+                }
+                if state.store.mount(mount)?.is_some() {
+                    return Err(ApiError::bad_request(format!(
+                        "path is already in use at {mount}/"
+                    )));
+                }
+                let accessor = format!("auth_jwt_{}", &random_uuid().unwrap_or_default()[..8]);
+                let description = body
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                state.store.put_mount(
+                    mount,
+                    &Mount {
+                        kind: "jwt".into(),
+                        description,
+                        accessor,
+                    },
+                )?;
+                Ok(no_content())
+            }
+            Method::DELETE => {
+                state.store.delete_mount(mount)?;
+                state.forget_keys(mount);
+                Ok(no_content())
+            }
+            _ => Err(method_not_allowed()),
+        };
+    }
+    if path == "auth/token/lookup-self" {
+        let token = headers
+            .get("x-vault-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if token == state.root_token {
+            return Ok(data_response(
+                json!({"id": token, "policies": ["root"], "display_name": "root", "meta": null, "ttl": 0, "type": "service", "path": "auth/token/root"}),
+            ));
+        }
+        return Ok(data_response(Value::Object(
+            state.tokens.lookup(token, now())?,
+        )));
+    }
+    let Some(rest) = path.strip_prefix("auth/") else {
+        return Err(unsupported_path(path));
+    };
+    // auth/<mount>/login | config | role | role/<name>; the mount may contain slashes.
+    let (mount, action, name) = if let Some(mount) = rest.strip_suffix("/login") {
+        (mount, "login", "")
+    } else if let Some(mount) = rest.strip_suffix("/config") {
+        (mount, "config", "")
+    } else if let Some(mount) = rest.strip_suffix("/role") {
+        (mount, "roles", "")
+    } else if let Some((mount, name)) = rest.rsplit_once("/role/") {
+        (mount, "role", name)
+    } else {
+        return Err(unsupported_path(path));
+    };
+    if state.store.mount(mount)?.is_none() {
+        return Err(unsupported_path(path));
+    }
+    match (action, method.clone()) {
+        ("login", Method::POST | Method::PUT) => {
+            let body = parse_body(headers, body)?;
+            let role_name = body
+                .get("role")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_lowercase();
+            let jwt = body
+                .get("jwt")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            let entry = state.mount_keys(mount)?;
+            let (config, keys) = match entry.as_deref() {
+                Some((config, keys)) => (Some(config), Some(keys)),
+                None => (None, None),
+            };
+            let role_name = if role_name.is_empty() {
+                config.map(|c| c.default_role.clone()).unwrap_or_default()
+            } else {
+                role_name
+            };
+            let role = if role_name.is_empty() {
+                None
+            } else {
+                state.store.role(mount, &role_name)?
+            };
+            let empty = KeySet::new([]).map_err(|e| ApiError::internal(e.to_string()))?;
+            let auth = login(
+                config,
+                keys.unwrap_or(&empty),
+                &role_name,
+                role.as_ref(),
+                &jwt,
+                remote,
+                now(),
+            )?;
+            let (client_token, accessor) = state.tokens.issue(&auth, mount, now())?;
+            Ok(json_response(
+                StatusCode::OK,
+                &envelope(
+                    Value::Null,
+                    json!({
+                        "client_token": client_token,
+                        "accessor": accessor,
+                        "policies": auth.policies,
+                        "token_policies": auth.token_policies,
+                        "metadata": auth.metadata,
+                        "lease_duration": auth.ttl,
+                        "renewable": auth.token_type != "batch",
+                        "entity_id": "",
+                        "token_type": auth.token_type,
+                        "orphan": true,
+                        "mfa_requirement": null,
+                        "num_uses": auth.num_uses,
+                    }),
+                ),
+            ))
+        }
+        ("config", Method::GET) => {
+            require_root(state, headers)?;
+            match state.store.config(mount)? {
+                Some(config) => Ok(data_response(config.to_response())),
+                None => Err(ApiError::not_found()),
+            }
+        }
+        ("config", Method::POST | Method::PUT) => {
+            require_root(state, headers)?;
+            let config = JwtConfig::from_request(&parse_body(headers, body)?)?;
+            state.store.put_config(mount, &config)?;
+            state.forget_keys(mount);
+            Ok(no_content())
+        }
+        ("roles", _) | ("role", Method::GET) if list || action == "roles" => {
+            require_root(state, headers)?;
+            let roles = state.store.roles(mount)?;
+            if roles.is_empty() {
+                return Err(ApiError::not_found());
+            }
+            Ok(data_response(json!({ "keys": roles })))
+        }
+        ("role", Method::GET) => {
+            require_root(state, headers)?;
+            match state.store.role(mount, &name.to_lowercase())? {
+                Some(role) => Ok(data_response(role.to_response())),
+                None => Err(ApiError::not_found()),
+            }
+        }
+        ("role", Method::POST | Method::PUT) => {
+            require_root(state, headers)?;
+            let name = name.to_lowercase();
+            let existing = state.store.role(mount, &name)?;
+            let role = Role::from_request(existing.as_ref(), &parse_body(headers, body)?)?;
+            state.store.put_role(mount, &name, &role)?;
+            Ok(no_content())
+        }
+        ("role", Method::DELETE) => {
+            require_root(state, headers)?;
+            state.store.delete_role(mount, &name.to_lowercase())?;
+            Ok(no_content())
+        }
+        _ => Err(method_not_allowed()),
+    }
+}

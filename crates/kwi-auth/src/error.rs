@@ -1,0 +1,45 @@
+//! The one error type of the API: an HTTP status with Vault's `{"errors":[…]}` body.
+
+/// A failed request, as Vault answers it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status}: {}", errors.join("; "))]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// The messages of the `errors` array.
+    pub errors: Vec<String>,
+}
+
+impl ApiError {
+    /// 400 with one message (Vault's `logical.ErrorResponse`).
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: 400,
+            errors: vec![message.into()],
+        }
+    }
+
+    /// 403 `permission denied`.
+    pub fn permission_denied() -> ApiError {
+        ApiError {
+            status: 403,
+            errors: vec!["permission denied".into()],
+        }
+    }
+
+    /// 404 with an empty `errors` array, as Vault answers a read of nothing.
+    pub fn not_found() -> ApiError {
+        ApiError {
+            status: 404,
+            errors: vec![],
+        }
+    }
+
+    /// 500 with one message.
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: 500,
+            errors: vec![message.into()],
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! kwi-auth: a Vault-compatible JWT auth method.
+//!
+//! Mounts, their config (trusted keys) and roles as OpenBao's JWT auth method reads and writes
+//! them, the login pipeline with OpenBao's checks, order and messages, self-contained client
+//! tokens, an embedded store, and the HTTP API that `kwi serve` serves.
+#![forbid(unsafe_code)]
+
+mod api;
+mod client_token;
+mod config;
+mod error;
+mod fields;
+mod login;
+mod role;
+mod store;
+
+pub use api::{AppState, router};
+pub use client_token::ClientTokens;
+pub use config::JwtConfig;
+pub use error::ApiError;
+pub use login::{LoginAuth, login};
+pub use role::Role;
+pub use store::Store;

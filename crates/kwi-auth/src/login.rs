@@ -1,0 +1,357 @@
+//! `auth/<mount>/login`: OpenBao's JWT login, check for check and message for message.
+
+use std::net::IpAddr;
+
+use kwi_jose::{KeySet, VaultRules};
+use serde_json::{Map, Value};
+
+use crate::{ApiError, JwtConfig, Role};
+
+/// What a successful login grants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginAuth {
+    /// The role logged in with.
+    pub role: String,
+    /// The alias name (the user claim's value).
+    pub user: String,
+    /// Token metadata: `role` plus the claim mappings.
+    pub metadata: Map<String, Value>,
+    /// Group names from the groups claim.
+    pub groups: Vec<String>,
+    /// The token's policies.
+    pub policies: Vec<String>,
+    /// The role's own policies (without `default`).
+    pub token_policies: Vec<String>,
+    /// Lease duration in seconds.
+    pub ttl: i64,
+    /// Number of uses allowed (0: unlimited).
+    pub num_uses: i64,
+    /// `service` or `batch`.
+    pub token_type: String,
+}
+
+/// Vault's default and maximum token TTL (`768h`).
+pub const SYSTEM_TTL: i64 = 768 * 3600;
+
+fn error_validating(message: String) -> ApiError {
+    ApiError::bad_request(format!("error validating token: {message}"))
+}
+
+/// A claim by name, or by JSON pointer when it starts with `/` (OpenBao's `getClaim`).
+fn claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    if name.starts_with('/') {
+        let mut current: Option<&Value> = None;
+        for (i, part) in name.split('/').skip(1).enumerate() {
+            let part = part.replace("~1", "/").replace("~0", "~");
+            current = if i == 0 {
+                claims.get(&part)
+            } else {
+                current.and_then(|v| v.get(&part))
+            };
+        }
+        return current;
+    }
+    claims.get(name)
+}
+
+/// A scalar claim as the string Vault compares and maps (`float64` truncated to an integer).
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(match n.as_i64() {
+            Some(i) => i.to_string(),
+            None => (n.as_f64().unwrap_or_default() as i64).to_string(),
+        }),
+        _ => None,
+    }
+}
+
+/// ryanuber/go-glob: `*` matches any run of characters; nothing else is special.
+fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first)
+        || !text[first.len()..].ends_with(last)
+        || text.len() < first.len() + last.len()
+    {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+fn check_bound_claims(role: &Role, claims: &Map<String, Value>) -> Result<(), String> {
+    for (name, expected) in &role.bound_claims {
+        let Some(actual) = claim(claims, name) else {
+            return Err(format!("claim {name:?} is missing"));
+        };
+        let expected: Vec<&Value> = match expected {
+            Value::Array(items) => items.iter().collect(),
+            single => vec![single],
+        };
+        let actual: Vec<&Value> = match actual {
+            Value::Array(items) => items.iter().collect(),
+            Value::String(_) | Value::Bool(_) | Value::Number(_) => vec![actual],
+            other => {
+                return Err(format!(
+                    "received claim is not a string, bool, int or list: {other}"
+                ));
+            }
+        };
+        let matched = actual.iter().filter_map(|a| scalar_text(a)).any(|a| {
+            expected.iter().filter_map(|e| scalar_text(e)).any(|e| {
+                if role.bound_claims_type == "glob" {
+                    glob(&e, &a)
+                } else {
+                    e == a
+                }
+            })
+        });
+        if !matched {
+            return Err(format!(
+                "claim {name:?} does not match any associated bound claim values"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn cidr_contains(cidr: &str, addr: IpAddr) -> bool {
+    let (net, bits) = match cidr.split_once('/') {
+        Some((net, bits)) => (net, bits.parse::<u32>().ok()),
+        None => (cidr, None),
+    };
+    let Ok(net) = net.trim().parse::<IpAddr>() else {
+        return false;
+    };
+    match (net, addr) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => {
+            let bits = bits.unwrap_or(32).min(32);
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            (u32::from(n) & mask) == (u32::from(a) & mask)
+        }
+        (IpAddr::V6(n), IpAddr::V6(a)) => {
+            let bits = bits.unwrap_or(128).min(128);
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            (u128::from(n) & mask) == (u128::from(a) & mask)
+        }
+        _ => false,
+    }
+}
+
+/// Logs in with a JWT: OpenBao's `pathLogin` for `role_type: jwt`.
+pub fn login(
+    config: Option<&JwtConfig>,
+    keys: &KeySet,
+    role_name: &str,
+    role: Option<&Role>,
+    jwt: &str,
+    remote: Option<IpAddr>,
+    now: i64,
+) -> Result<LoginAuth, ApiError> {
+    let Some(config) = config else {
+        return Err(ApiError::bad_request("could not load configuration"));
+    };
+    let role_name = if role_name.is_empty() {
+        config.default_role.as_str()
+    } else {
+        role_name
+    };
+    if role_name.is_empty() {
+        return Err(ApiError::bad_request("missing role"));
+    }
+    let Some(role) = role else {
+        return Err(ApiError::bad_request(format!(
+            "role {role_name:?} could not be found"
+        )));
+    };
+    if role.role_type == "oidc" {
+        return Err(ApiError::bad_request(
+            "role with oidc role_type is not allowed",
+        ));
+    }
+    if jwt.is_empty() {
+        return Err(ApiError::bad_request("missing token"));
+    }
+    if !role.token_bound_cidrs.is_empty()
+        && !remote.is_some_and(|ip| role.token_bound_cidrs.iter().any(|c| cidr_contains(c, ip)))
+    {
+        return Err(ApiError::permission_denied());
+    }
+    let rules = VaultRules {
+        bound_issuer: Some(config.bound_issuer.clone()).filter(|s| !s.is_empty()),
+        bound_subject: Some(role.bound_subject.clone()).filter(|s| !s.is_empty()),
+        bound_audiences: role.bound_audiences.clone(),
+        clock_skew_leeway: role.clock_skew_leeway,
+        expiration_leeway: role.expiration_leeway,
+        not_before_leeway: role.not_before_leeway,
+        supported_algorithms: config.algorithms(),
+    };
+    let verified = keys
+        .verify(jwt, &rules.verify_options())
+        .map_err(|e| error_validating(e.vault_message()))?;
+    rules.validate(&verified, now).map_err(|e| match e {
+        kwi_jose::TokenError::Rejected(m) if m.starts_with("audience claim found") => {
+            ApiError::bad_request(m)
+        }
+        other => error_validating(other.vault_message()),
+    })?;
+    let claims = verified.claims.raw();
+
+    // createIdentity: the user claim, the claim mappings, the groups.
+    let user_claim = if role.user_claim_json_pointer || role.user_claim.starts_with('/') {
+        claim(claims, &role.user_claim)
+    } else {
+        claims.get(&role.user_claim)
+    };
+    let user = match user_claim {
+        None => {
+            return Err(ApiError::bad_request(format!(
+                "claim {:?} not found in token",
+                role.user_claim
+            )));
+        }
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => {
+            return Err(ApiError::bad_request(format!(
+                "claim {:?} could not be converted to string",
+                role.user_claim
+            )));
+        }
+    };
+    let mut metadata = Map::new();
+    for (source, target) in &role.claim_mappings {
+        let Some(value) = claim(claims, source) else {
+            continue;
+        };
+        // OpenBao decodes claims with numbers as float64, which its mapping refuses.
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "error converting claim '{source}' to string"
+                )));
+            }
+        };
+        metadata.insert(
+            target.as_str().unwrap_or_default().to_string(),
+            Value::String(text),
+        );
+    }
+    metadata.insert("role".into(), Value::String(role_name.to_string()));
+    let mut groups = Vec::new();
+    if !role.groups_claim.is_empty() {
+        match claim(claims, &role.groups_claim) {
+            None => {
+                return Err(ApiError::bad_request(format!(
+                    "failed to fetch groups: {:?} claim not found in token",
+                    role.groups_claim
+                )));
+            }
+            Some(Value::Object(_)) => {
+                return Err(ApiError::bad_request(format!(
+                    "{:?} claim could not be converted to string list",
+                    role.groups_claim
+                )));
+            }
+            // A single value counts as a list of one, as OpenBao reads it.
+            Some(value) => {
+                let items = match value {
+                    Value::Array(items) => items.clone(),
+                    single => vec![single.clone()],
+                };
+                for item in &items {
+                    let Some(g) = item.as_str() else {
+                        return Err(ApiError::bad_request(format!(
+                            "value {item} in groups claim could not be parsed as string"
+                        )));
+                    };
+                    if !g.is_empty() {
+                        groups.push(g.to_string());
+                    }
+                }
+            }
+        }
+    }
+    check_bound_claims(role, claims)
+        .map_err(|m| ApiError::bad_request(format!("error validating claims: {m}")))?;
+
+    let ttl = match (role.token_ttl, role.token_max_ttl) {
+        (0, 0) => SYSTEM_TTL,
+        (0, max) => max.min(SYSTEM_TTL),
+        (ttl, 0) => ttl.min(SYSTEM_TTL),
+        (ttl, max) => ttl.min(max),
+    };
+    Ok(LoginAuth {
+        role: role_name.to_string(),
+        user,
+        metadata,
+        groups,
+        policies: role.effective_policies(),
+        token_policies: role.effective_policies(),
+        ttl,
+        num_uses: role.token_num_uses,
+        token_type: if role.token_type.contains("batch") {
+            "batch".into()
+        } else {
+            "service".into()
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_as_go_glob() {
+        assert!(glob(
+            "system:serviceaccount:*:app",
+            "system:serviceaccount:prod:app"
+        ));
+        assert!(glob("*", ""));
+        assert!(glob("a*b*c", "axxbyyc"));
+        assert!(!glob("a*b", "ab-c"));
+        assert!(!glob("abc", "abcd"));
+        assert!(glob("*-prod", "web-prod"));
+    }
+
+    #[test]
+    fn cidrs() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(cidr_contains("127.0.0.0/8", ip("127.0.0.1")));
+        assert!(!cidr_contains("10.0.0.0/8", ip("127.0.0.1")));
+        assert!(cidr_contains("127.0.0.1", ip("127.0.0.1")));
+        assert!(cidr_contains("::1/128", ip("::1")));
+    }
+
+    #[test]
+    fn json_pointer_claims() {
+        let claims = serde_json::json!({"kubernetes.io": {"namespace": "prod"}, "a/b": 1});
+        let claims = claims.as_object().unwrap();
+        assert_eq!(
+            claim(claims, "/kubernetes.io/namespace"),
+            Some(&Value::from("prod"))
+        );
+        assert_eq!(claim(claims, "/a~1b"), Some(&Value::from(1)));
+    }
+}

@@ -1,0 +1,107 @@
+//! `kwi serve`: the Vault-compatible JWT login API.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use kwi_auth::{AppState, ClientTokens, Store, router};
+
+use crate::cli::ServeArgs;
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    let addr: SocketAddr = args.listen.parse().map_err(|_| {
+        anyhow!(
+            "--listen {}: not an address like 127.0.0.1:8200",
+            args.listen
+        )
+    })?;
+    if !addr.ip().is_loopback() {
+        bail!(
+            "--listen {addr}: kwi serves plain HTTP on loopback addresses only (TLS is not built yet); put it behind a TLS proxy on 127.0.0.1"
+        );
+    }
+    let root_token = match (
+        args.dev,
+        args.dev_root_token_id.clone(),
+        args.root_token.clone(),
+    ) {
+        (true, Some(id), _) => id,
+        (_, _, Some(token)) if !token.is_empty() => token,
+        (true, None, _) => kwi_jose::random_uuid()?,
+        (false, _, _) => bail!(
+            "give a root token for administrative calls: --root-token or KWI_ROOT_TOKEN (or try kwi serve --dev)"
+        ),
+    };
+    std::fs::create_dir_all(&args.data_dir).with_context(|| {
+        format!(
+            "{}: cannot create the data directory",
+            args.data_dir.display()
+        )
+    })?;
+    let store = Store::open(&args.data_dir.join("kwi.redb"))
+        .map_err(|e| anyhow!("{}: {e}", args.data_dir.display()))?;
+    let tokens =
+        ClientTokens::load_or_create(&args.data_dir.join("keyring")).map_err(|e| anyhow!("{e}"))?;
+    let state = Arc::new(AppState::new(store, tokens, root_token.clone()));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} (is another server there?)"))?;
+        let addr = listener.local_addr().unwrap_or(addr);
+        eprintln!("kwi: listening on http://{addr}");
+        if args.dev {
+            print_quickstart(addr, &root_token, &args.data_dir);
+        }
+        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("the server stopped")?;
+        eprintln!("kwi: stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = terminate => {},
+    }
+}
+
+fn print_quickstart(addr: SocketAddr, root: &str, data_dir: &std::path::Path) {
+    eprintln!(
+        "\
+kwi serve --dev: the Vault JWT auth API on http://{addr} (data in {data})
+
+    Root Token: {root}
+
+Try it (with the vault or bao CLI, or curl):
+
+    export VAULT_ADDR=http://{addr} VAULT_TOKEN={root}
+    kwi keys generate --out sa.key --public-out sa.pub
+    vault auth enable jwt
+    vault write auth/jwt/config jwt_validation_pubkeys=@sa.pub
+    vault write auth/jwt/role/my-role role_type=jwt bound_audiences=vault user_claim=sub \\
+        bound_subject=system:serviceaccount:default:default policies=default ttl=1h
+    kwi token mint --key sa.key --issuer https://kubernetes.default.svc --namespace default \\
+        --service-account default --aud vault > token.jwt
+    vault write auth/jwt/login role=my-role jwt=@token.jwt
+    curl -s -X POST --data \"{{\\\"jwt\\\":\\\"$(cat token.jwt)\\\",\\\"role\\\":\\\"my-role\\\"}}\" $VAULT_ADDR/v1/auth/jwt/login
+
+Stop with Ctrl-C.",
+        data = data_dir.display()
+    );
+}

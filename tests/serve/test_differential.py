@@ -1,0 +1,233 @@
+"""Differential conformance: the same mount, config, role and token sent to `kwi serve --dev`
+and to `bao server -dev`; HTTP status, `errors` and the `auth` object must be equal (random ids
+and tokens aside). Tokens are signed here with joserfc so that any claim can be shaped."""
+
+import itertools
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from joserfc import jwt
+from joserfc.jwk import ECKey, RSAKey
+
+from conftest import KWI
+
+NOW = int(time.time())
+AUTH_FIELDS = ["policies", "token_policies", "metadata", "lease_duration", "renewable", "token_type", "orphan", "num_uses"]
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("keys")
+    out = {}
+    for name, args in {"rsa": [], "ec": ["--alg", "ES256"], "other": []}.items():
+        key = tmp / f"{name}.key"
+        subprocess.run([KWI, "keys", "generate", "--out", key, "--public-out", tmp / f"{name}.pub", *args], check=True, capture_output=True)
+        kid = subprocess.run([KWI, "keys", "kid", key], check=True, capture_output=True, text=True).stdout.strip()
+        pem = key.read_text()
+        jwk = ECKey.import_key(pem) if name == "ec" else RSAKey.import_key(pem)
+        out[name] = {"jwk": jwk, "kid": kid, "pub": (tmp / f"{name}.pub").read_text(), "alg": "ES256" if name == "ec" else "RS256"}
+    return out
+
+
+def sign(keys, claims, key="rsa", header=None):
+    k = keys[key]
+    return jwt.encode(header or {"alg": k["alg"], "kid": k["kid"]}, claims, k["jwk"])
+
+
+def sa_claims(**over):
+    claims = {
+        "iss": "https://kubernetes.default.svc",
+        "sub": "system:serviceaccount:default:app",
+        "aud": ["vault"],
+        "iat": NOW,
+        "nbf": NOW,
+        "exp": NOW + 3600,
+        "kubernetes.io": {"namespace": "default", "serviceaccount": {"name": "app", "uid": "u-1"}},
+        "groups": ["dev", "ops"],
+        "email": "app@example.com",
+        "count": 7,
+    }
+    for k, v in over.items():
+        if v is None:
+            claims.pop(k, None)
+        else:
+            claims[k] = v
+    return claims
+
+
+BASE_ROLE = {"role_type": "jwt", "bound_audiences": "vault", "user_claim": "sub", "policies": "default", "ttl": "1h"}
+
+
+def setup_both(servers, keys, config=None, role=None, role_name="r"):
+    mount = f"jwt{next(_counter)}"
+    for s in servers:
+        status, body, _ = s.request("POST", f"sys/auth/{mount}", {"type": "jwt"})
+        assert status == 204, (s.name, status, body)
+        status, body, _ = s.request("POST", f"auth/{mount}/config", config or {"jwt_validation_pubkeys": [keys["rsa"]["pub"], keys["ec"]["pub"]]})
+        assert status == 204, (s.name, status, body)
+        if role is not False:
+            status, body, _ = s.request("POST", f"auth/{mount}/role/{role_name}", role or BASE_ROLE)
+            assert status == 204, (s.name, status, body)
+    return mount
+
+
+def login_both(servers, mount, body):
+    results = []
+    for s in servers:
+        status, resp, _ = s.request("POST", f"auth/{mount}/login", body, token=None)
+        auth = None
+        if resp and resp.get("auth"):
+            auth = {k: resp["auth"].get(k) for k in AUTH_FIELDS}
+        results.append((status, (resp or {}).get("errors"), auth))
+    return results
+
+
+def assert_same(servers, mount, body):
+    kwi, bao = login_both(servers, mount, body)
+    assert kwi == bao, f"\nkwi:     {kwi}\nopenbao: {bao}"
+    return kwi
+
+
+CASES = {
+    # name: (role overrides or None, claims overrides, login body overrides, token options)
+    "valid": ({}, {}, {}, {}),
+    "valid ES256": ({}, {}, {}, {"key": "ec"}),
+    "expired": ({}, {"iat": NOW - 7200, "nbf": NOW - 7200, "exp": NOW - 3600}, {}, {}),
+    "expired within the 60s skew": ({}, {"exp": NOW - 30}, {}, {}),
+    "expired beyond the skew": ({}, {"exp": NOW - 90}, {}, {}),
+    "nbf in the future within skew": ({}, {"nbf": NOW + 30}, {}, {}),
+    "nbf in the future beyond skew": ({}, {"nbf": NOW + 120}, {}, {}),
+    "iat in the future beyond skew": ({}, {"iat": NOW + 120, "nbf": None}, {}, {}),
+    "only iat, recent": ({}, {"nbf": None, "exp": None, "iat": NOW - 100}, {}, {}),
+    "only iat, old": ({}, {"nbf": None, "exp": None, "iat": NOW - 400}, {}, {}),
+    "only exp, near": ({}, {"nbf": None, "iat": None, "exp": NOW + 100}, {}, {}),
+    "only exp, far": ({}, {"nbf": None, "iat": None, "exp": NOW + 3600}, {}, {}),
+    "no times at all": ({}, {"nbf": None, "iat": None, "exp": None}, {}, {}),
+    "aud as a string": ({}, {"aud": "vault"}, {}, {}),
+    "aud array with the bound one second": ({}, {"aud": ["x", "vault"]}, {}, {}),
+    "wrong aud": ({}, {"aud": ["other"]}, {}, {}),
+    "no aud but bound audiences": ({}, {"aud": None}, {}, {}),
+    "aud but no bound audiences": ({"bound_audiences": "", "bound_subject": "system:serviceaccount:default:app"}, {}, {}, {}),
+    "bound subject matches": ({"bound_subject": "system:serviceaccount:default:app"}, {}, {}, {}),
+    "bound subject differs": ({"bound_subject": "system:serviceaccount:default:other"}, {}, {}, {}),
+    "bound claims string": ({"bound_claims": {"email": "app@example.com"}}, {}, {}, {}),
+    "bound claims string mismatch": ({"bound_claims": {"email": "x@example.com"}}, {}, {}, {}),
+    "bound claims list": ({"bound_claims": {"email": ["x@example.com", "app@example.com"]}}, {}, {}, {}),
+    "bound claims glob": ({"bound_claims": {"sub": "system:serviceaccount:default:*"}, "bound_claims_type": "glob"}, {}, {}, {}),
+    "bound claims glob mismatch": ({"bound_claims": {"sub": "system:serviceaccount:prod:*"}, "bound_claims_type": "glob"}, {}, {}, {}),
+    "bound claims JSON pointer": ({"bound_claims": {"/kubernetes.io/namespace": "default"}}, {}, {}, {}),
+    "bound claims JSON pointer mismatch": ({"bound_claims": {"/kubernetes.io/namespace": "prod"}}, {}, {}, {}),
+    "bound claims on a missing claim": ({"bound_claims": {"team": "a"}}, {}, {}, {}),
+    "bound claims number": ({"bound_claims": {"count": 7}}, {}, {}, {}),
+    "bound claims against a group list": ({"bound_claims": {"groups": "ops"}}, {}, {}, {}),
+    "claim mappings": ({"claim_mappings": {"email": "mail", "/kubernetes.io/namespace": "ns"}}, {}, {}, {}),
+    "claim mappings of a number": ({"claim_mappings": {"count": "n"}}, {}, {}, {}),
+    "claim mappings of a missing claim": ({"claim_mappings": {"nothing": "x"}}, {}, {}, {}),
+    "user claim missing": ({"user_claim": "username"}, {}, {}, {}),
+    "user claim not a string": ({"user_claim": "count"}, {}, {}, {}),
+    "user claim JSON pointer": ({"user_claim": "/kubernetes.io/namespace", "user_claim_json_pointer": True}, {}, {}, {}),
+    "groups claim": ({"groups_claim": "groups"}, {}, {}, {}),
+    "groups claim missing": ({"groups_claim": "teams"}, {}, {}, {}),
+    "groups claim not a list": ({"groups_claim": "count"}, {}, {}, {}),
+    "wrong key": ({}, {}, {}, {"key": "other"}),
+    "wrong key under a trusted kid": ({}, {}, {}, {"key": "other", "kid": "rsa"}),
+    "no kid": ({}, {}, {}, {"no_kid": True}),
+    "unknown role": ({}, {}, {"role": "nope"}, {}),
+    "missing role": ({}, {}, {"role": None}, {}),
+    "missing jwt": ({}, {}, {"jwt": None}, {}),
+    "role name in capitals": ({}, {}, {"role": "R"}, {}),
+    "clock skew leeway -1": ({"clock_skew_leeway": -1}, {"exp": NOW - 5}, {}, {}),
+    "clock skew leeway 300": ({"clock_skew_leeway": 300}, {"exp": NOW - 200}, {}, {}),
+    "expiration leeway 10 with only iat": ({"expiration_leeway": 10}, {"nbf": None, "exp": None, "iat": NOW - 100}, {}, {}),
+    "not before leeway -1 with only exp": ({"not_before_leeway": -1}, {"nbf": None, "iat": None, "exp": NOW + 3600}, {}, {}),
+    "token ttl and max ttl": ({"ttl": "10m", "max_ttl": "20m"}, {}, {}, {}),
+    "token_ttl in seconds": ({"ttl": None, "token_ttl": 600}, {}, {}, {}),
+    "no ttl": ({"ttl": None}, {}, {}, {}),
+    "several policies": ({"policies": "b,a,default"}, {}, {}, {}),
+    "token_policies as a list": ({"policies": None, "token_policies": ["x", "y"]}, {}, {}, {}),
+    "no default policy": ({"policies": "x", "token_no_default_policy": True}, {}, {}, {}),
+    "batch tokens": ({"token_type": "batch"}, {}, {}, {}),
+    "num uses": ({"token_num_uses": 3}, {}, {}, {}),
+    "issuer bound in config": ("config:bound_issuer", {}, {}, {}),
+    "issuer bound in config mismatch": ("config:bound_issuer", {"iss": "https://other"}, {}, {}),
+    "supported algs exclude RS256": ("config:es256 only", {}, {}, {}),
+    "exp as a string": ({}, {"exp": str(NOW + 3600)}, {}, {}),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_login_matches_openbao(servers, keys, name):
+    role_over, claim_over, body_over, opts = CASES[name]
+    config = None
+    if isinstance(role_over, str):
+        config = {"jwt_validation_pubkeys": [keys["rsa"]["pub"], keys["ec"]["pub"]]}
+        if role_over == "config:bound_issuer":
+            config["bound_issuer"] = "https://kubernetes.default.svc"
+        else:
+            config["jwt_supported_algs"] = ["ES256"]
+        role_over = {}
+    role = dict(BASE_ROLE)
+    for k, v in role_over.items():
+        if v is None:
+            role.pop(k, None)
+        else:
+            role[k] = v
+    mount = setup_both(servers, keys, config=config, role=role)
+    key = opts.get("key", "rsa")
+    header = {"alg": keys[key]["alg"], "kid": keys[opts.get("kid", key)]["kid"]}
+    if opts.get("no_kid"):
+        header = {"alg": keys[key]["alg"]}
+    token = sign(keys, sa_claims(**claim_over), key=key, header=header)
+    body = {"role": "r", "jwt": token}
+    for k, v in body_over.items():
+        if v is None:
+            body.pop(k)
+        else:
+            body[k] = v
+    assert_same(servers, mount, body)
+
+
+def test_there_are_at_least_60_cases():
+    assert len(CASES) >= 60
+
+
+def test_config_and_role_reads_match(servers, keys):
+    mount = setup_both(servers, keys, role={**BASE_ROLE, "bound_claims": {"email": "a"}, "claim_mappings": {"email": "mail"}})
+    reads = [s.request("GET", f"auth/{mount}/role/r") for s in servers]
+    (ks, kb, _), (bs, bb, _) = reads
+    assert ks == bs == 200
+    assert kb["data"] == bb["data"]
+    lists = [s.request("LIST", f"auth/{mount}/role") for s in servers]
+    assert lists[0][0] == lists[1][0] == 200
+    assert lists[0][1]["data"] == lists[1][1]["data"]
+    missing = [s.request("GET", f"auth/{mount}/role/none") for s in servers]
+    assert missing[0][0] == missing[1][0] == 404
+    assert missing[0][1] == missing[1][1]
+
+
+def test_admin_calls_need_the_root_token(servers, keys):
+    mount = setup_both(servers, keys)
+    for s in servers:
+        status, body, _ = s.request("GET", f"auth/{mount}/role/r", token="wrong")
+        assert (status, body) == (403, {"errors": ["permission denied"]}), s.name
+
+
+def test_login_headers(kwi_server, servers, keys):
+    mount = setup_both(servers, keys)
+    status, body, headers = kwi_server.request("POST", f"auth/{mount}/login", {"role": "r", "jwt": sign(keys, sa_claims())}, token=None)
+    assert status == 200
+    headers = {k.lower(): v for k, v in headers.items()}
+    assert headers["content-type"] == "application/json"
+    assert headers["cache-control"] == "no-store"
+    # The client token is kwi's own, checked by signature in lookup-self.
+    token = body["auth"]["client_token"]
+    status, looked_up, _ = kwi_server.request("GET", "auth/token/lookup-self", token=token)
+    assert status == 200
+    assert looked_up["data"]["policies"] == ["default"]
+    assert looked_up["data"]["meta"] == {"role": "r"}
+    status, _, _ = kwi_server.request("GET", "auth/token/lookup-self", token=token[:-4] + "AAAA")
+    assert status == 403
