@@ -30,6 +30,10 @@ pub struct AppState {
     pub root_token: String,
     /// Each mount's config with its parsed keys, built once per config write.
     keys: RwLock<HashMap<String, Arc<(JwtConfig, KeySet)>>>,
+    /// Whether a mount exists, as last read; dropped on every mount write.
+    mounts: RwLock<HashMap<String, bool>>,
+    /// Roles as last read (`None`: no such role); dropped on every role or mount write.
+    roles: RwLock<HashMap<String, Option<Arc<Role>>>>,
 }
 
 impl AppState {
@@ -40,6 +44,46 @@ impl AppState {
             tokens,
             root_token,
             keys: RwLock::new(HashMap::new()),
+            mounts: RwLock::new(HashMap::new()),
+            roles: RwLock::new(HashMap::new()),
+        }
+    }
+
+    // Every write goes through this process (redb locks the file), so these caches stay exact.
+    fn mount_exists(&self, mount: &str) -> Result<bool, ApiError> {
+        if let Some(found) = self.mounts.read().ok().and_then(|m| m.get(mount).copied()) {
+            return Ok(found);
+        }
+        let exists = self.store.mount(mount)?.is_some();
+        if let Ok(mut map) = self.mounts.write() {
+            map.insert(mount.to_string(), exists);
+        }
+        Ok(exists)
+    }
+
+    fn role(&self, mount: &str, name: &str) -> Result<Option<Arc<Role>>, ApiError> {
+        let key = format!("{mount}\u{0}{name}");
+        if let Some(found) = self.roles.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(found);
+        }
+        let role = self.store.role(mount, name)?.map(Arc::new);
+        if let Ok(mut map) = self.roles.write() {
+            map.insert(key, role.clone());
+        }
+        Ok(role)
+    }
+
+    fn forget_mount(&self, mount: &str) {
+        if let Ok(mut map) = self.mounts.write() {
+            map.remove(mount);
+        }
+        self.forget_roles();
+        self.forget_keys(mount);
+    }
+
+    fn forget_roles(&self) {
+        if let Ok(mut map) = self.roles.write() {
+            map.clear();
         }
     }
 
@@ -332,11 +376,12 @@ fn route(
                         accessor,
                     },
                 )?;
+                state.forget_mount(mount);
                 Ok(no_content())
             }
             Method::DELETE => {
                 state.store.delete_mount(mount)?;
-                state.forget_keys(mount);
+                state.forget_mount(mount);
                 Ok(no_content())
             }
             _ => Err(method_not_allowed()),
@@ -371,7 +416,7 @@ fn route(
     } else {
         return Err(unsupported_path(path));
     };
-    if state.store.mount(mount)?.is_none() {
+    if !state.mount_exists(mount)? {
         return Err(unsupported_path(path));
     }
     match (action, method.clone()) {
@@ -401,14 +446,14 @@ fn route(
             let role = if role_name.is_empty() {
                 None
             } else {
-                state.store.role(mount, &role_name)?
+                state.role(mount, &role_name)?
             };
             let empty = KeySet::new([]).map_err(|e| ApiError::internal(e.to_string()))?;
             let auth = login(
                 config,
                 keys.unwrap_or(&empty),
                 &role_name,
-                role.as_ref(),
+                role.as_deref(),
                 &jwt,
                 remote,
                 now(),
@@ -470,11 +515,13 @@ fn route(
             let existing = state.store.role(mount, &name)?;
             let role = Role::from_request(existing.as_ref(), &parse_body(headers, body)?)?;
             state.store.put_role(mount, &name, &role)?;
+            state.forget_roles();
             Ok(no_content())
         }
         ("role", Method::DELETE) => {
             require_root(state, headers)?;
             state.store.delete_role(mount, &name.to_lowercase())?;
+            state.forget_roles();
             Ok(no_content())
         }
         _ => Err(method_not_allowed()),
