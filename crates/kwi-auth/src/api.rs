@@ -19,6 +19,8 @@ use crate::{ApiError, ClientTokens, JwtConfig, Role, Store, login};
 
 /// Request bodies larger than this are refused (a login is a few KiB).
 pub const MAX_BODY: usize = 1024 * 1024;
+/// A request body must arrive within this time.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Everything a request handler needs.
 pub struct AppState {
@@ -272,12 +274,22 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let (parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
+    let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await
+    {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
             return error_response(&ApiError {
                 status: 413,
                 errors: vec![format!("request body larger than {MAX_BODY} bytes")],
+            });
+        }
+        Err(_) => {
+            return error_response(&ApiError {
+                status: 408,
+                errors: vec![format!(
+                    "request body not received within {} s",
+                    BODY_TIMEOUT.as_secs()
+                )],
             });
         }
     };

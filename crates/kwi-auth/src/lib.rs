@@ -12,6 +12,7 @@ mod error;
 mod fields;
 mod login;
 mod role;
+mod server;
 mod store;
 
 pub use api::{AppState, router};
@@ -20,4 +21,5 @@ pub use config::JwtConfig;
 pub use error::ApiError;
 pub use login::{LoginAuth, login};
 pub use role::Role;
+pub use server::{HEADER_TIMEOUT, serve};
 pub use store::Store;

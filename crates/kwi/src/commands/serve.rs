@@ -56,9 +56,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         if args.dev {
             print_quickstart(addr, &root_token, &args.data_dir);
         }
-        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
+        kwi_auth::serve(listener, router(state), shutdown_signal())
             .await
             .context("the server stopped")?;
         eprintln!("kwi: stopped");
