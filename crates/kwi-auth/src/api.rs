@@ -14,8 +14,9 @@ use axum::response::Response;
 use kwi_jose::{KeySet, random_uuid};
 use serde_json::{Map, Value, json};
 
+use crate::remote::{RemoteKeys, config_error};
 use crate::store::Mount;
-use crate::{ApiError, ClientTokens, JwtConfig, Role, Store, login};
+use crate::{ApiError, ClientTokens, JwtConfig, LoginRequest, Role, Store, login};
 
 /// Request bodies larger than this are refused (a login is a few KiB).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -30,8 +31,8 @@ pub struct AppState {
     pub tokens: ClientTokens,
     /// The token administrative calls need.
     pub root_token: String,
-    /// Each mount's config with its parsed keys, built once per config write.
-    keys: RwLock<HashMap<String, Arc<(JwtConfig, KeySet)>>>,
+    /// Each mount's config with its keys, built once per config write.
+    keys: RwLock<HashMap<String, Arc<MountKeys>>>,
     /// Whether a mount exists, as last read; dropped on every mount write.
     mounts: RwLock<HashMap<String, bool>>,
     /// Roles as last read (`None`: no such role); dropped on every role or mount write.
@@ -89,25 +90,60 @@ impl AppState {
         }
     }
 
-    fn mount_keys(&self, mount: &str) -> Result<Option<Arc<(JwtConfig, KeySet)>>, ApiError> {
-        if let Some(found) = self.keys.read().ok().and_then(|m| m.get(mount).cloned()) {
+    async fn mount_keys(&self, mount: &str) -> Result<Option<Arc<MountKeys>>, ApiError> {
+        let cached = self.keys.read().ok().and_then(|m| m.get(mount).cloned());
+        if let Some(found) = cached {
             return Ok(Some(found));
         }
         let Some(config) = self.store.config(mount)? else {
             return Ok(None);
         };
-        let keys = config.key_set()?;
-        let entry = Arc::new((config, keys));
+        let entry = Arc::new(MountKeys::build(config).await?);
         if let Ok(mut map) = self.keys.write() {
             map.insert(mount.to_string(), entry.clone());
         }
         Ok(Some(entry))
     }
 
+    fn remember_keys(&self, mount: &str, keys: MountKeys) {
+        if let Ok(mut map) = self.keys.write() {
+            map.insert(mount.to_string(), Arc::new(keys));
+        }
+    }
+
     fn forget_keys(&self, mount: &str) {
         if let Ok(mut map) = self.keys.write() {
             map.remove(mount);
         }
+    }
+}
+
+/// A mount's config with the keys it names: static PEMs, or keys fetched and cached.
+struct MountKeys {
+    config: JwtConfig,
+    keys: Keys,
+}
+
+enum Keys {
+    Static(KeySet),
+    Remote(RemoteKeys),
+}
+
+impl MountKeys {
+    /// Parses the PEMs, or fetches the remote keys (failing as OpenBao's config write does).
+    async fn build(config: JwtConfig) -> Result<MountKeys, ApiError> {
+        let keys = match config.sources()? {
+            None => Keys::Static(config.key_set()?),
+            Some(sources) => {
+                let discovery = sources.first().is_some_and(|s| s.discovery);
+                Keys::Remote(
+                    RemoteKeys::fetch(sources)
+                        .await
+                        .map_err(|e| config_error(discovery, &e))?,
+                )
+            }
+        };
+        Ok(MountKeys { config, keys })
     }
 }
 
@@ -300,15 +336,18 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
             .is_some_and(|q| q.split('&').any(|p| p == "list=true"));
     let path = parts.uri.path().trim_end_matches('/').to_string();
     let result = match path.strip_prefix("/v1/") {
-        Some(path) => route(
-            &state,
-            &parts.method,
-            list,
-            path,
-            &parts.headers,
-            &body,
-            remote,
-        ),
+        Some(path) => {
+            route(
+                &state,
+                &parts.method,
+                list,
+                path,
+                &parts.headers,
+                &body,
+                remote,
+            )
+            .await
+        }
         None => Err(unsupported_path(&path)),
     };
     match result {
@@ -317,7 +356,7 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
     }
 }
 
-fn route(
+async fn route(
     state: &AppState,
     method: &Method,
     list: bool,
@@ -445,11 +484,8 @@ fn route(
                 .unwrap_or_default()
                 .trim()
                 .to_string();
-            let entry = state.mount_keys(mount)?;
-            let (config, keys) = match entry.as_deref() {
-                Some((config, keys)) => (Some(config), Some(keys)),
-                None => (None, None),
-            };
+            let entry = state.mount_keys(mount).await?;
+            let config = entry.as_deref().map(|e| &e.config);
             let role_name = if role_name.is_empty() {
                 config.map(|c| c.default_role.clone()).unwrap_or_default()
             } else {
@@ -460,16 +496,30 @@ fn route(
             } else {
                 state.role(mount, &role_name)?
             };
-            let empty = KeySet::new([]).map_err(|e| ApiError::internal(e.to_string()))?;
-            let auth = login(
-                config,
-                keys.unwrap_or(&empty),
-                &role_name,
-                role.as_deref(),
-                &jwt,
+            let request = LoginRequest {
+                role_name: &role_name,
+                jwt: &jwt,
                 remote,
-                now(),
-            )?;
+                now: now(),
+            };
+            let auth = match entry.as_deref().map(|e| &e.keys) {
+                None => {
+                    let empty = KeySet::new([]).map_err(|e| ApiError::internal(e.to_string()))?;
+                    login(config, &empty, false, role.as_deref(), &request)?
+                }
+                Some(Keys::Static(keys)) => login(config, keys, false, role.as_deref(), &request)?,
+                Some(Keys::Remote(remote_keys)) => {
+                    let asked = std::time::Instant::now();
+                    let mut snapshot = remote_keys.snapshot();
+                    // An unknown kid may be a rotated key: refetch (coalesced, rate-limited).
+                    if let Some(kid) = kwi_jose::peek_kid(&jwt)
+                        && !snapshot.keys.has_kid(&kid)
+                    {
+                        snapshot = remote_keys.refresh_after_miss(asked).await;
+                    }
+                    login(config, &snapshot.keys, true, role.as_deref(), &request)?
+                }
+            };
             let (client_token, accessor) = state.tokens.issue(&auth, mount, now())?;
             Ok(json_response(
                 StatusCode::OK,
@@ -502,8 +552,9 @@ fn route(
         ("config", Method::POST | Method::PUT) => {
             require_root(state, headers)?;
             let config = JwtConfig::from_request(&parse_body(headers, body)?)?;
+            let keys = MountKeys::build(config.clone()).await?;
             state.store.put_config(mount, &config)?;
-            state.forget_keys(mount);
+            state.remember_keys(mount, keys);
             Ok(no_content())
         }
         ("roles", _) | ("role", Method::GET) if list || action == "roles" => {

@@ -11,10 +11,19 @@ use crate::{ApiError, fields};
 pub struct JwtConfig {
     /// PEM public keys that verify tokens.
     pub jwt_validation_pubkeys: Vec<String>,
-    /// Remote JWKS (not fetched by kwi yet).
+    /// A remote JWKS.
     pub jwks_url: String,
-    /// OIDC discovery URL (not fetched by kwi yet).
+    /// CA certificates (PEM) for `jwks_url`.
+    #[serde(default)]
+    pub jwks_ca_pem: String,
+    /// An OIDC issuer whose discovery document names the JWKS.
     pub oidc_discovery_url: String,
+    /// CA certificates (PEM) for `oidc_discovery_url`.
+    #[serde(default)]
+    pub oidc_discovery_ca_pem: String,
+    /// Several JWKS URLs, each with its CA (one per cluster).
+    #[serde(default)]
+    pub jwks_pairs: Vec<JwksPair>,
     /// The issuer every token must have (`iss`); empty means any.
     pub bound_issuer: String,
     /// Algorithms accepted; empty means all ten asymmetric ones.
@@ -23,39 +32,58 @@ pub struct JwtConfig {
     pub default_role: String,
 }
 
+/// One entry of `jwks_pairs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JwksPair {
+    /// The JWKS URL.
+    pub jwks_url: String,
+    /// CA certificates (PEM) for it.
+    #[serde(default)]
+    pub jwks_ca_pem: String,
+}
+
 const SOURCES: &str = "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs' or 'oidc_discovery_url' must be set";
 
 impl JwtConfig {
     /// Reads a config write (a full replace, as Vault does), with Vault's checks and messages.
     pub fn from_request(body: &Map<String, Value>) -> Result<JwtConfig, ApiError> {
+        let jwks_pairs = match body.get("jwks_pairs") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(s) => serde_json::from_str::<JwksPair>(s),
+                    other => serde_json::from_value::<JwksPair>(other.clone()),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ApiError::bad_request(format!("invalid jwks_pairs: {e}")))?,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid jwks_pairs: expected a list of {jwks_url, jwks_ca_pem}",
+                ));
+            }
+        };
+        let text = |field: &str| fields::string(body, field).map(Option::unwrap_or_default);
         let config = JwtConfig {
             jwt_validation_pubkeys: fields::pem_list(body, "jwt_validation_pubkeys")?
                 .unwrap_or_default(),
-            jwks_url: fields::string(body, "jwks_url")?.unwrap_or_default(),
-            oidc_discovery_url: fields::string(body, "oidc_discovery_url")?.unwrap_or_default(),
-            bound_issuer: fields::string(body, "bound_issuer")?.unwrap_or_default(),
+            jwks_url: text("jwks_url")?,
+            jwks_ca_pem: text("jwks_ca_pem")?,
+            oidc_discovery_url: text("oidc_discovery_url")?,
+            oidc_discovery_ca_pem: text("oidc_discovery_ca_pem")?,
+            jwks_pairs,
+            bound_issuer: text("bound_issuer")?,
             jwt_supported_algs: fields::list(body, "jwt_supported_algs")?.unwrap_or_default(),
-            default_role: fields::string(body, "default_role")?
-                .unwrap_or_default()
-                .to_lowercase(),
+            default_role: text("default_role")?.to_lowercase(),
         };
-        let pairs = fields::list(body, "jwks_pairs")?.is_some_and(|p| !p.is_empty())
-            || body
-                .get("jwks_pairs")
-                .is_some_and(|v| v.as_array().is_some_and(|a| !a.is_empty()));
         let sources = [
             !config.jwt_validation_pubkeys.is_empty(),
             !config.jwks_url.is_empty(),
             !config.oidc_discovery_url.is_empty(),
-            pairs,
+            !config.jwks_pairs.is_empty(),
         ];
         if sources.iter().filter(|s| **s).count() != 1 {
             return Err(ApiError::bad_request(SOURCES));
-        }
-        if !config.jwks_url.is_empty() || !config.oidc_discovery_url.is_empty() || pairs {
-            return Err(ApiError::bad_request(
-                "kwi does not fetch remote keys yet: give the keys as jwt_validation_pubkeys (convert a JWKS with: kwi keys convert jwks.json --to pem)",
-            ));
         }
         for alg in &config.jwt_supported_algs {
             if Algorithm::from_name(alg).is_none() {
@@ -64,8 +92,47 @@ impl JwtConfig {
                 )));
             }
         }
-        config.key_set()?;
+        if config.sources()?.is_none() {
+            config.key_set()?;
+        }
         Ok(config)
+    }
+
+    /// The remote sources of keys; `None` when the keys are static PEMs.
+    pub fn sources(&self) -> Result<Option<Vec<crate::remote::Source>>, ApiError> {
+        let source = |url: &str, discovery: bool, ca: &str| {
+            crate::remote::Source::new(url, discovery, ca).map_err(|e| {
+                let field = if discovery {
+                    "oidc_discovery_ca_pem"
+                } else {
+                    "jwks_ca_pem"
+                };
+                ApiError::bad_request(format!("error checking {field}: {e}"))
+            })
+        };
+        if !self.jwks_url.is_empty() {
+            return Ok(Some(vec![source(
+                &self.jwks_url,
+                false,
+                &self.jwks_ca_pem,
+            )?]));
+        }
+        if !self.oidc_discovery_url.is_empty() {
+            return Ok(Some(vec![source(
+                &self.oidc_discovery_url,
+                true,
+                &self.oidc_discovery_ca_pem,
+            )?]));
+        }
+        if !self.jwks_pairs.is_empty() {
+            return self
+                .jwks_pairs
+                .iter()
+                .map(|p| source(&p.jwks_url, false, &p.jwks_ca_pem))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some);
+        }
+        Ok(None)
     }
 
     /// The trusted keys, each known by its Kubernetes kid so a token's kid finds it at once.
@@ -98,14 +165,14 @@ impl JwtConfig {
         json!({
             "bound_issuer": self.bound_issuer,
             "default_role": self.default_role,
-            "jwks_ca_pem": "",
-            "jwks_pairs": [],
+            "jwks_ca_pem": self.jwks_ca_pem,
+            "jwks_pairs": self.jwks_pairs,
             "jwks_url": self.jwks_url,
             "jwt_supported_algs": self.jwt_supported_algs,
             "jwt_validation_pubkeys": self.jwt_validation_pubkeys,
             "namespace_in_state": true,
             "oidc_client_id": "",
-            "oidc_discovery_ca_pem": "",
+            "oidc_discovery_ca_pem": self.oidc_discovery_ca_pem,
             "oidc_discovery_url": self.oidc_discovery_url,
             "oidc_response_mode": "",
             "oidc_response_types": [],

@@ -11,15 +11,16 @@ mod config;
 mod error;
 mod fields;
 mod login;
+pub mod remote;
 mod role;
 mod server;
 mod store;
 
 pub use api::{AppState, router};
 pub use client_token::ClientTokens;
-pub use config::JwtConfig;
+pub use config::{JwksPair, JwtConfig};
 pub use error::ApiError;
-pub use login::{LoginAuth, login};
+pub use login::{LoginAuth, LoginRequest, login};
 pub use role::Role;
 pub use server::{HEADER_TIMEOUT, serve};
 pub use store::Store;

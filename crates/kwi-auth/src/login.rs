@@ -157,16 +157,34 @@ fn cidr_contains(cidr: &str, addr: IpAddr) -> bool {
     }
 }
 
-/// Logs in with a JWT: OpenBao's `pathLogin` for `role_type: jwt`.
+/// What a login request says.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginRequest<'a> {
+    /// The `role` field (lower-cased), or empty for the config's default role.
+    pub role_name: &'a str,
+    /// The `jwt` field.
+    pub jwt: &'a str,
+    /// The client's address, for `token_bound_cidrs`.
+    pub remote: Option<IpAddr>,
+    /// The time of the request.
+    pub now: i64,
+}
+
+/// Logs in with a JWT: OpenBao's `pathLogin` for `role_type: jwt`. `remote_keys` says whether
+/// the keys came from a JWKS (chosen by kid) rather than static PEMs (all tried).
 pub fn login(
     config: Option<&JwtConfig>,
     keys: &KeySet,
-    role_name: &str,
+    remote_keys: bool,
     role: Option<&Role>,
-    jwt: &str,
-    remote: Option<IpAddr>,
-    now: i64,
+    request: &LoginRequest<'_>,
 ) -> Result<LoginAuth, ApiError> {
+    let LoginRequest {
+        role_name,
+        jwt,
+        remote,
+        now,
+    } = *request;
     let Some(config) = config else {
         return Err(ApiError::bad_request("could not load configuration"));
     };
@@ -205,9 +223,24 @@ pub fn login(
         not_before_leeway: role.not_before_leeway,
         supported_algorithms: config.algorithms(),
     };
-    let verified = keys
-        .verify(jwt, &rules.verify_options())
-        .map_err(|e| error_validating(e.vault_message()))?;
+    // Static keys are all tried whatever the kid (cap's static key set); remote keys are chosen
+    // by kid (go-oidc), and a miss is "failed to verify id token signature".
+    let options = kwi_jose::VerifyOptions {
+        unknown_kid_tries_all: !remote_keys,
+        ..rules.verify_options()
+    };
+    let verified = keys.verify(jwt, &options).map_err(|e| match e {
+        kwi_jose::TokenError::BadSignature
+        | kwi_jose::TokenError::UnknownKid { .. }
+        | kwi_jose::TokenError::KeyTypeMismatch { .. }
+            if remote_keys =>
+        {
+            error_validating(
+                "error verifying token signature: failed to verify id token signature".into(),
+            )
+        }
+        other => error_validating(other.vault_message()),
+    })?;
     rules.validate(&verified, now).map_err(|e| match e {
         kwi_jose::TokenError::Rejected(m) if m.starts_with("audience claim found") => {
             ApiError::bad_request(m)

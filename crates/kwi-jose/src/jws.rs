@@ -218,3 +218,11 @@ pub fn decode_unverified(token: &str, max_size: usize) -> Result<UnverifiedToken
         signature_len,
     })
 }
+
+/// The kid a token's header names, read without any verification (to pick or fetch keys).
+pub fn peek_kid(token: &str) -> Option<String> {
+    let header = token.split('.').next()?;
+    Header::parse(&decode_segment(header, "header").ok()?)
+        .ok()?
+        .kid
+}

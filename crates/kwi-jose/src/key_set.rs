@@ -146,6 +146,11 @@ impl KeySet {
         self.keys.is_empty()
     }
 
+    /// Whether some key has this kid.
+    pub fn has_kid(&self, kid: &str) -> bool {
+        self.by_kid.contains_key(kid)
+    }
+
     /// The kids of the set, in key order.
     pub fn kids(&self) -> Vec<String> {
         self.keys.iter().filter_map(|k| k.kid.clone()).collect()

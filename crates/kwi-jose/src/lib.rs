@@ -35,7 +35,7 @@ pub use error::KeyError;
 pub use generate::{KeySpec, generate, random_uuid};
 pub use input::{Format, parse_keys, parse_keys_with_format};
 pub use jwk::{Jwk, Jwks, jwk_from_key, jwks_document};
-pub use jws::{DEFAULT_MAX_TOKEN_SIZE, Header, UnverifiedToken, decode_unverified};
+pub use jws::{DEFAULT_MAX_TOKEN_SIZE, Header, UnverifiedToken, decode_unverified, peek_kid};
 pub use key::{Curve, Key, PrivateKey, PublicKey, RsaPrivate};
 pub use key_set::{KeySet, VerifiedToken, VerifyOptions};
 pub use kid::{KidMethod, kubernetes_kid, rfc7638_thumbprint};

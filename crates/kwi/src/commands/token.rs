@@ -330,7 +330,7 @@ fn load_key_set(args: &VerifyArgs) -> Result<(KeySet, Option<String>)> {
         return Ok((KeySet::with_kubernetes_kids(&keys)?, Some(issuer)));
     }
     if let Some(url) = &args.jwks_url {
-        let jwks = crate::fetch::get_text(url, args.ca_file.as_deref())?;
+        let jwks = crate::fetch::get_document(url, args.ca_file.as_deref())?;
         let keys = kwi_jose::Jwks::parse(&jwks)
             .and_then(|j| j.to_keys())
             .map_err(|e| anyhow!("{url}: {e}"))?;

@@ -1,0 +1,227 @@
+//! Keys fetched from a JWKS URL, an OIDC discovery URL or several JWKS URLs (`jwks_pairs`):
+//! cached, refetched when a token names a kid the cache does not know, one refetch at a time per
+//! mount and at most one per cooldown, so a flood of forged kids cannot make kwi hammer a cluster.
+//! A failed fetch keeps the last good keys.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use kwi_jose::{Jwks, KeySet};
+
+use crate::ApiError;
+
+/// Longest document accepted.
+const MAX_DOCUMENT: usize = 1024 * 1024;
+/// Time for one fetch, connection included.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// At most one refetch on an unknown kid per this interval.
+pub const REFETCH_COOLDOWN: Duration = Duration::from_secs(5);
+
+/// The HTTP client kwi fetches keys with.
+pub type HttpClient = reqwest::Client;
+
+/// Builds an HTTP client, trusting `ca_pem` in addition to the platform's roots.
+pub fn http_client(ca_pem: Option<&str>) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(FETCH_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .user_agent(concat!("kwi/", env!("CARGO_PKG_VERSION")));
+    // Say "timed out" plainly: reqwest's own text for it is terse.
+    if let Some(pem) = ca_pem.filter(|p| !p.trim().is_empty()) {
+        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+            .map_err(|e| format!("not PEM certificates: {e}"))?;
+        if certs.is_empty() {
+            return Err("no CERTIFICATE block".into());
+        }
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// Builds an HTTP client trusting the CA certificates of a PEM file as well.
+pub fn http_client_with_ca_file(ca_file: Option<&Path>) -> Result<reqwest::Client, String> {
+    let pem = match ca_file {
+        Some(path) => {
+            Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    http_client(pem.as_deref())
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error;
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    if e.is_timeout() {
+        text.push_str(" (timed out)");
+    }
+    text
+}
+
+/// GETs a document: a 2xx status, at most 1 MiB, UTF-8.
+pub async fn get_text(client: &reqwest::Client, url: &str) -> Result<String, String> {
+    let mut response = client.get(url).send().await.map_err(|e| describe(&e))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(format!("{url}: the server answered {status}"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_DOCUMENT {
+            return Err(format!("{url}: the document is larger than 1 MiB"));
+        }
+    }
+    String::from_utf8(body).map_err(|_| format!("{url}: the document is not UTF-8"))
+}
+
+/// Fetches `{issuer}/.well-known/openid-configuration`, checks its issuer, returns its `jwks_uri`.
+pub async fn discover_jwks_uri(client: &reqwest::Client, issuer: &str) -> Result<String, String> {
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
+    let text = get_text(client, &url).await?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{url}: not JSON: {e}"))?;
+    let found = doc
+        .get("issuer")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    if found != issuer {
+        return Err(format!(
+            "oidc: issuer did not match the issuer returned by provider, expected {issuer:?} got {found:?}"
+        ));
+    }
+    doc.get("jwks_uri")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| format!("{url}: no \"jwks_uri\""))
+}
+
+/// Where a mount's keys come from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// A JWKS URL, or an issuer to discover.
+    pub url: String,
+    /// Whether `url` is an issuer (OIDC discovery) rather than a JWKS.
+    pub discovery: bool,
+    client: reqwest::Client,
+}
+
+impl Source {
+    /// A source with its own client (its own CA).
+    pub fn new(url: &str, discovery: bool, ca_pem: &str) -> Result<Source, String> {
+        Ok(Source {
+            url: url.to_string(),
+            discovery,
+            client: http_client(Some(ca_pem))?,
+        })
+    }
+
+    async fn fetch(&self) -> Result<Jwks, String> {
+        let jwks_url = if self.discovery {
+            discover_jwks_uri(&self.client, &self.url).await?
+        } else {
+            self.url.clone()
+        };
+        let text = get_text(&self.client, &jwks_url).await?;
+        Jwks::parse(&text).map_err(|e| format!("{jwks_url}: {e}"))
+    }
+}
+
+/// The keys currently trusted, and how they were last fetched.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The keys, indexed by kid.
+    pub keys: Arc<KeySet>,
+    /// The last fetch error, when the last fetch failed (the keys are the last good ones).
+    pub last_error: Option<String>,
+}
+
+/// A mount's remote keys.
+#[derive(Debug)]
+pub struct RemoteKeys {
+    sources: Vec<Source>,
+    current: RwLock<Arc<Snapshot>>,
+    last_fetch: tokio::sync::Mutex<Instant>,
+}
+
+async fn fetch_all(sources: &[Source]) -> Result<KeySet, String> {
+    let mut entries = Vec::new();
+    for source in sources {
+        let jwks = source.fetch().await?;
+        for jwk in &jwks.keys {
+            // Keys of types kwi cannot verify with (encryption keys…) are skipped, not fatal.
+            if let Ok(key) = jwk.to_key() {
+                entries.push((key.to_public(), jwk.kid.clone()));
+            }
+        }
+    }
+    KeySet::new(entries).map_err(|e| e.to_string())
+}
+
+impl RemoteKeys {
+    /// Fetches every source once; fails when any cannot be fetched.
+    pub async fn fetch(sources: Vec<Source>) -> Result<RemoteKeys, String> {
+        let keys = fetch_all(&sources).await?;
+        Ok(RemoteKeys {
+            sources,
+            current: RwLock::new(Arc::new(Snapshot {
+                keys: Arc::new(keys),
+                last_error: None,
+            })),
+            last_fetch: tokio::sync::Mutex::new(Instant::now()),
+        })
+    }
+
+    /// The keys now.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self.current.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// After a token named an unknown kid at `asked`: refetch, unless another request already
+    /// refetched since then or the last fetch is more recent than the cooldown.
+    pub async fn refresh_after_miss(&self, asked: Instant) -> Arc<Snapshot> {
+        let mut last = self.last_fetch.lock().await;
+        if *last >= asked || last.elapsed() < REFETCH_COOLDOWN {
+            return self.snapshot();
+        }
+        *last = Instant::now();
+        let next = Arc::new(match fetch_all(&self.sources).await {
+            Ok(keys) => Snapshot {
+                keys: Arc::new(keys),
+                last_error: None,
+            },
+            // Keep the last good keys; remember why the fetch failed.
+            Err(e) => Snapshot {
+                keys: self.snapshot().keys.clone(),
+                last_error: Some(e),
+            },
+        });
+        if let Ok(mut guard) = self.current.write() {
+            *guard = next.clone();
+        }
+        next
+    }
+}
+
+/// Fetch errors surfaced at config-write time, in OpenBao's words.
+pub fn config_error(discovery: bool, detail: &str) -> ApiError {
+    if discovery {
+        ApiError::bad_request(format!("error checking oidc discovery URL: {detail}"))
+    } else {
+        ApiError::bad_request(format!("error checking jwks URL: {detail}"))
+    }
+}

@@ -1,0 +1,182 @@
+"""kwi serve with remote keys: a local JWKS server that rotates keys, fails, answers garbage and
+hangs. Logins with cached keys keep working, rotated keys are picked up, and refetches on unknown
+kids are bounded (one at a time, at most one per 5 s cooldown)."""
+
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+from conftest import ROOT
+
+NOW = int(time.time())
+
+
+class JwksServer:
+    def __init__(self):
+        self.keys = {}  # path -> list of RSAKey
+        self.mode = "ok"  # ok | 500 | garbage | hang
+        self.hits = {}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
+                if outer.mode == "500":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                if outer.mode == "hang":
+                    time.sleep(30)
+                    return
+                if self.path == "/.well-known/openid-configuration":
+                    body = json.dumps({"issuer": outer.url, "jwks_uri": outer.url + "/keys"}).encode()
+                elif self.path in outer.keys:
+                    body = json.dumps({"keys": [k.as_dict(private=False) for k in outer.keys[self.path]]}).encode()
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                if outer.mode == "garbage":
+                    body = b"<html>not json"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture
+def jwks():
+    server = JwksServer()
+    yield server
+    server.mode = "ok"
+    server.close()
+
+
+def new_key(kid=None):
+    return RSAKey.generate_key(2048, parameters={"kid": kid or str(uuid.uuid4()), "use": "sig", "alg": "RS256"}, private=True)
+
+
+def token(key, sub="system:serviceaccount:default:app", kid=None):
+    claims = {"iss": "https://k", "sub": sub, "aud": ["vault"], "iat": NOW, "nbf": NOW, "exp": NOW + 3600}
+    return jwt.encode({"alg": "RS256", "kid": kid or key.kid}, claims, key)
+
+
+def mount(server, config, name=None):
+    name = name or f"remote{uuid.uuid4().hex[:8]}"
+    assert server.request("POST", f"sys/auth/{name}", {"type": "jwt"})[0] == 204
+    status, body, _ = server.request("POST", f"auth/{name}/config", config)
+    if status != 204:
+        return name, status, body
+    status2, body2, _ = server.request(
+        "POST", f"auth/{name}/role/r", {"role_type": "jwt", "user_claim": "sub", "bound_audiences": "vault"}
+    )
+    assert status2 == 204, body2
+    return name, status, body
+
+
+def login(server, name, jwt_token):
+    status, body, _ = server.request("POST", f"auth/{name}/login", {"role": "r", "jwt": jwt_token}, token=None)
+    return status, body
+
+
+def test_rotation_failures_and_bounded_refetches(kwi_server, jwks):
+    a = new_key("key-a")
+    jwks.keys["/keys"] = [a]
+    name, status, body = mount(kwi_server, {"jwks_url": jwks.url + "/keys"})
+    assert status == 204, body
+    assert login(kwi_server, name, token(a))[0] == 200
+
+    # Rotation: the cluster publishes a new key; a token naming it triggers one refetch.
+    time.sleep(5.1)
+    b = new_key("key-b")
+    jwks.keys["/keys"] = [a, b]
+    assert login(kwi_server, name, token(b))[0] == 200
+
+    # The JWKS server fails: cached keys keep working, unknown kids fail with OpenBao's message.
+    for mode in ["500", "garbage"]:
+        jwks.mode = mode
+        time.sleep(5.1)
+        assert login(kwi_server, name, token(a))[0] == 200
+        status, body = login(kwi_server, name, token(new_key()))
+        assert status == 400
+        assert body["errors"] == ["error validating token: error verifying token signature: failed to verify id token signature"]
+        assert login(kwi_server, name, token(b))[0] == 200
+    jwks.mode = "ok"
+
+    # A flood of forged kids: at most one refetch per cooldown, whatever the number of logins.
+    time.sleep(5.1)
+    before = jwks.hits.get("/keys", 0)
+    forger = new_key()
+    for _ in range(200):
+        assert login(kwi_server, name, token(forger, kid=str(uuid.uuid4())))[0] == 400
+    assert jwks.hits.get("/keys", 0) - before <= 2
+
+
+def test_a_hanging_jwks_server_does_not_hang_logins_with_known_keys(kwi_server, jwks):
+    a = new_key()
+    jwks.keys["/keys"] = [a]
+    name, status, body = mount(kwi_server, {"jwks_url": jwks.url + "/keys"})
+    assert status == 204, body
+    jwks.mode = "hang"
+    time.sleep(5.1)
+    started = time.time()
+    status, body = login(kwi_server, name, token(new_key()))  # unknown kid: a fetch that times out
+    assert status == 400
+    assert time.time() - started < 25  # the fetch gives up after 10 s
+    started = time.time()
+    assert login(kwi_server, name, token(a))[0] == 200
+    assert time.time() - started < 5
+
+
+def test_config_write_fetches_and_fails_like_openbao(kwi_server, jwks):
+    jwks.mode = "500"
+    _, status, body = mount(kwi_server, {"jwks_url": jwks.url + "/keys"})
+    assert status == 400
+    assert body["errors"][0].startswith("error checking jwks URL: ")
+    jwks.mode = "ok"
+    _, status, body = mount(kwi_server, {"oidc_discovery_url": jwks.url + "/other"})
+    assert status == 400
+    assert body["errors"][0].startswith("error checking oidc discovery URL: ")
+
+
+def test_oidc_discovery(kwi_server, jwks):
+    a = new_key()
+    jwks.keys["/keys"] = [a]
+    name, status, body = mount(kwi_server, {"oidc_discovery_url": jwks.url})
+    assert status == 204, body
+    assert login(kwi_server, name, token(a))[0] == 200
+    status, body, _ = kwi_server.request("GET", f"auth/{name}/config", token=ROOT)
+    assert body["data"]["oidc_discovery_url"] == jwks.url
+
+
+def test_fifty_clusters_in_jwks_pairs(kwi_server, jwks):
+    keys = []
+    for i in range(50):
+        key = new_key(f"cluster-{i}")
+        jwks.keys[f"/clusters/{i}/keys"] = [key]
+        keys.append(key)
+    pairs = [{"jwks_url": f"{jwks.url}/clusters/{i}/keys", "jwks_ca_pem": ""} for i in range(50)]
+    name, status, body = mount(kwi_server, {"jwks_pairs": pairs})
+    assert status == 204, body
+    for i in [0, 17, 37, 49]:
+        assert login(kwi_server, name, token(keys[i]))[0] == 200
+    # One fetch per cluster at config time, none at login time.
+    assert all(jwks.hits[f"/clusters/{i}/keys"] == 1 for i in range(50))
