@@ -10,11 +10,10 @@ use std::time::Instant;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, ParsedPublicKey};
-use base64ct::{Base64UrlUnpadded, Encoding};
 use jsonwebtoken::DecodingKey;
 use kwi_jose::{
-    Curve, KUBERNETES_ALGORITHMS, Key, KeySet, KeySpec, PublicKey, SigningKey, VerifyOptions,
-    base64url, generate, kubernetes_kid, pkcs1_private_der, pkcs1_public_der, sec1_der,
+    Curve, Key, KeySpec, PublicKey, SigningKey, base64url, generate, kubernetes_kid,
+    pkcs1_private_der, pkcs1_public_der, sec1_der,
 };
 mod common;
 use common::{NOW, claims, rules, validation};
@@ -73,15 +72,13 @@ fn verify_row(
     jwt_key: DecodingKey,
     alg: jsonwebtoken::Algorithm,
 ) -> bool {
-    let signer = SigningKey::new(key, None, Some(kubernetes_kid(key).unwrap())).unwrap();
-    let token = signer.sign(&claims()).unwrap();
-    let (input, sig) = token.rsplit_once('.').unwrap();
-    let sig = Base64UrlUnpadded::decode_vec(sig).unwrap();
-    let keys = KeySet::with_kubernetes_kids(&[key.to_public()]).unwrap();
-    let options = VerifyOptions {
-        algorithms: KUBERNETES_ALGORITHMS.to_vec(),
-        ..VerifyOptions::default()
-    };
+    let common::Case {
+        token,
+        input,
+        sig,
+        keys,
+        options,
+    } = common::case(key);
     let rules = rules();
     let validation = validation(alg);
     let mut raw_fn = || {

@@ -8,12 +8,11 @@ use std::hint::black_box;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, ParsedPublicKey};
-use base64ct::{Base64UrlUnpadded, Encoding};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::DecodingKey;
 use kwi_jose::{
-    Curve, KUBERNETES_ALGORITHMS, Key, KeySet, KeySpec, PublicKey, SigningKey, VerifyOptions,
-    base64url, generate, kubernetes_kid, pkcs1_private_der, pkcs1_public_der, sec1_der,
+    Curve, Key, KeySpec, PublicKey, SigningKey, base64url, generate, kubernetes_kid,
+    pkcs1_private_der, pkcs1_public_der, sec1_der,
 };
 mod common;
 use common::{NOW, claims, rules, validation};
@@ -26,15 +25,13 @@ fn bench_key(
     jwt_key: DecodingKey,
     jwt_alg: jsonwebtoken::Algorithm,
 ) {
-    let signer = SigningKey::new(key, None, Some(kubernetes_kid(key).unwrap())).unwrap();
-    let token = signer.sign(&claims()).unwrap();
-    let (input, sig) = token.rsplit_once('.').unwrap();
-    let sig = Base64UrlUnpadded::decode_vec(sig).unwrap();
-    let keys = KeySet::with_kubernetes_kids(&[key.to_public()]).unwrap();
-    let options = VerifyOptions {
-        algorithms: KUBERNETES_ALGORITHMS.to_vec(),
-        ..VerifyOptions::default()
-    };
+    let common::Case {
+        token,
+        input,
+        sig,
+        keys,
+        options,
+    } = common::case(key);
     let rules = rules();
     let validation = validation(jwt_alg);
     eprintln!("{label}: token of {} bytes", token.len());

@@ -1,4 +1,5 @@
 //! The token both benchmarks measure, and the rules it is checked against.
+#![allow(clippy::unwrap_used, dead_code)]
 
 use jsonwebtoken::Validation;
 use kwi_jose::KubernetesRules;
@@ -49,4 +50,39 @@ pub fn validation(alg: jsonwebtoken::Algorithm) -> Validation {
     v.validate_exp = false;
     v.validate_nbf = false;
     v
+}
+
+/// A signed token and everything the three verifiers need for it.
+pub struct Case {
+    /// The token.
+    pub token: String,
+    /// Its signing input (header.claims).
+    pub input: String,
+    /// Its decoded signature.
+    pub sig: Vec<u8>,
+    /// kwi's key set with the public key.
+    pub keys: kwi_jose::KeySet,
+    /// kube-apiserver's algorithm list.
+    pub options: kwi_jose::VerifyOptions,
+}
+
+/// Signs the fixture's claims with `key` under its Kubernetes kid.
+pub fn case(key: &kwi_jose::Key) -> Case {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    let kid = kwi_jose::kubernetes_kid(key).unwrap();
+    let token = kwi_jose::SigningKey::new(key, None, Some(kid))
+        .unwrap()
+        .sign(&claims())
+        .unwrap();
+    let (input, sig) = token.rsplit_once('.').unwrap();
+    Case {
+        input: input.to_string(),
+        sig: Base64UrlUnpadded::decode_vec(sig).unwrap(),
+        keys: kwi_jose::KeySet::with_kubernetes_kids(&[key.to_public()]).unwrap(),
+        options: kwi_jose::VerifyOptions {
+            algorithms: kwi_jose::KUBERNETES_ALGORITHMS.to_vec(),
+            ..kwi_jose::VerifyOptions::default()
+        },
+        token,
+    }
 }
