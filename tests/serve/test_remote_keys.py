@@ -5,6 +5,7 @@ kids are bounded (one at a time, at most one per 5 s cooldown)."""
 import json
 import threading
 import time
+import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -119,6 +120,13 @@ def test_rotation_failures_and_bounded_refetches(kwi_server, jwks):
         assert status == 400
         assert body["errors"] == ["error validating token: error verifying token signature: failed to verify id token signature"]
         assert login(kwi_server, name, token(b))[0] == 200
+    # The failures show in sys/health and /metrics; the last good keys stay in use.
+    health = kwi_server.request("GET", "sys/health", token=None)[1]["kwi_remote_keys"][name]
+    assert health["last_error"] and health["keys"] == 2 and health["fetches_failed"] == 2
+    with urllib.request.urlopen(f"{kwi_server.addr}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    assert f'kwi_jwks_stale{{mount="{name}"}} 1' in text
+    assert f'kwi_jwks_fetches_total{{mount="{name}",result="failed"}} 2' in text
     jwks.mode = "ok"
 
     # A flood of forged kids: at most one refetch per cooldown, whatever the number of logins.

@@ -14,6 +14,7 @@ use axum::response::Response;
 use kwi_jose::{KeySet, random_uuid};
 use serde_json::{Map, Value, json};
 
+use crate::metrics::{Metrics, RemoteState, outcome};
 use crate::remote::{RemoteKeys, config_error};
 use crate::store::Mount;
 use crate::{ApiError, ClientTokens, JwtConfig, LoginRequest, Role, Store, login};
@@ -37,6 +38,8 @@ pub struct AppState {
     mounts: RwLock<HashMap<String, bool>>,
     /// Roles as last read (`None`: no such role); dropped on every role or mount write.
     roles: RwLock<HashMap<String, Option<Arc<Role>>>>,
+    /// Counters for `/metrics`.
+    metrics: Metrics,
 }
 
 impl AppState {
@@ -49,7 +52,26 @@ impl AppState {
             keys: RwLock::new(HashMap::new()),
             mounts: RwLock::new(HashMap::new()),
             roles: RwLock::new(HashMap::new()),
+            metrics: Metrics::default(),
         }
+    }
+
+    /// The state of every mount's remote keys that are loaded.
+    fn remote_states(&self) -> Vec<(String, RemoteState)> {
+        let mut states: Vec<(String, RemoteState)> = self
+            .keys
+            .read()
+            .map(|map| {
+                map.iter()
+                    .filter_map(|(mount, entry)| match &entry.keys {
+                        Keys::Remote(remote) => Some((mount.clone(), remote.state())),
+                        Keys::Static(_) => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        states.sort_by(|a, b| a.0.cmp(&b.0));
+        states
     }
 
     // Every write goes through this process (redb locks the file), so these caches stay exact.
@@ -335,6 +357,14 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
             .query()
             .is_some_and(|q| q.split('&').any(|p| p == "list=true"));
     let path = parts.uri.path().trim_end_matches('/').to_string();
+    if path == "/metrics" && parts.method == Method::GET {
+        let mut response = Response::new(Body::from(state.metrics.render(&state.remote_states())));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        );
+        return response;
+    }
     let result = match path.strip_prefix("/v1/") {
         Some(path) => {
             route(
@@ -373,6 +403,10 @@ async fn route(
                 "replication_performance_mode": "disabled", "replication_dr_mode": "disabled",
                 "server_time_utc": now(), "version": concat!("kwi-", env!("CARGO_PKG_VERSION")),
                 "cluster_name": "kwi", "cluster_id": "kwi",
+                "kwi_remote_keys": state.remote_states().into_iter().map(|(mount, s)| (mount, json!({
+                    "keys": s.keys, "fetches_ok": s.fetches_ok, "fetches_failed": s.fetches_failed,
+                    "last_error": s.last_error,
+                }))).collect::<Map<String, Value>>(),
             }),
         ));
     }
@@ -472,75 +506,91 @@ async fn route(
     }
     match (action, method.clone()) {
         ("login", Method::POST | Method::PUT) => {
-            let body = parse_body(headers, body)?;
-            let role_name = body
-                .get("role")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_lowercase();
-            let jwt = body
-                .get("jwt")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .trim()
-                .to_string();
-            let entry = state.mount_keys(mount).await?;
-            let config = entry.as_deref().map(|e| &e.config);
-            let role_name = if role_name.is_empty() {
-                config.map(|c| c.default_role.clone()).unwrap_or_default()
-            } else {
-                role_name
-            };
-            let role = if role_name.is_empty() {
-                None
-            } else {
-                state.role(mount, &role_name)?
-            };
-            let request = LoginRequest {
-                role_name: &role_name,
-                jwt: &jwt,
-                remote,
-                now: now(),
-            };
-            let auth = match entry.as_deref().map(|e| &e.keys) {
-                None => {
-                    let empty = KeySet::new([]).map_err(|e| ApiError::internal(e.to_string()))?;
-                    login(config, &empty, false, role.as_deref(), &request)?
+            let started = std::time::Instant::now();
+            let mut role_label = String::new();
+            let result: Result<Response, ApiError> = async {
+                let body = parse_body(headers, body)?;
+                let role_name = body
+                    .get("role")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_lowercase();
+                let jwt = body
+                    .get("jwt")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                let entry = state.mount_keys(mount).await?;
+                let config = entry.as_deref().map(|e| &e.config);
+                let role_name = if role_name.is_empty() {
+                    config.map(|c| c.default_role.clone()).unwrap_or_default()
+                } else {
+                    role_name
+                };
+                let role = if role_name.is_empty() {
+                    None
+                } else {
+                    state.role(mount, &role_name)?
+                };
+                if role.is_some() {
+                    role_label.clone_from(&role_name);
                 }
-                Some(Keys::Static(keys)) => login(config, keys, false, role.as_deref(), &request)?,
-                Some(Keys::Remote(remote_keys)) => {
-                    let asked = std::time::Instant::now();
-                    let mut snapshot = remote_keys.snapshot();
-                    // An unknown kid may be a rotated key: refetch (coalesced, rate-limited).
-                    if let Some(kid) = kwi_jose::peek_kid(&jwt)
-                        && !snapshot.keys.has_kid(&kid)
-                    {
-                        snapshot = remote_keys.refresh_after_miss(asked).await;
+                let request = LoginRequest {
+                    role_name: &role_name,
+                    jwt: &jwt,
+                    remote,
+                    now: now(),
+                };
+                let auth = match entry.as_deref().map(|e| &e.keys) {
+                    None => {
+                        let empty =
+                            KeySet::new([]).map_err(|e| ApiError::internal(e.to_string()))?;
+                        login(config, &empty, false, role.as_deref(), &request)?
                     }
-                    login(config, &snapshot.keys, true, role.as_deref(), &request)?
-                }
-            };
-            let (client_token, accessor) = state.tokens.issue(&auth, mount, now())?;
-            Ok(json_response(
-                StatusCode::OK,
-                &envelope(
-                    Value::Null,
-                    json!({
-                        "client_token": client_token,
-                        "accessor": accessor,
-                        "policies": auth.policies,
-                        "token_policies": auth.token_policies,
-                        "metadata": auth.metadata,
-                        "lease_duration": auth.ttl,
-                        "renewable": auth.token_type != "batch",
-                        "entity_id": "",
-                        "token_type": auth.token_type,
-                        "orphan": true,
-                        "mfa_requirement": null,
-                        "num_uses": auth.num_uses,
-                    }),
-                ),
-            ))
+                    Some(Keys::Static(keys)) => {
+                        login(config, keys, false, role.as_deref(), &request)?
+                    }
+                    Some(Keys::Remote(remote_keys)) => {
+                        let asked = std::time::Instant::now();
+                        let mut snapshot = remote_keys.snapshot();
+                        // An unknown kid may be a rotated key: refetch (coalesced, rate-limited).
+                        if let Some(kid) = kwi_jose::peek_kid(&jwt)
+                            && !snapshot.keys.has_kid(&kid)
+                        {
+                            snapshot = remote_keys.refresh_after_miss(asked).await;
+                        }
+                        login(config, &snapshot.keys, true, role.as_deref(), &request)?
+                    }
+                };
+                let (client_token, accessor) = state.tokens.issue(&auth, mount, now())?;
+                Ok(json_response(
+                    StatusCode::OK,
+                    &envelope(
+                        Value::Null,
+                        json!({
+                            "client_token": client_token,
+                            "accessor": accessor,
+                            "policies": auth.policies,
+                            "token_policies": auth.token_policies,
+                            "metadata": auth.metadata,
+                            "lease_duration": auth.ttl,
+                            "renewable": auth.token_type != "batch",
+                            "entity_id": "",
+                            "token_type": auth.token_type,
+                            "orphan": true,
+                            "mfa_requirement": null,
+                            "num_uses": auth.num_uses,
+                        }),
+                    ),
+                ))
+            }
+            .await;
+            let status = result.as_ref().map_or_else(|e| e.status, |_| 200);
+            state
+                .metrics
+                .login(mount, &role_label, outcome(status), started.elapsed());
+            result
         }
         ("config", Method::GET) => {
             require_root(state, headers)?;

@@ -11,6 +11,7 @@ mod config;
 mod error;
 mod fields;
 mod login;
+pub mod metrics;
 pub mod remote;
 mod role;
 mod server;

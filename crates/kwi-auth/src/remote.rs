@@ -4,6 +4,7 @@
 //! A failed fetch keeps the last good keys.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -153,6 +154,8 @@ pub struct RemoteKeys {
     sources: Vec<Source>,
     current: RwLock<Arc<Snapshot>>,
     last_fetch: tokio::sync::Mutex<Instant>,
+    fetches_ok: AtomicU64,
+    fetches_failed: AtomicU64,
 }
 
 async fn fetch_all(sources: &[Source]) -> Result<KeySet, String> {
@@ -180,7 +183,20 @@ impl RemoteKeys {
                 last_error: None,
             })),
             last_fetch: tokio::sync::Mutex::new(Instant::now()),
+            fetches_ok: AtomicU64::new(1),
+            fetches_failed: AtomicU64::new(0),
         })
+    }
+
+    /// The cache's state, for metrics and health.
+    pub fn state(&self) -> crate::metrics::RemoteState {
+        let snapshot = self.snapshot();
+        crate::metrics::RemoteState {
+            keys: snapshot.keys.len(),
+            fetches_ok: self.fetches_ok.load(Ordering::Relaxed),
+            fetches_failed: self.fetches_failed.load(Ordering::Relaxed),
+            last_error: snapshot.last_error.clone(),
+        }
     }
 
     /// The keys now.
@@ -199,7 +215,14 @@ impl RemoteKeys {
             return self.snapshot();
         }
         *last = Instant::now();
-        let next = Arc::new(match fetch_all(&self.sources).await {
+        let fetched = fetch_all(&self.sources).await;
+        let counter = if fetched.is_ok() {
+            &self.fetches_ok
+        } else {
+            &self.fetches_failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let next = Arc::new(match fetched {
             Ok(keys) => Snapshot {
                 keys: Arc::new(keys),
                 last_error: None,

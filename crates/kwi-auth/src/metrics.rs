@@ -1,0 +1,188 @@
+//! Prometheus metrics, in the text exposition format, without a metrics framework: a few
+//! counters and one histogram are all `kwi serve` needs. Labels only ever carry names that exist
+//! in the store (mounts, roles), so a flood of made-up role names cannot grow them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Upper bounds of the login latency buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
+
+/// The counters of one server.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    logins: Mutex<BTreeMap<(String, String, &'static str), u64>>,
+    buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_micros: AtomicU64,
+}
+
+/// How a login ended, as a label value.
+pub fn outcome(status: u16) -> &'static str {
+    match status {
+        200 => "success",
+        400 => "rejected",
+        403 => "denied",
+        _ => "error",
+    }
+}
+
+impl Metrics {
+    /// Counts one login and its latency. `role` is empty when the role does not exist.
+    pub fn login(&self, mount: &str, role: &str, outcome: &'static str, took: Duration) {
+        if let Ok(mut map) = self.logins.lock() {
+            *map.entry((mount.to_string(), role.to_string(), outcome))
+                .or_default() += 1;
+        }
+        let secs = took.as_secs_f64();
+        for (bucket, bound) in self.buckets.iter().zip(BUCKETS) {
+            if secs <= bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_micros
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The text exposition, with the remote-key gauges the caller adds.
+    pub fn render(&self, remote: &[(String, RemoteState)]) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP kwi_logins_total Logins by mount, role and outcome."
+        );
+        let _ = writeln!(out, "# TYPE kwi_logins_total counter");
+        if let Ok(map) = self.logins.lock() {
+            for ((mount, role, outcome), n) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "kwi_logins_total{{mount=\"{}\",role=\"{}\",outcome=\"{outcome}\"}} {n}",
+                    escape(mount),
+                    escape(role)
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP kwi_login_duration_seconds Time to answer a login."
+        );
+        let _ = writeln!(out, "# TYPE kwi_login_duration_seconds histogram");
+        for (bucket, bound) in self.buckets.iter().zip(BUCKETS) {
+            let _ = writeln!(
+                out,
+                "kwi_login_duration_seconds_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Ordering::Relaxed)
+            );
+        }
+        let count = self.latency_count.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "kwi_login_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let sum = self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "kwi_login_duration_seconds_sum {sum}");
+        let _ = writeln!(out, "kwi_login_duration_seconds_count {count}");
+        let _ = writeln!(
+            out,
+            "# HELP kwi_jwks_fetches_total Fetches of remote keys by mount and result."
+        );
+        let _ = writeln!(out, "# TYPE kwi_jwks_fetches_total counter");
+        for (mount, state) in remote {
+            let m = escape(mount);
+            let _ = writeln!(
+                out,
+                "kwi_jwks_fetches_total{{mount=\"{m}\",result=\"ok\"}} {}",
+                state.fetches_ok
+            );
+            let _ = writeln!(
+                out,
+                "kwi_jwks_fetches_total{{mount=\"{m}\",result=\"failed\"}} {}",
+                state.fetches_failed
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP kwi_jwks_keys Keys in the cache of a mount's remote keys."
+        );
+        let _ = writeln!(out, "# TYPE kwi_jwks_keys gauge");
+        for (mount, state) in remote {
+            let _ = writeln!(
+                out,
+                "kwi_jwks_keys{{mount=\"{}\"}} {}",
+                escape(mount),
+                state.keys
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP kwi_jwks_stale 1 when the last fetch failed and older keys are in use."
+        );
+        let _ = writeln!(out, "# TYPE kwi_jwks_stale gauge");
+        for (mount, state) in remote {
+            let _ = writeln!(
+                out,
+                "kwi_jwks_stale{{mount=\"{}\"}} {}",
+                escape(mount),
+                u8::from(state.last_error.is_some())
+            );
+        }
+        out
+    }
+}
+
+/// The state of one mount's remote keys, for metrics and `sys/health`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteState {
+    /// Keys cached.
+    pub keys: usize,
+    /// Successful fetches.
+    pub fetches_ok: u64,
+    /// Failed fetches.
+    pub fetches_failed: u64,
+    /// Why the last fetch failed, when it did.
+    pub last_error: Option<String>,
+}
+
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_histogram() {
+        let m = Metrics::default();
+        m.login("jwt", "app", "success", Duration::from_micros(700));
+        m.login("jwt", "app", "success", Duration::from_millis(20));
+        m.login("jwt", "", "rejected", Duration::from_micros(100));
+        let text = m.render(&[(
+            "k8s/\"x\"".into(),
+            RemoteState {
+                keys: 2,
+                fetches_ok: 3,
+                fetches_failed: 1,
+                last_error: Some("500".into()),
+            },
+        )]);
+        assert!(
+            text.contains("kwi_logins_total{mount=\"jwt\",role=\"app\",outcome=\"success\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("kwi_logins_total{mount=\"jwt\",role=\"\",outcome=\"rejected\"} 1"));
+        assert!(text.contains("kwi_login_duration_seconds_bucket{le=\"0.001\"} 2"));
+        assert!(text.contains("kwi_login_duration_seconds_bucket{le=\"+Inf\"} 3"));
+        assert!(text.contains("kwi_jwks_keys{mount=\"k8s/\\\"x\\\"\"} 2"));
+        assert!(text.contains("kwi_jwks_stale{mount=\"k8s/\\\"x\\\"\"} 1"));
+    }
+}

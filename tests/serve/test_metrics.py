@@ -1,0 +1,36 @@
+"""/metrics (Prometheus text) and sys/health report logins and the state of remote keys, and
+made-up role names never become labels."""
+
+import urllib.request
+
+from test_differential import BASE_ROLE, sa_claims, setup_both, sign
+from test_differential import keys  # noqa: F401  (fixture)
+
+
+def metrics(server) -> str:
+    with urllib.request.urlopen(f"{server.addr}/metrics", timeout=10) as resp:
+        assert resp.headers["Content-Type"].startswith("text/plain")
+        return resp.read().decode()
+
+
+def test_logins_are_counted_by_outcome(servers, kwi_server, keys):  # noqa: F811
+    mount = setup_both(servers, keys, role=BASE_ROLE)
+    good = sign(keys, sa_claims())
+    for _ in range(3):
+        assert kwi_server.request("POST", f"auth/{mount}/login", {"role": "r", "jwt": good}, token=None)[0] == 200
+    assert kwi_server.request("POST", f"auth/{mount}/login", {"role": "r", "jwt": good[:-5] + "AAAAA"}, token=None)[0] == 400
+    for i in range(20):
+        kwi_server.request("POST", f"auth/{mount}/login", {"role": f"made-up-{i}", "jwt": good}, token=None)
+    text = metrics(kwi_server)
+    assert f'kwi_logins_total{{mount="{mount}",role="r",outcome="success"}} 3' in text
+    assert f'kwi_logins_total{{mount="{mount}",role="r",outcome="rejected"}} 1' in text
+    assert f'kwi_logins_total{{mount="{mount}",role="",outcome="rejected"}} 20' in text
+    assert "made-up" not in text
+    assert "kwi_login_duration_seconds_count" in text
+
+
+def test_health_reports_remote_keys(kwi_server):
+    status, body, _ = kwi_server.request("GET", "sys/health", token=None)
+    assert status == 200
+    assert body["initialized"] is True and body["sealed"] is False
+    assert isinstance(body["kwi_remote_keys"], dict)
