@@ -40,6 +40,10 @@ pub struct AppState {
     roles: RwLock<HashMap<String, Option<Arc<Role>>>>,
     /// Counters for `/metrics`.
     metrics: Metrics,
+    /// Mounts declared in the config file: read-only through the API.
+    declared: std::collections::HashSet<String>,
+    /// The config file, for the read-only message.
+    declared_in: String,
 }
 
 impl AppState {
@@ -53,7 +57,30 @@ impl AppState {
             mounts: RwLock::new(HashMap::new()),
             roles: RwLock::new(HashMap::new()),
             metrics: Metrics::default(),
+            declared: std::collections::HashSet::new(),
+            declared_in: String::new(),
         }
+    }
+
+    /// Makes mounts read-only through the API: they come from `file`.
+    pub fn declare(&mut self, mounts: Vec<String>, file: &str) {
+        self.declared.extend(mounts);
+        self.declared_in = file.to_string();
+    }
+
+    /// Loads a mount's keys now (fetching remote ones), so that a bad config fails at start.
+    pub async fn preload(&self, mount: &str) -> Result<(), ApiError> {
+        self.mount_keys(mount).await.map(|_| ())
+    }
+
+    fn writable(&self, mount: &str) -> Result<(), ApiError> {
+        if self.declared.contains(mount) {
+            return Err(ApiError::bad_request(format!(
+                "mount {mount:?} is declared in {} and is read-only here; change the file and restart kwi",
+                self.declared_in
+            )));
+        }
+        Ok(())
     }
 
     /// The state of every mount's remote keys that are loaded.
@@ -433,6 +460,7 @@ async fn route(
     }
     if let Some(mount) = path.strip_prefix("sys/auth/") {
         require_root(state, headers)?;
+        state.writable(mount)?;
         return match *method {
             Method::POST | Method::PUT => {
                 let body = parse_body(headers, body)?;
@@ -601,6 +629,7 @@ async fn route(
         }
         ("config", Method::POST | Method::PUT) => {
             require_root(state, headers)?;
+            state.writable(mount)?;
             let config = JwtConfig::from_request(&parse_body(headers, body)?)?;
             let keys = MountKeys::build(config.clone()).await?;
             state.store.put_config(mount, &config)?;
@@ -624,6 +653,7 @@ async fn route(
         }
         ("role", Method::POST | Method::PUT) => {
             require_root(state, headers)?;
+            state.writable(mount)?;
             let name = name.to_lowercase();
             let existing = state.store.role(mount, &name)?;
             let role = Role::from_request(existing.as_ref(), &parse_body(headers, body)?)?;
@@ -633,6 +663,7 @@ async fn route(
         }
         ("role", Method::DELETE) => {
             require_root(state, headers)?;
+            state.writable(mount)?;
             state.store.delete_role(mount, &name.to_lowercase())?;
             state.forget_roles();
             Ok(no_content())

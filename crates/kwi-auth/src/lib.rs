@@ -8,6 +8,7 @@
 mod api;
 mod client_token;
 mod config;
+mod declared;
 mod error;
 mod fields;
 mod login;
@@ -20,6 +21,7 @@ mod store;
 pub use api::{AppState, router};
 pub use client_token::ClientTokens;
 pub use config::{JwksPair, JwtConfig};
+pub use declared::{Declared, DeclaredMount};
 pub use error::ApiError;
 pub use login::{LoginAuth, LoginRequest, login};
 pub use role::Role;

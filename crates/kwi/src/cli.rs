@@ -54,6 +54,7 @@ Examples:
   kwi serve --dev                                   # 127.0.0.1:8200, ./kwi-data, prints a root token
   kwi serve --dev --dev-root-token-id root           # a fixed root token for scripts
   KWI_ROOT_TOKEN=… kwi serve --data-dir /var/lib/kwi --listen 127.0.0.1:8200
+  kwi serve --config /etc/kwi/kwi.toml              # declared mounts, configs and roles (GitOps)
 
 Then point the vault or bao CLI at it: export VAULT_ADDR=http://127.0.0.1:8200 VAULT_TOKEN=<root>.
 Plain HTTP is served on loopback addresses only (TLS is not built yet).";
@@ -72,6 +73,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8200")]
     pub listen: String,
+    /// Mounts, configs and roles declared in a TOML file (read-only through the API).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// The root token for administrative calls (default: $KWI_ROOT_TOKEN); required without --dev.
     #[arg(
         long,

@@ -20,10 +20,27 @@ pub fn run(args: ServeArgs) -> Result<()> {
             "--listen {addr}: kwi serves plain HTTP on loopback addresses only (TLS is not built yet); put it behind a TLS proxy on 127.0.0.1"
         );
     }
+    let declared = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{}: cannot read", path.display()))?;
+            Some(kwi_auth::Declared::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    let token_from_file = match declared.as_ref().and_then(|d| d.root_token_file.as_deref()) {
+        Some(file) => Some(
+            std::fs::read_to_string(file)
+                .with_context(|| format!("{file}: cannot read the root token file"))?
+                .trim()
+                .to_string(),
+        ),
+        None => None,
+    };
     let root_token = match (
         args.dev,
         args.dev_root_token_id.clone(),
-        args.root_token.clone(),
+        args.root_token.clone().or(token_from_file),
     ) {
         (true, Some(id), _) => id,
         (_, _, Some(token)) if !token.is_empty() => token,
@@ -42,12 +59,29 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .map_err(|e| anyhow!("{}: {e}", args.data_dir.display()))?;
     let tokens =
         ClientTokens::load_or_create(&args.data_dir.join("keyring")).map_err(|e| anyhow!("{e}"))?;
-    let state = Arc::new(AppState::new(store, tokens, root_token.clone()));
+    let mut state = AppState::new(store, tokens, root_token.clone());
+    let declared_paths = match (&declared, &args.config) {
+        (Some(declared), Some(file)) => {
+            let paths = declared
+                .apply(&state.store)
+                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            state.declare(paths.clone(), &file.display().to_string());
+            paths
+        }
+        _ => Vec::new(),
+    };
+    let state = Arc::new(state);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        for path in &declared_paths {
+            state
+                .preload(path)
+                .await
+                .map_err(|e| anyhow!("mount {path:?}: {}", e.errors.join("; ")))?;
+        }
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr} (is another server there?)"))?;

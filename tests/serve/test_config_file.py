@@ -1,0 +1,86 @@
+"""kwi serve --config: mounts, configs and roles declared in a TOML file, checked like API writes,
+read-only through the API; a bad file stops the start with a message naming the problem."""
+
+import json
+import os
+import re
+import subprocess
+import time
+
+from conftest import KWI, Server, wait_healthy
+
+
+def start(tmp_path, config_text):
+    (tmp_path / "kwi.toml").write_text(config_text)
+    log = tmp_path / "serve.log"
+    process = subprocess.Popen(
+        [KWI, "serve", "--config", tmp_path / "kwi.toml", "--listen", "127.0.0.1:0", "--data-dir", tmp_path / "data"],
+        stdout=subprocess.DEVNULL, stderr=log.open("w"), env=dict(os.environ, KWI_ROOT_TOKEN="s3cret"),
+    )
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        match = re.search(r"listening on (http://\S+)", log.read_text())
+        if match:
+            wait_healthy(match.group(1), process, log)
+            return Server("kwi", match.group(1), process)
+        if process.poll() is not None:
+            return process.returncode, log.read_text()
+        time.sleep(0.05)
+    raise RuntimeError(log.read_text())
+
+
+def keypair(tmp_path):
+    subprocess.run([KWI, "keys", "generate", "--out", tmp_path / "sa.key", "--public-out", tmp_path / "sa.pub"], check=True, capture_output=True)
+    token = subprocess.run(
+        [KWI, "token", "mint", "--key", tmp_path / "sa.key", "--issuer", "https://k", "--namespace", "default",
+         "--service-account", "app", "--aud", "vault"], check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    return (tmp_path / "sa.pub").read_text(), token
+
+
+def test_declared_mounts_serve_logins_and_are_read_only(tmp_path):
+    pem, token = keypair(tmp_path)
+    server = start(tmp_path, f"""
+[[mount]]
+path = "k8s/prod"
+[mount.config]
+jwt_validation_pubkeys = [{json.dumps(pem)}]
+[mount.roles.App]
+role_type = "jwt"
+bound_audiences = ["vault"]
+bound_subject = "system:serviceaccount:default:app"
+user_claim = "sub"
+token_policies = ["app"]
+token_ttl = "10m"
+""")
+    try:
+        status, body, _ = server.request("POST", "auth/k8s/prod/login", {"role": "app", "jwt": token}, token=None)
+        assert status == 200, body
+        assert body["auth"]["policies"] == ["app", "default"]
+        assert body["auth"]["lease_duration"] == 600
+        status, body, _ = server.request("POST", "auth/k8s/prod/role/app", {"role_type": "jwt", "user_claim": "sub", "bound_audiences": "x"}, token="s3cret")
+        assert status == 400 and "read-only" in body["errors"][0] and "kwi.toml" in body["errors"][0]
+        status, body, _ = server.request("DELETE", "sys/auth/k8s/prod", token="s3cret")
+        assert status == 400
+        # Mounts that are not declared stay writable.
+        assert server.request("POST", "sys/auth/other", {"type": "jwt"}, token="s3cret")[0] == 204
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+
+
+def test_a_bad_file_stops_the_start(tmp_path):
+    pem, _ = keypair(tmp_path)
+    code, log = start(tmp_path, f"""
+[[mount]]
+path = "jwt"
+[mount.config]
+jwt_validation_pubkeys = [{json.dumps(pem)}]
+[mount.roles.nouser]
+role_type = "jwt"
+bound_audiences = ["vault"]
+""")
+    assert code == 2
+    assert "kwi.toml" in log and 'role "nouser"' in log and "a user claim must be defined on the role" in log
+    code, log = start(tmp_path, "[[mount]]\npath = 'jwt'\nconfig = 3\n")
+    assert code == 2 and "kwi.toml" in log
