@@ -25,5 +25,5 @@ pub use declared::{Declared, DeclaredMount};
 pub use error::ApiError;
 pub use login::{LoginAuth, LoginRequest, login};
 pub use role::Role;
-pub use server::{HEADER_TIMEOUT, serve};
+pub use server::{HEADER_TIMEOUT, Tls, serve, serve_with};
 pub use store::Store;

@@ -22,10 +22,63 @@ pub const MAX_CONNECTIONS: usize = 4096;
 /// On shutdown, connections get this long to finish.
 pub const GRACE: Duration = Duration::from_secs(10);
 
+/// The TLS side of the server: a certificate chain and its key.
+#[derive(Clone)]
+pub struct Tls(tokio_rustls::TlsAcceptor);
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tls")
+    }
+}
+
+impl Tls {
+    /// Reads a PEM certificate chain and a PEM private key (any format kwi reads).
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Tls, String> {
+        use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+        let text = std::str::from_utf8(cert_pem)
+            .map_err(|_| "the certificate file is not PEM text".to_string())?;
+        let chain: Vec<CertificateDer<'static>> = kwi_jose::pem::parse(text)
+            .map_err(|e| format!("certificate: {e}"))?
+            .into_iter()
+            .filter(|b| b.label == "CERTIFICATE")
+            .map(|b| CertificateDer::from(b.der))
+            .collect();
+        if chain.is_empty() {
+            return Err("the certificate file holds no CERTIFICATE block".into());
+        }
+        let key = kwi_jose::parse_keys(key_pem)
+            .map_err(|e| format!("key: {e}"))?
+            .into_iter()
+            .find(kwi_jose::Key::is_private)
+            .ok_or_else(|| "the key file holds no private key".to_string())?;
+        let der = kwi_jose::pkcs8_der(&key).map_err(|e| format!("key: {e}"))?;
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.to_vec()));
+        let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+        let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(|e| format!("the certificate and key do not go together: {e}"))?;
+        Ok(Tls(tokio_rustls::TlsAcceptor::from(Arc::new(config))))
+    }
+}
+
 /// Serves the router on the listener until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_with(listener, router, None, shutdown).await
+}
+
+/// [`serve`], over TLS when `tls` is given.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<Tls>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
@@ -59,16 +112,38 @@ pub async fn serve(
             let mut router = router.clone();
             async move { router.call(request.map(axum::body::Body::new)).await }
         });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_TIMEOUT)
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-            drop(permit);
-        });
+        let builder = {
+            let mut b = hyper::server::conn::http1::Builder::new();
+            b.timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .keep_alive(true);
+            b
+        };
+        match &tls {
+            None => {
+                let connection =
+                    graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                    drop(permit);
+                });
+            }
+            Some(Tls(acceptor)) => {
+                let acceptor = acceptor.clone();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    // The handshake gets the same deadline as request headers.
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(HEADER_TIMEOUT, acceptor.accept(stream)).await
+                    {
+                        let _ = watcher
+                            .watch(builder.serve_connection(TokioIo::new(stream), service))
+                            .await;
+                    }
+                    drop(permit);
+                });
+            }
+        }
     }
     tokio::select! {
         () = graceful.shutdown() => {},

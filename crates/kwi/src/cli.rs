@@ -55,9 +55,11 @@ Examples:
   kwi serve --dev --dev-root-token-id root           # a fixed root token for scripts
   KWI_ROOT_TOKEN=… kwi serve --data-dir /var/lib/kwi --listen 127.0.0.1:8200
   kwi serve --config /etc/kwi/kwi.toml              # declared mounts, configs and roles (GitOps)
+  kwi serve --listen 0.0.0.0:8200 --tls-cert tls.crt --tls-key tls.key --root-token …
 
 Then point the vault or bao CLI at it: export VAULT_ADDR=http://127.0.0.1:8200 VAULT_TOKEN=<root>.
-Plain HTTP is served on loopback addresses only (TLS is not built yet).";
+Plain HTTP is served on loopback addresses only, unless --insecure-http; --tls-cert/--tls-key
+serve HTTPS anywhere.";
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -73,6 +75,15 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8200")]
     pub listen: String,
+    /// TLS certificate chain (PEM); with --tls-key, kwi serves HTTPS on any address.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (any format kwi reads).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address (behind a TLS-terminating proxy only).
+    #[arg(long)]
+    pub insecure_http: bool,
     /// Mounts, configs and roles declared in a TOML file (read-only through the API).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -15,9 +15,21 @@ pub fn run(args: ServeArgs) -> Result<()> {
             args.listen
         )
     })?;
-    if !addr.ip().is_loopback() {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &std::path::PathBuf| {
+                std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))
+            };
+            Some(
+                kwi_auth::Tls::from_pem(&read(cert)?, &read(key)?)
+                    .map_err(|e| anyhow!("--tls-cert/--tls-key: {e}"))?,
+            )
+        }
+        _ => None,
+    };
+    if tls.is_none() && !addr.ip().is_loopback() && !args.insecure_http {
         bail!(
-            "--listen {addr}: kwi serves plain HTTP on loopback addresses only (TLS is not built yet); put it behind a TLS proxy on 127.0.0.1"
+            "--listen {addr}: plain HTTP is served on loopback addresses only; give --tls-cert and --tls-key, or --insecure-http behind a TLS-terminating proxy"
         );
     }
     let declared = match &args.config {
@@ -86,11 +98,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {addr} (is another server there?)"))?;
         let addr = listener.local_addr().unwrap_or(addr);
-        eprintln!("kwi: listening on http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        eprintln!("kwi: listening on {scheme}://{addr}");
         if args.dev {
             print_quickstart(addr, &root_token, &args.data_dir);
         }
-        kwi_auth::serve(listener, router(state), shutdown_signal())
+        kwi_auth::serve_with(listener, router(state), tls, shutdown_signal())
             .await
             .context("the server stopped")?;
         eprintln!("kwi: stopped");

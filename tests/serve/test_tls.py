@@ -1,0 +1,45 @@
+"""kwi serve over TLS, and its refusal to serve plain HTTP beyond loopback."""
+
+import re
+import subprocess
+import time
+
+from conftest import KWI
+
+
+def test_https_with_a_certificate(tmp_path):
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", tmp_path / "tls.key", "-out", tmp_path / "tls.crt", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-days", "1"],
+        check=True, capture_output=True,
+    )
+    log = tmp_path / "serve.log"
+    process = subprocess.Popen(
+        [KWI, "serve", "--dev", "--dev-root-token-id", "root", "--listen", "127.0.0.1:0", "--data-dir", tmp_path / "data",
+         "--tls-cert", tmp_path / "tls.crt", "--tls-key", tmp_path / "tls.key"],
+        stdout=subprocess.DEVNULL, stderr=log.open("w"),
+    )
+    try:
+        deadline = time.time() + 20
+        addr = None
+        while time.time() < deadline and not addr:
+            match = re.search(r"listening on (https://\S+)", log.read_text())
+            addr = match and match.group(1)
+            time.sleep(0.05)
+        assert addr, log.read_text()
+        ok = subprocess.run(["curl", "-s", "--cacert", tmp_path / "tls.crt", f"{addr}/v1/sys/health"], capture_output=True, text=True, timeout=20)
+        assert '"sealed":false' in ok.stdout, ok.stderr
+        untrusted = subprocess.run(["curl", "-s", f"{addr}/v1/sys/health"], capture_output=True, text=True, timeout=20)
+        assert untrusted.returncode != 0
+        plain = subprocess.run(["curl", "-s", addr.replace("https://", "http://") + "/v1/sys/health"], capture_output=True, text=True, timeout=20)
+        assert '"sealed"' not in plain.stdout
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_plain_http_stays_on_loopback(tmp_path):
+    result = subprocess.run([KWI, "serve", "--dev", "--listen", "0.0.0.0:0", "--data-dir", tmp_path / "d"], capture_output=True, text=True, timeout=20)
+    assert result.returncode == 2
+    assert "loopback" in result.stderr and "--tls-cert" in result.stderr
