@@ -34,3 +34,18 @@ def test_health_reports_remote_keys(kwi_server):
     assert status == 200
     assert body["initialized"] is True and body["sealed"] is False
     assert isinstance(body["kwi_remote_keys"], dict)
+
+
+def test_login_logs_are_json_lines_without_tokens(servers, kwi_server, keys, tmp_path_factory):  # noqa: F811
+    import json as _json
+    from pathlib import Path
+
+    mount = setup_both(servers, keys, role=BASE_ROLE)
+    good = sign(keys, sa_claims())
+    assert kwi_server.request("POST", f"auth/{mount}/login", {"role": "r", "jwt": good}, token=None)[0] == 200
+    log = Path(kwi_server.process.args[kwi_server.process.args.index("--data-dir") + 1]).parent / "kwi.log"
+    lines = [_json.loads(l) for l in log.read_text().splitlines() if l.startswith("{")]
+    mine = [l for l in lines if l.get("mount") == mount]
+    assert mine and mine[-1]["event"] == "login" and mine[-1]["outcome"] == "success" and mine[-1]["role"] == "r"
+    assert good.split(".")[2] not in log.read_text()
+    assert good.split(".")[1] not in log.read_text()

@@ -615,9 +615,29 @@ async fn route(
             }
             .await;
             let status = result.as_ref().map_or_else(|e| e.status, |_| 200);
+            let took = started.elapsed();
             state
                 .metrics
-                .login(mount, &role_label, outcome(status), started.elapsed());
+                .login(mount, &role_label, outcome(status), took);
+            // One JSON line per login on standard error: who, how it ended, never the token.
+            let error = result
+                .as_ref()
+                .err()
+                .and_then(|e| e.errors.first().cloned());
+            eprintln!(
+                "{}",
+                json!({
+                    "time": kwi_jose::time::format_rfc3339(now()),
+                    "event": "login",
+                    "mount": mount,
+                    "role": role_label,
+                    "status": status,
+                    "outcome": outcome(status),
+                    "error": error,
+                    "remote": remote.map(|r| r.to_string()),
+                    "ms": took.as_secs_f64() * 1000.0,
+                })
+            );
             result
         }
         ("config", Method::GET) => {
