@@ -231,3 +231,42 @@ def test_login_headers(kwi_server, servers, keys):
     assert looked_up["data"]["meta"] == {"role": "r"}
     status, _, _ = kwi_server.request("GET", "auth/token/lookup-self", token=token[:-4] + "AAAA")
     assert status == 403
+
+
+def test_default_role(servers, keys):
+    config = {"jwt_validation_pubkeys": [keys["rsa"]["pub"]], "default_role": "r"}
+    mount = setup_both(servers, keys, config=config)
+    assert assert_same(servers, mount, {"jwt": sign(keys, sa_claims())})[0] == 200
+
+
+@pytest.mark.parametrize("cidr", ["127.0.0.0/8", "10.0.0.0/8"])
+def test_token_bound_cidrs(servers, keys, cidr):
+    mount = setup_both(servers, keys, role={**BASE_ROLE, "token_bound_cidrs": cidr})
+    assert_same(servers, mount, {"role": "r", "jwt": sign(keys, sa_claims())})
+
+
+def test_deleted_role(servers, keys):
+    mount = setup_both(servers, keys)
+    for s in servers:
+        assert s.request("DELETE", f"auth/{mount}/role/r")[0] == 204
+    assert_same(servers, mount, {"role": "r", "jwt": sign(keys, sa_claims())})
+    lists = [s.request("LIST", f"auth/{mount}/role")[:2] for s in servers]
+    assert lists[0] == lists[1]
+
+
+def test_form_encoded_login(servers, keys):
+    import urllib.parse
+    import urllib.request
+
+    mount = setup_both(servers, keys)
+    body = urllib.parse.urlencode({"role": "r", "jwt": sign(keys, sa_claims())}).encode()
+    results = []
+    for s in servers:
+        req = urllib.request.Request(f"{s.addr}/v1/auth/{mount}/login", data=body, method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                results.append((resp.status, json.loads(resp.read())["auth"]["policies"]))
+        except urllib.error.HTTPError as e:
+            results.append((e.code, json.loads(e.read()).get("errors")))
+    assert results[0] == results[1], results
