@@ -49,3 +49,25 @@ def test_login_logs_are_json_lines_without_tokens(servers, kwi_server, keys, tmp
     assert mine and mine[-1]["event"] == "login" and mine[-1]["outcome"] == "success" and mine[-1]["role"] == "r"
     assert good.split(".")[2] not in log.read_text()
     assert good.split(".")[1] not in log.read_text()
+
+
+def test_client_tokens_verify_against_kwis_own_issuer_documents(servers, kwi_server, keys):  # noqa: F811
+    import json as _json
+
+    from joserfc import jwt as _jwt
+    from joserfc.jwk import KeySet
+
+    mount = setup_both(servers, keys, role=BASE_ROLE)
+    status, body, _ = kwi_server.request("POST", f"auth/{mount}/login", {"role": "r", "jwt": sign(keys, sa_claims())}, token=None)
+    assert status == 200
+    client_token = body["auth"]["client_token"]
+    with urllib.request.urlopen(f"{kwi_server.addr}/.well-known/openid-configuration", timeout=10) as resp:
+        discovery = _json.loads(resp.read())
+    assert discovery["issuer"] == "kwi"
+    assert discovery["jwks_uri"] == f"{kwi_server.addr}/openid/v1/jwks"
+    with urllib.request.urlopen(discovery["jwks_uri"], timeout=10) as resp:
+        jwks = KeySet.import_key_set(_json.loads(resp.read()))
+    token = _jwt.decode(client_token, jwks, algorithms=discovery["id_token_signing_alg_values_supported"])
+    assert token.claims["iss"] == "kwi"
+    assert token.claims["policies"] == ["default"]
+    assert token.claims["meta"] == {"role": "r"}

@@ -44,6 +44,8 @@ pub struct AppState {
     declared: std::collections::HashSet<String>,
     /// The config file, for the read-only message.
     declared_in: String,
+    /// Whether the server speaks TLS (for the URLs of its own issuer documents).
+    pub tls: bool,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             metrics: Metrics::default(),
             declared: std::collections::HashSet::new(),
             declared_in: String::new(),
+            tls: false,
         }
     }
 
@@ -312,6 +315,33 @@ fn form_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// kwi's own issuer documents, so that other services can verify its client tokens: the JWKS of
+/// its signing key at `/openid/v1/jwks` and a discovery document naming it.
+fn issuer_document(state: &AppState, path: &str, headers: &HeaderMap) -> Option<Value> {
+    match path {
+        "/openid/v1/jwks" => {
+            let key = state.tokens.public_key();
+            let jwk = kwi_jose::jwk_from_key(&key, Some(state.tokens.kid()), false);
+            serde_json::to_value(kwi_jose::Jwks { keys: vec![jwk] }).ok()
+        }
+        "/.well-known/openid-configuration" => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            let scheme = if state.tls { "https" } else { "http" };
+            Some(json!({
+                "issuer": crate::client_token::CLIENT_TOKEN_ISSUER,
+                "jwks_uri": format!("{scheme}://{host}/openid/v1/jwks"),
+                "response_types_supported": ["id_token"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": [state.tokens.public_key().public().alg()],
+            }))
+        }
+        _ => None,
+    }
+}
+
 fn require_root(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let given = headers
         .get("x-vault-token")
@@ -384,6 +414,11 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
             .query()
             .is_some_and(|q| q.split('&').any(|p| p == "list=true"));
     let path = parts.uri.path().trim_end_matches('/').to_string();
+    if parts.method == Method::GET
+        && let Some(document) = issuer_document(&state, &path, &parts.headers)
+    {
+        return json_response(StatusCode::OK, &document);
+    }
     if path == "/metrics" && parts.method == Method::GET {
         let mut response = Response::new(Body::from(state.metrics.render(&state.remote_states())));
         response.headers_mut().insert(

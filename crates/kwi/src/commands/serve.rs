@@ -72,6 +72,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let tokens =
         ClientTokens::load_or_create(&args.data_dir.join("keyring")).map_err(|e| anyhow!("{e}"))?;
     let mut state = AppState::new(store, tokens, root_token.clone());
+    state.tls = tls.is_some();
     let declared_paths = match (&declared, &args.config) {
         (Some(declared), Some(file)) => {
             let paths = declared
