@@ -43,9 +43,15 @@ def test_login_logs_are_json_lines_without_tokens(servers, kwi_server, keys, tmp
     mount = setup_both(servers, keys, role=BASE_ROLE)
     good = sign(keys, sa_claims())
     assert kwi_server.request("POST", f"auth/{mount}/login", {"role": "r", "jwt": good}, token=None)[0] == 200
+    import time as _time
+
     log = Path(kwi_server.process.args[kwi_server.process.args.index("--data-dir") + 1]).parent / "kwi.log"
-    lines = [_json.loads(l) for l in log.read_text().splitlines() if l.startswith("{")]
-    mine = [l for l in lines if l.get("mount") == mount]
+    deadline = _time.time() + 5  # lines are written by a background thread, in batches
+    mine = []
+    while not mine and _time.time() < deadline:
+        lines = [_json.loads(l) for l in log.read_text().splitlines() if l.startswith("{")]
+        mine = [l for l in lines if l.get("mount") == mount]
+        _time.sleep(0.02)
     assert mine and mine[-1]["event"] == "login" and mine[-1]["outcome"] == "success" and mine[-1]["role"] == "r"
     assert good.split(".")[2] not in log.read_text()
     assert good.split(".")[1] not in log.read_text()

@@ -659,8 +659,7 @@ async fn route(
                 .as_ref()
                 .err()
                 .and_then(|e| e.errors.first().cloned());
-            eprintln!(
-                "{}",
+            crate::log::line(
                 json!({
                     "time": kwi_jose::time::format_rfc3339(now()),
                     "event": "login",
@@ -672,6 +671,7 @@ async fn route(
                     "remote": remote.map(|r| r.to_string()),
                     "ms": took.as_secs_f64() * 1000.0,
                 })
+                .to_string(),
             );
             result
         }

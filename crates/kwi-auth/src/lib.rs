@@ -11,6 +11,7 @@ mod config;
 mod declared;
 mod error;
 mod fields;
+pub mod log;
 mod login;
 pub mod metrics;
 pub mod remote;

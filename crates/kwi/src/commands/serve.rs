@@ -107,6 +107,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         kwi_auth::serve_with(listener, router(state), tls, shutdown_signal())
             .await
             .context("the server stopped")?;
+        kwi_auth::log::flush();
         eprintln!("kwi: stopped");
         Ok(())
     })
