@@ -65,7 +65,7 @@ impl JwtConfig {
         };
         let text = |field: &str| fields::string(body, field).map(Option::unwrap_or_default);
         let config = JwtConfig {
-            jwt_validation_pubkeys: fields::pem_list(body, "jwt_validation_pubkeys")?
+            jwt_validation_pubkeys: fields::list(body, "jwt_validation_pubkeys")?
                 .unwrap_or_default(),
             jwks_url: text("jwks_url")?,
             jwks_ca_pem: text("jwks_ca_pem")?,

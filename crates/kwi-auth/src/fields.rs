@@ -44,15 +44,6 @@ pub(crate) fn list(
     Ok(Some(items.into_iter().filter(|s| !s.is_empty()).collect()))
 }
 
-/// The PEM list of `jwt_validation_pubkeys`: an array, or a string where PEM blocks are
-/// separated by commas (the seed's `"-----BEGIN…","-----BEGIN…"`).
-pub(crate) fn pem_list(
-    body: &Map<String, Value>,
-    field: &str,
-) -> Result<Option<Vec<String>>, ApiError> {
-    list(body, field)
-}
-
 /// A duration in seconds: an integer, or a string "3600", "90s", "10m", "1h30m"; negative
 /// values only when `signed`.
 pub(crate) fn duration(

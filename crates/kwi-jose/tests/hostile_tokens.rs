@@ -58,6 +58,18 @@ fn claims() -> Value {
     })
 }
 
+/// The claims of a legacy, secret-based token for default/app.
+fn legacy_claims() -> Value {
+    json!({
+        "iss": "kubernetes/serviceaccount",
+        "kubernetes.io/serviceaccount/namespace": "default",
+        "kubernetes.io/serviceaccount/secret.name": "app-token",
+        "kubernetes.io/serviceaccount/service-account.name": "app",
+        "kubernetes.io/serviceaccount/service-account.uid": "1b6d",
+        "sub": "system:serviceaccount:default:app",
+    })
+}
+
 fn b64(bytes: &[u8]) -> String {
     Base64UrlUnpadded::encode_string(bytes)
 }
@@ -134,14 +146,7 @@ fn cases(w: &World) -> Vec<(&'static str, String, Expect)> {
             .to_vec()
     };
     let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
-    let legacy = json!({
-        "iss": "kubernetes/serviceaccount",
-        "kubernetes.io/serviceaccount/namespace": "default",
-        "kubernetes.io/serviceaccount/secret.name": "app-token",
-        "kubernetes.io/serviceaccount/service-account.name": "app",
-        "kubernetes.io/serviceaccount/service-account.uid": "1b6d",
-        "sub": "system:serviceaccount:default:app",
-    });
+    let legacy = legacy_claims();
     vec![
         ("alg none", raw_header_token(r#"{"alg":"none"}"#, &claims()), |e| matches!(e, TokenError::AlgorithmNotAllowed { alg, .. } if alg == "none")),
         ("alg none, empty signature", format!("{}.{}.", b64(br#"{"alg":"none"}"#), payload), |e| matches!(e, TokenError::Malformed(_))),
@@ -253,14 +258,7 @@ fn the_good_tokens_pass() {
 #[test]
 fn legacy_tokens_pass_only_when_allowed() {
     let w = world();
-    let legacy = json!({
-        "iss": "kubernetes/serviceaccount",
-        "kubernetes.io/serviceaccount/namespace": "default",
-        "kubernetes.io/serviceaccount/secret.name": "app-token",
-        "kubernetes.io/serviceaccount/service-account.name": "app",
-        "kubernetes.io/serviceaccount/service-account.uid": "1b6d",
-        "sub": "system:serviceaccount:default:app",
-    });
+    let legacy = legacy_claims();
     let token = rsa_token(&w, &legacy);
     let verified = w.keys.verify(&token, &VerifyOptions::default()).unwrap();
     let rules = KubernetesRules {
