@@ -31,7 +31,7 @@ class Server:
     def __init__(self, name: str, addr: str, process: subprocess.Popen):
         self.name, self.addr, self.process = name, addr, process
 
-    def request(self, method: str, path: str, body=None, token: str | None = ROOT, headers=None):
+    def request(self, method: str, path: str, body=None, token: str | None = ROOT, headers=None, timeout: float = 10):
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(f"{self.addr}/v1/{path}", data=data, method=method)
         if token:
@@ -39,7 +39,7 @@ class Server:
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 raw = resp.read()
                 return resp.status, (json.loads(raw) if raw else None), dict(resp.headers)
         except urllib.error.HTTPError as e:

@@ -94,7 +94,8 @@ def mount(server, config, name=None):
 
 
 def login(server, name, jwt_token):
-    status, body, _ = server.request("POST", f"auth/{name}/login", {"role": "r", "jwt": jwt_token}, token=None)
+    # Longer than kwi's 10 s fetch timeout, so a hanging JWKS server is kwi's to give up on.
+    status, body, _ = server.request("POST", f"auth/{name}/login", {"role": "r", "jwt": jwt_token}, token=None, timeout=30)
     return status, body
 
 
