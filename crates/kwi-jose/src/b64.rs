@@ -52,36 +52,78 @@ const URL_TABLE: [u8; 256] = {
     t
 };
 
+/// Marks a character outside the alphabet in the shifted tables: no valid entry sets bit 24.
+const BAD: u32 = 1 << 24;
+
+/// The table of the character at `position` (0–3) in a quad: its six bits already placed where
+/// they land in the three output bytes read as a little-endian `u32`, so that decoding a quad
+/// is four lookups and three ORs.
+const fn shifted_table(position: u32) -> [u32; 256] {
+    let mut t = [BAD; 256];
+    let mut c = 0;
+    while c < 256 {
+        let v = URL_TABLE[c];
+        if v != INVALID {
+            let bits = (v as u32) << (18 - 6 * position);
+            // bytes of the 24-bit group, big-endian in `bits`, little-endian in the word.
+            t[c] = ((bits >> 16) & 0xff) | (bits & 0xff00) | ((bits & 0xff) << 16);
+        }
+        c += 1;
+    }
+    t
+}
+
+const D0: [u32; 256] = shifted_table(0);
+const D1: [u32; 256] = shifted_table(1);
+const D2: [u32; 256] = shifted_table(2);
+const D3: [u32; 256] = shifted_table(3);
+
+/// Exact decoded length of `len` base64url characters without padding, `None` when no input
+/// has that length.
+pub(crate) fn url_decoded_len(len: usize) -> Option<usize> {
+    match len % 4 {
+        1 => None,
+        0 => Some(len / 4 * 3),
+        rest => Some(len / 4 * 3 + rest - 1),
+    }
+}
+
 /// Fast, strict base64url without padding, for public data (token segments): `None` on any
 /// byte outside the alphabet, an impossible length or non-zero trailing bits. Not constant
 /// time: keys and other secrets go through [`url_decode`].
 pub(crate) fn url_decode_public(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() % 4 == 1 {
+    let len = url_decoded_len(text.len())?;
+    let mut out = vec![0u8; len];
+    url_decode_public_into(text, &mut out)?;
+    Some(out)
+}
+
+/// [`url_decode_public`] into the start of `out`, which must hold at least
+/// `url_decoded_len(text.len())` bytes; returns the decoded length.
+pub(crate) fn url_decode_public_into(text: &[u8], out: &mut [u8]) -> Option<usize> {
+    let len = url_decoded_len(text.len())?;
+    if out.len() < len {
         return None;
     }
     let full = text.len() / 4;
-    let mut out = vec![0u8; full * 3];
-    // Every valid value is below 64: OR-ing them all and testing the top bits once keeps the
-    // loop free of branches.
-    let mut bad = 0u8;
+    // Every valid entry leaves bit 24 clear: OR-ing them all and testing once keeps the loop
+    // free of branches.
+    let mut bad = 0u32;
     for (quad, triple) in text.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
-        let (a, b, c, d) = (
-            URL_TABLE[quad[0] as usize],
-            URL_TABLE[quad[1] as usize],
-            URL_TABLE[quad[2] as usize],
-            URL_TABLE[quad[3] as usize],
-        );
-        bad |= a | b | c | d;
-        let n = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(d);
-        triple[0] = (n >> 16) as u8;
-        triple[1] = (n >> 8) as u8;
-        triple[2] = n as u8;
+        let w = D0[quad[0] as usize]
+            | D1[quad[1] as usize]
+            | D2[quad[2] as usize]
+            | D3[quad[3] as usize];
+        bad |= w;
+        let [a, b, c, _] = w.to_le_bytes();
+        triple.copy_from_slice(&[a, b, c]);
     }
-    if bad & 0xc0 != 0 {
+    if bad & BAD != 0 {
         return None;
     }
     let rest = &text[full * 4..];
     let value = |i: usize| URL_TABLE[rest[i] as usize];
+    let at = full * 3;
     match rest.len() {
         0 => {}
         2 => {
@@ -89,19 +131,19 @@ pub(crate) fn url_decode_public(text: &[u8]) -> Option<Vec<u8>> {
             if (a | b) & 0xc0 != 0 || b & 0x0f != 0 {
                 return None;
             }
-            out.push((a << 2) | (b >> 4));
+            out[at] = (a << 2) | (b >> 4);
         }
         3 => {
             let (a, b, c) = (value(0), value(1), value(2));
             if (a | b | c) & 0xc0 != 0 || c & 0x03 != 0 {
                 return None;
             }
-            out.push((a << 2) | (b >> 4));
-            out.push((b << 4) | (c >> 2));
+            out[at] = (a << 2) | (b >> 4);
+            out[at + 1] = (b << 4) | (c >> 2);
         }
         _ => return None,
     }
-    Some(out)
+    Some(len)
 }
 
 #[cfg(test)]
@@ -120,6 +162,15 @@ mod tests {
         fn fast_decoder_rejects_what_base64ct_rejects(text in "[A-Za-z0-9_=+/. -]{0,20}") {
             let strict = Base64UrlUnpadded::decode_vec(&text).ok();
             prop_assert_eq!(url_decode_public(text.as_bytes()), strict);
+        }
+
+        #[test]
+        fn fast_decoder_rejects_any_stray_byte(bytes in proptest::collection::vec(any::<u8>(), 1..40), at in any::<usize>(), stray in any::<u8>()) {
+            let mut text = url_encode(&bytes).into_bytes();
+            let at = at % text.len();
+            text[at] = stray;
+            let strict = std::str::from_utf8(&text).ok().and_then(|t| Base64UrlUnpadded::decode_vec(t).ok());
+            prop_assert_eq!(url_decode_public(&text), strict);
         }
     }
 }

@@ -275,10 +275,10 @@ fn read_known(json: &[u8]) -> ScanResult<Known> {
     Ok(known)
 }
 
-fn string_of(value: Option<&Scalar>, name: &str) -> Result<Option<String>, TokenError> {
+fn string_of(value: Option<Scalar>, name: &str) -> Result<Option<String>, TokenError> {
     match value {
         None => Ok(None),
-        Some(Scalar::Str(s)) => Ok(Some(s.clone())),
+        Some(Scalar::Str(s)) => Ok(Some(s)),
         Some(other) => Err(invalid(
             name,
             format!("must be a string, not {}", other.kind()),
@@ -311,15 +311,15 @@ fn date_of(value: Option<&Scalar>, name: &str) -> Result<Option<i64>, TokenError
     }
 }
 
-fn audience_of(value: Option<&AudienceValue>) -> Result<Option<Vec<String>>, TokenError> {
+fn audience_of(value: Option<AudienceValue>) -> Result<Option<Vec<String>>, TokenError> {
     let wrong = || invalid("aud", "must be a string or an array of strings");
     match value {
         None => Ok(None),
-        Some(AudienceValue::One(s)) => Ok(Some(vec![s.clone()])),
+        Some(AudienceValue::One(s)) => Ok(Some(vec![s])),
         Some(AudienceValue::Many(items)) => items
-            .iter()
+            .into_iter()
             .map(|v| match v {
-                Scalar::Str(s) => Ok(s.clone()),
+                Scalar::Str(s) => Ok(s),
                 _ => Err(wrong()),
             })
             .collect::<Result<Vec<_>, _>>()
@@ -328,39 +328,39 @@ fn audience_of(value: Option<&AudienceValue>) -> Result<Option<Vec<String>>, Tok
     }
 }
 
-fn ref_of(value: Option<&RefValue>, claim: &str) -> Result<Option<ObjectRef>, TokenError> {
+fn ref_of(value: Option<RefValue>, claim: &str) -> Result<Option<ObjectRef>, TokenError> {
     let Some(value) = value else { return Ok(None) };
     if !value.is_object {
         return Err(invalid(claim, "must be an object"));
     }
-    let field = |v: Option<&Scalar>, name: &str| match v {
+    let field = |v: Option<Scalar>, name: &str| match v {
         None => Ok(String::new()),
-        Some(Scalar::Str(s)) => Ok(s.clone()),
+        Some(Scalar::Str(s)) => Ok(s),
         Some(_) => Err(invalid(claim, format!("member {name:?} must be a string"))),
     };
     Ok(Some(ObjectRef {
-        name: field(value.name.as_ref(), "name")?,
-        uid: field(value.uid.as_ref(), "uid")?,
+        name: field(value.name, "name")?,
+        uid: field(value.uid, "uid")?,
     }))
 }
 
-fn kubernetes_identity(k8s: &KubernetesValue) -> Result<ServiceAccountIdentity, TokenError> {
+fn kubernetes_identity(k8s: KubernetesValue) -> Result<ServiceAccountIdentity, TokenError> {
     let claim = "kubernetes.io";
     if !k8s.is_object {
         return Err(invalid(claim, "must be an object"));
     }
-    let namespace = match &k8s.namespace {
-        Some(Scalar::Str(s)) => s.clone(),
+    let namespace = match k8s.namespace {
+        Some(Scalar::Str(s)) => s,
         Some(_) => return Err(invalid(claim, "member \"namespace\" must be a string")),
         None => String::new(),
     };
-    let r = |i: usize| ref_of(k8s.refs[i].as_ref(), REF_CLAIMS[i]);
+    let [serviceaccount, pod, node, secret] = k8s.refs;
     Ok(ServiceAccountIdentity {
         namespace,
-        service_account: r(0)?.unwrap_or_default(),
-        pod: r(1)?,
-        node: r(2)?,
-        secret: r(3)?,
+        service_account: ref_of(serviceaccount, REF_CLAIMS[0])?.unwrap_or_default(),
+        pod: ref_of(pod, REF_CLAIMS[1])?,
+        node: ref_of(node, REF_CLAIMS[2])?,
+        secret: ref_of(secret, REF_CLAIMS[3])?,
         warn_after: date_of(k8s.warn_after.as_ref(), "kubernetes.io.warnafter")?,
         legacy: false,
     })
@@ -377,21 +377,28 @@ impl Claims {
     pub fn parse_owned(json: Vec<u8>) -> Result<Claims, TokenError> {
         let known =
             read_known(&json).map_err(|e| TokenError::BadClaims(format!("the claims {e}")))?;
-        let iss = string_of(known.strings[0].as_ref(), "iss")?;
-        let identity = match &known.kubernetes {
+        let Known {
+            strings: [iss, sub, jti],
+            aud,
+            dates: [exp, nbf, iat],
+            kubernetes,
+            legacy: [namespace, secret_name, sa_name, sa_uid],
+        } = known;
+        let iss = string_of(iss, "iss")?;
+        let identity = match kubernetes {
             Some(k8s) => Some(kubernetes_identity(k8s)?),
-            None if iss.as_deref() == Some(LEGACY_ISSUER) || known.legacy[0].is_some() => {
-                let get = |i: usize, name: &str| {
-                    string_of(known.legacy[i].as_ref(), name).map(Option::unwrap_or_default)
+            None if iss.as_deref() == Some(LEGACY_ISSUER) || namespace.is_some() => {
+                let get = |v: Option<Scalar>, name: &str| {
+                    string_of(v, name).map(Option::unwrap_or_default)
                 };
                 Some(ServiceAccountIdentity {
-                    namespace: get(0, legacy::NAMESPACE)?,
+                    namespace: get(namespace, legacy::NAMESPACE)?,
                     service_account: ObjectRef {
-                        name: get(2, legacy::SERVICE_ACCOUNT_NAME)?,
-                        uid: get(3, legacy::SERVICE_ACCOUNT_UID)?,
+                        name: get(sa_name, legacy::SERVICE_ACCOUNT_NAME)?,
+                        uid: get(sa_uid, legacy::SERVICE_ACCOUNT_UID)?,
                     },
                     secret: Some(ObjectRef {
-                        name: get(1, legacy::SECRET_NAME)?,
+                        name: get(secret_name, legacy::SECRET_NAME)?,
                         uid: String::new(),
                     }),
                     legacy: true,
@@ -405,12 +412,12 @@ impl Claims {
             raw: std::sync::OnceLock::new(),
             identity,
             iss,
-            sub: string_of(known.strings[1].as_ref(), "sub")?,
-            aud: audience_of(known.aud.as_ref())?,
-            exp: date_of(known.dates[0].as_ref(), "exp")?,
-            nbf: date_of(known.dates[1].as_ref(), "nbf")?,
-            iat: date_of(known.dates[2].as_ref(), "iat")?,
-            jti: string_of(known.strings[2].as_ref(), "jti")?,
+            sub: string_of(sub, "sub")?,
+            aud: audience_of(aud)?,
+            exp: date_of(exp.as_ref(), "exp")?,
+            nbf: date_of(nbf.as_ref(), "nbf")?,
+            iat: date_of(iat.as_ref(), "iat")?,
+            jti: string_of(jti, "jti")?,
         })
     }
 

@@ -14,6 +14,11 @@ pub(crate) struct JsonStr<'a> {
 }
 
 impl<'a> JsonStr<'a> {
+    const EMPTY: JsonStr<'static> = JsonStr {
+        raw: "",
+        escaped: false,
+    };
+
     /// The text with escapes resolved.
     pub(crate) fn decode(&self) -> String {
         if !self.escaped {
@@ -96,24 +101,33 @@ pub(crate) enum Kind {
 }
 
 /// The end of the run of bytes from `i` that need no attention inside a string: everything but
-/// `"`, `\\` and control characters. Eight bytes at a time (SWAR).
+/// `"`, `\\` and control characters. Eight bytes at a time (SWAR); the lowest flagged byte of
+/// a word is exact (borrows only spill upwards), so the run ends where the first one is.
 fn plain_run(b: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    while let Some(chunk) = b.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let v = u64::from_le_bytes(word);
+    let special = |v: u64| {
         let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
         let quote = has_zero(v ^ (ONES * u64::from(b'"')));
         let backslash = has_zero(v ^ (ONES * u64::from(b'\\')));
         let control = v.wrapping_sub(ONES * 0x20) & !v & HIGHS;
-        if quote | backslash | control != 0 {
-            break;
+        quote | backslash | control
+    };
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let found = special(u64::from_le_bytes(word));
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    i
+    // The last few bytes, padded with zeros (control characters, so flagged at the end).
+    let tail = b.get(i..).unwrap_or_default();
+    let mut word = [0u8; 8];
+    word[..tail.len()].copy_from_slice(tail);
+    let found = special(u64::from_le_bytes(word));
+    (i + (found.trailing_zeros() / 8) as usize).min(b.len())
 }
 
 /// The cursor.
@@ -324,7 +338,10 @@ impl<'a> Scanner<'a> {
         if self.depth > MAX_DEPTH {
             return self.err("nesting too deep");
         }
-        let mut seen: Vec<JsonStr<'a>> = Vec::with_capacity(12);
+        // The names seen so far: the first ones on the stack, the rest (rare) in a Vec.
+        let mut first = [JsonStr::EMPTY; 16];
+        let mut count = 0;
+        let mut more: Vec<JsonStr<'a>> = Vec::new();
         if self.peek() == Some(b'}') {
             self.i += 1;
             self.depth -= 1;
@@ -332,13 +349,18 @@ impl<'a> Scanner<'a> {
         }
         loop {
             let name = self.string()?;
-            if seen.iter().any(|s| s.same_as(&name)) {
+            let seen = &first[..count.min(first.len())];
+            if seen.iter().chain(&more).any(|s| s.same_as(&name)) {
                 return Err(format!(
                     "are not a valid JSON object: duplicate member {:?}",
                     name.decode()
                 ));
             }
-            seen.push(name);
+            match first.get_mut(count) {
+                Some(slot) => *slot = name,
+                None => more.push(name),
+            }
+            count += 1;
             if self.peek() != Some(b':') {
                 return self.err("expected ':'");
             }

@@ -79,14 +79,37 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, TokenEr
     })
 }
 
-/// Decodes one segment (strict base64url without padding).
-pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, TokenError> {
-    b64::url_decode_public(segment.as_bytes()).ok_or_else(|| match stray_character(segment) {
+fn bad_segment(segment: &str, what: &str) -> TokenError {
+    match stray_character(segment) {
         Some(stray) => TokenError::Malformed(format!("the token contains {stray}")),
         None => TokenError::Malformed(format!(
             "the {what} segment is truncated or not canonical base64url"
         )),
-    })
+    }
+}
+
+/// Decodes one segment (strict base64url without padding).
+pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, TokenError> {
+    b64::url_decode_public(segment.as_bytes()).ok_or_else(|| bad_segment(segment, what))
+}
+
+/// Room for the longest signature a verifier accepts (RSA-8192) without allocating.
+pub(crate) const SIGNATURE_BUFFER: usize = 1024;
+
+/// Decodes a segment into `buffer` when it fits, or into a new vector.
+pub(crate) fn decode_segment_in<'b>(
+    segment: &str,
+    what: &str,
+    buffer: &'b mut [u8; SIGNATURE_BUFFER],
+) -> Result<std::borrow::Cow<'b, [u8]>, TokenError> {
+    match b64::url_decoded_len(segment.len()) {
+        Some(len) if len <= buffer.len() => {
+            let len = b64::url_decode_public_into(segment.as_bytes(), buffer)
+                .ok_or_else(|| bad_segment(segment, what))?;
+            Ok(std::borrow::Cow::Borrowed(&buffer[..len]))
+        }
+        _ => decode_segment(segment, what).map(std::borrow::Cow::Owned),
+    }
 }
 
 /// The JOSE header of a token.
@@ -135,6 +158,12 @@ impl Header {
 
     /// Parses a decoded header.
     pub fn parse(bytes: &[u8]) -> Result<Header, TokenError> {
+        Header::parse_owned(bytes.to_vec())
+    }
+
+    /// [`Header::parse`] without copying the bytes.
+    pub fn parse_owned(json: Vec<u8>) -> Result<Header, TokenError> {
+        let bytes = json.as_slice();
         let scan =
             |e: String| bad_header(format!("the header {}", e.replacen("are not", "is not", 1)));
         let mut s = Scanner::new(bytes).map_err(scan)?;
@@ -188,7 +217,7 @@ impl Header {
             alg,
             kid,
             typ,
-            json: bytes.into(),
+            json: json.into_boxed_slice(),
             raw: std::sync::OnceLock::new(),
         })
     }
@@ -208,7 +237,7 @@ pub struct UnverifiedToken {
 /// Decodes a token's header and claims WITHOUT checking the signature.
 pub fn decode_unverified(token: &str, max_size: usize) -> Result<UnverifiedToken, TokenError> {
     let parts = split(token.trim(), max_size)?;
-    let header = Header::parse(&decode_segment(parts.header, "header")?)?;
+    let header = Header::parse_owned(decode_segment(parts.header, "header")?)?;
     let claims = strict_json::parse_object(&decode_segment(parts.claims, "claims")?)
         .map_err(|e| TokenError::BadClaims(format!("the claims {e}")))?;
     let signature_len = decode_segment(parts.signature, "signature")?.len();
@@ -222,7 +251,7 @@ pub fn decode_unverified(token: &str, max_size: usize) -> Result<UnverifiedToken
 /// The kid a token's header names, read without any verification (to pick or fetch keys).
 pub fn peek_kid(token: &str) -> Option<String> {
     let header = token.split('.').next()?;
-    Header::parse(&decode_segment(header, "header").ok()?)
+    Header::parse_owned(decode_segment(header, "header").ok()?)
         .ok()?
         .kid
 }

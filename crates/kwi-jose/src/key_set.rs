@@ -156,17 +156,18 @@ impl KeySet {
         self.keys.iter().filter_map(|k| k.kid.clone()).collect()
     }
 
+    /// The indexes of the keys a token's kid selects; `None` means every key.
     fn candidates(
         &self,
         kid: Option<&str>,
         options: &VerifyOptions,
-    ) -> Result<Vec<&VerificationKey>, TokenError> {
+    ) -> Result<Option<&[usize]>, TokenError> {
         let Some(kid) = kid.filter(|k| !k.is_empty()) else {
-            return Ok(self.keys.iter().collect());
+            return Ok(None);
         };
         match self.by_kid.get(kid) {
-            Some(indexes) => Ok(indexes.iter().map(|&i| &self.keys[i]).collect()),
-            None if options.unknown_kid_tries_all => Ok(self.keys.iter().collect()),
+            Some(indexes) => Ok(Some(indexes)),
+            None if options.unknown_kid_tries_all => Ok(None),
             None => Err(TokenError::UnknownKid {
                 kid: kid.to_string(),
                 known: self.kids(),
@@ -182,7 +183,7 @@ impl KeySet {
         options: &VerifyOptions,
     ) -> Result<VerifiedToken, TokenError> {
         let parts = jws::split(token, options.max_token_size)?;
-        let header = Header::parse(&jws::decode_segment(parts.header, "header")?)?;
+        let header = Header::parse_owned(jws::decode_segment(parts.header, "header")?)?;
         let alg = header
             .algorithm()
             .filter(|a| options.algorithms.contains(a))
@@ -194,13 +195,16 @@ impl KeySet {
                     .map(|a| a.name().to_string())
                     .collect(),
             })?;
-        let signature = jws::decode_segment(parts.signature, "signature")?;
+        let mut buffer = [0u8; jws::SIGNATURE_BUFFER];
+        let signature = jws::decode_segment_in(parts.signature, "signature", &mut buffer)?;
         // Decoded before the signature is checked so that a token that is not base64url says
         // so; parsed only after.
         let claims = jws::decode_segment(parts.claims, "claims")?;
-        let candidates = self.candidates(header.kid.as_deref(), options)?;
+        let indexes = self.candidates(header.kid.as_deref(), options)?;
+        let candidates = (0..indexes.map_or(self.keys.len(), <[usize]>::len))
+            .map(|j| &self.keys[indexes.map_or(j, |i| i[j])]);
         let mut fitting = 0;
-        for key in &candidates {
+        for key in candidates.clone() {
             let Some(verifier) = key.verifier(alg) else {
                 continue;
             };
@@ -216,7 +220,7 @@ impl KeySet {
             }
         }
         if fitting == 0 {
-            let mut kinds: Vec<String> = candidates.iter().map(|k| k.public.describe()).collect();
+            let mut kinds: Vec<String> = candidates.map(|k| k.public.describe()).collect();
             kinds.dedup();
             return Err(TokenError::KeyTypeMismatch {
                 alg: alg.name().to_string(),

@@ -116,7 +116,7 @@ impl KubernetesRules {
         }
         check_times(claims, now, leeway)?;
         let identity = claims
-            .service_account()?
+            .identity()
             .ok_or_else(|| TokenError::MissingClaim("kubernetes.io".into()))?;
         let sub = claims
             .sub
@@ -134,11 +134,15 @@ impl KubernetesRules {
 }
 
 fn check_subject(sub: &str, namespace: &str, name: &str) -> Result<(), TokenError> {
-    let expected = format!("system:serviceaccount:{namespace}:{name}");
-    if sub != expected {
+    let matches = sub
+        .strip_prefix("system:serviceaccount:")
+        .and_then(|rest| rest.strip_prefix(namespace))
+        .and_then(|rest| rest.strip_prefix(':'))
+        == Some(name);
+    if !matches {
         return Err(TokenError::SubjectMismatch {
             found: sub.to_string(),
-            expected,
+            expected: format!("system:serviceaccount:{namespace}:{name}"),
         });
     }
     Ok(())

@@ -24,8 +24,11 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// The claims every token carries, with times fixed once per test run (a second boundary
+/// between two calls made them differ).
 fn claims() -> Value {
-    let now = now();
+    static NOW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let now = *NOW.get_or_init(now);
     json!({
         "aud": ["sts.amazonaws.com"],
         "exp": now + 600,
