@@ -215,7 +215,11 @@ fn now() -> i64 {
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = Response::new(Body::from(body.to_string()));
+    json_text_response(status, body.to_string())
+}
+
+fn json_text_response(status: StatusCode, body: String) -> Response {
+    let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
@@ -224,6 +228,50 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// A login's answer, serialized straight from borrowed parts (members in the order Vault's
+/// JSON has them: sorted).
+#[derive(serde::Serialize)]
+struct LoginResponse<'a> {
+    auth: LoginResponseAuth<'a>,
+    data: (),
+    lease_duration: i64,
+    lease_id: &'a str,
+    renewable: bool,
+    request_id: &'a str,
+    warnings: (),
+    wrap_info: (),
+}
+
+#[derive(serde::Serialize)]
+struct LoginResponseAuth<'a> {
+    accessor: &'a str,
+    client_token: &'a str,
+    entity_id: &'a str,
+    lease_duration: i64,
+    metadata: &'a Map<String, Value>,
+    mfa_requirement: (),
+    num_uses: i64,
+    orphan: bool,
+    policies: &'a [String],
+    renewable: bool,
+    token_policies: &'a [String],
+    token_type: &'a str,
+}
+
+/// The log line of one login: who, how it ended, never the token.
+#[derive(serde::Serialize)]
+struct LoginLogLine<'a> {
+    error: Option<&'a str>,
+    event: &'a str,
+    mount: &'a str,
+    ms: f64,
+    outcome: &'a str,
+    remote: Option<std::net::IpAddr>,
+    role: &'a str,
+    status: u16,
+    time: &'a str,
 }
 
 fn no_content() -> Response {
@@ -627,26 +675,33 @@ async fn route(
                     }
                 };
                 let (client_token, accessor) = state.tokens.issue(&auth, mount, now())?;
-                Ok(json_response(
-                    StatusCode::OK,
-                    &envelope(
-                        Value::Null,
-                        json!({
-                            "client_token": client_token,
-                            "accessor": accessor,
-                            "policies": auth.policies,
-                            "token_policies": auth.token_policies,
-                            "metadata": auth.metadata,
-                            "lease_duration": auth.ttl,
-                            "renewable": auth.token_type != "batch",
-                            "entity_id": "",
-                            "token_type": auth.token_type,
-                            "orphan": true,
-                            "mfa_requirement": null,
-                            "num_uses": auth.num_uses,
-                        }),
-                    ),
-                ))
+                let request_id = random_uuid().unwrap_or_default();
+                let body = LoginResponse {
+                    auth: LoginResponseAuth {
+                        accessor: &accessor,
+                        client_token: &client_token,
+                        entity_id: "",
+                        lease_duration: auth.ttl,
+                        metadata: &auth.metadata,
+                        mfa_requirement: (),
+                        num_uses: auth.num_uses,
+                        orphan: true,
+                        policies: &auth.policies,
+                        renewable: auth.token_type != "batch",
+                        token_policies: &auth.token_policies,
+                        token_type: &auth.token_type,
+                    },
+                    data: (),
+                    lease_duration: 0,
+                    lease_id: "",
+                    renewable: false,
+                    request_id: &request_id,
+                    warnings: (),
+                    wrap_info: (),
+                };
+                let text =
+                    serde_json::to_string(&body).map_err(|e| ApiError::internal(e.to_string()))?;
+                Ok(json_text_response(StatusCode::OK, text))
             }
             .await;
             let status = result.as_ref().map_or_else(|e| e.status, |_| 200);
@@ -659,20 +714,20 @@ async fn route(
                 .as_ref()
                 .err()
                 .and_then(|e| e.errors.first().cloned());
-            crate::log::line(
-                json!({
-                    "time": kwi_jose::time::format_rfc3339(now()),
-                    "event": "login",
-                    "mount": mount,
-                    "role": role_label,
-                    "status": status,
-                    "outcome": outcome(status),
-                    "error": error,
-                    "remote": remote.map(|r| r.to_string()),
-                    "ms": took.as_secs_f64() * 1000.0,
-                })
-                .to_string(),
-            );
+            let line = LoginLogLine {
+                error: error.as_deref(),
+                event: "login",
+                mount,
+                ms: took.as_secs_f64() * 1000.0,
+                outcome: outcome(status),
+                remote,
+                role: &role_label,
+                status,
+                time: &kwi_jose::time::format_rfc3339(now()),
+            };
+            if let Ok(line) = serde_json::to_string(&line) {
+                crate::log::line(line);
+            }
             result
         }
         ("config", Method::GET) => {

@@ -14,6 +14,24 @@ use crate::{ApiError, LoginAuth};
 /// The issuer of kwi's client tokens.
 pub const CLIENT_TOKEN_ISSUER: &str = "kwi";
 
+/// The claims of a client token (members sorted, as they always were).
+#[derive(serde::Serialize)]
+struct ClientClaims<'a> {
+    aud: [&'a str; 1],
+    exp: i64,
+    iat: i64,
+    iss: &'a str,
+    jti: &'a str,
+    meta: &'a Map<String, Value>,
+    nbf: i64,
+    num_uses: i64,
+    path: &'a str,
+    policies: &'a [String],
+    role: &'a str,
+    sub: &'a str,
+    r#type: &'a str,
+}
+
 /// kwi's signing key and the key set that checks its tokens.
 pub struct ClientTokens {
     key: Key,
@@ -93,25 +111,24 @@ impl ClientTokens {
         now: i64,
     ) -> Result<(String, String), ApiError> {
         let accessor = random_uuid().map_err(io)?;
-        let claims = json!({
-            "iss": CLIENT_TOKEN_ISSUER,
-            "sub": auth.user,
-            "aud": ["kwi"],
-            "iat": now,
-            "nbf": now,
-            "exp": now + auth.ttl,
-            "jti": accessor,
-            "path": format!("auth/{mount}/login"),
-            "role": auth.role,
-            "policies": auth.policies,
-            "meta": auth.metadata,
-            "num_uses": auth.num_uses,
-            "type": auth.token_type,
-        });
-        let token = self
-            .signer
-            .sign(claims.to_string().as_bytes())
-            .map_err(io)?;
+        let path = format!("auth/{mount}/login");
+        let claims = ClientClaims {
+            aud: ["kwi"],
+            exp: now + auth.ttl,
+            iat: now,
+            iss: CLIENT_TOKEN_ISSUER,
+            jti: &accessor,
+            meta: &auth.metadata,
+            nbf: now,
+            num_uses: auth.num_uses,
+            path: &path,
+            policies: &auth.policies,
+            role: &auth.role,
+            sub: &auth.user,
+            r#type: &auth.token_type,
+        };
+        let json = serde_json::to_vec(&claims).map_err(io)?;
+        let token = self.signer.sign(&json).map_err(io)?;
         Ok((token, accessor))
     }
 

@@ -16,11 +16,16 @@ const BUCKETS: [f64; 12] = [
 /// The counters of one server.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    logins: Mutex<BTreeMap<(String, String, &'static str), u64>>,
+    /// mount → role → count per outcome, looked up by `&str` so that counting allocates only
+    /// the first time a (mount, role) is seen.
+    logins: Mutex<BTreeMap<String, BTreeMap<String, [u64; OUTCOMES.len()]>>>,
     buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
 }
+
+/// The outcomes a login is counted under.
+const OUTCOMES: [&str; 4] = ["success", "rejected", "denied", "error"];
 
 /// How a login ended, as a label value.
 pub fn outcome(status: u16) -> &'static str {
@@ -35,9 +40,24 @@ pub fn outcome(status: u16) -> &'static str {
 impl Metrics {
     /// Counts one login and its latency. `role` is empty when the role does not exist.
     pub fn login(&self, mount: &str, role: &str, outcome: &'static str, took: Duration) {
+        let index = OUTCOMES
+            .iter()
+            .position(|o| *o == outcome)
+            .unwrap_or(OUTCOMES.len() - 1);
         if let Ok(mut map) = self.logins.lock() {
-            *map.entry((mount.to_string(), role.to_string(), outcome))
-                .or_default() += 1;
+            if !map.contains_key(mount) {
+                map.insert(mount.to_string(), BTreeMap::new());
+            }
+            if let Some(roles) = map.get_mut(mount) {
+                match roles.get_mut(role) {
+                    Some(counts) => counts[index] += 1,
+                    None => {
+                        let mut counts = [0; OUTCOMES.len()];
+                        counts[index] = 1;
+                        roles.insert(role.to_string(), counts);
+                    }
+                }
+            }
         }
         let secs = took.as_secs_f64();
         for (bucket, bound) in self.buckets.iter().zip(BUCKETS) {
@@ -59,13 +79,17 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE kwi_logins_total counter");
         if let Ok(map) = self.logins.lock() {
-            for ((mount, role, outcome), n) in map.iter() {
-                let _ = writeln!(
-                    out,
-                    "kwi_logins_total{{mount=\"{}\",role=\"{}\",outcome=\"{outcome}\"}} {n}",
-                    escape(mount),
-                    escape(role)
-                );
+            for (mount, roles) in map.iter() {
+                for (role, counts) in roles {
+                    for (outcome, n) in OUTCOMES.iter().zip(counts).filter(|(_, n)| **n > 0) {
+                        let _ = writeln!(
+                            out,
+                            "kwi_logins_total{{mount=\"{}\",role=\"{}\",outcome=\"{outcome}\"}} {n}",
+                            escape(mount),
+                            escape(role)
+                        );
+                    }
+                }
             }
         }
         let _ = writeln!(
