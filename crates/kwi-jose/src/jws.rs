@@ -37,6 +37,11 @@ fn stray_character(text: &str) -> Option<String> {
     })
 }
 
+/// The index of the first `.` at or after `from` (a SIMD search).
+fn find_dot(bytes: &[u8], from: usize) -> Option<usize> {
+    memchr::memchr(b'.', bytes.get(from..)?).map(|i| from + i)
+}
+
 /// Splits a token into its segments; checks size and shape. The alphabet is checked when the
 /// segments are decoded, so a valid token is scanned once.
 pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, TokenError> {
@@ -49,10 +54,11 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, TokenEr
     if token.is_empty() {
         return Err(TokenError::Malformed("the token is empty".into()));
     }
-    let mut parts = token.split('.');
-    let (Some(header), Some(claims), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let bytes = token.as_bytes();
+    let first = find_dot(bytes, 0);
+    let second = first.and_then(|i| find_dot(bytes, i + 1));
+    let third = second.and_then(|i| find_dot(bytes, i + 1));
+    let (Some(first), Some(second), None) = (first, second, third) else {
         if let Some(what) = stray_character(token) {
             return Err(TokenError::Malformed(format!("the token contains {what}")));
         }
@@ -66,6 +72,11 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, TokenEr
             "the token has {n} segment(s); a signed JWT has 3 (header.claims.signature){hint}"
         )));
     };
+    let (header, claims, signature) = (
+        &token[..first],
+        &token[first + 1..second],
+        &token[second + 1..],
+    );
     if header.is_empty() || signature.is_empty() {
         return Err(TokenError::Malformed(
             "the header or signature segment is empty".into(),
@@ -254,4 +265,18 @@ pub fn peek_kid(token: &str) -> Option<String> {
     Header::parse_owned(decode_segment(header, "header").ok()?)
         .ok()?
         .kid
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn find_dot_agrees_with_a_plain_search(text in "[a-z.\\u{80}-\\u{ff}]{0,40}", from in 0usize..45) {
+            let naive = text.as_bytes().get(from..).and_then(|rest| rest.iter().position(|&b| b == b'.')).map(|i| from + i);
+            prop_assert_eq!(find_dot(text.as_bytes(), from), naive);
+        }
+    }
 }
