@@ -139,18 +139,18 @@ impl ClientTokens {
             .verify(token, &VerifyOptions::default())
             .map_err(|_| ApiError::permission_denied())?;
         let c = verified.claims;
-        if c.iss.as_deref() != Some(CLIENT_TOKEN_ISSUER) || c.exp.is_none_or(|exp| exp <= now) {
+        if c.iss() != Some(CLIENT_TOKEN_ISSUER) || c.exp.is_none_or(|exp| exp <= now) {
             return Err(ApiError::permission_denied());
         }
         let raw = c.raw();
         let (iat, exp) = (c.iat.unwrap_or_default(), c.exp.unwrap_or_default());
         let mut data = Map::new();
-        data.insert("accessor".into(), json!(c.jti));
+        data.insert("accessor".into(), json!(c.jti()));
         data.insert("creation_time".into(), json!(iat));
         data.insert("creation_ttl".into(), json!(exp - iat));
         data.insert(
             "display_name".into(),
-            json!(format!("jwt-{}", c.sub.clone().unwrap_or_default())),
+            json!(format!("jwt-{}", c.sub().unwrap_or_default())),
         );
         data.insert("entity_id".into(), json!(""));
         data.insert(

@@ -48,26 +48,81 @@ pub struct ServiceAccountIdentity {
     pub legacy: bool,
 }
 
+/// A string claim: where it sits in the claims JSON when it has no escapes (the usual case,
+/// which costs no allocation), or its own decoded copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Text {
+    Span(u32, u32),
+    Owned(Box<str>),
+}
+
+impl Text {
+    const EMPTY: Text = Text::Span(0, 0);
+
+    fn of(s: &crate::json_scan::JsonStr<'_>) -> Text {
+        match s.span() {
+            Some((from, to)) => match (u32::try_from(from), u32::try_from(to)) {
+                (Ok(from), Ok(to)) => Text::Span(from, to),
+                _ => Text::Owned(s.decode().into()),
+            },
+            None => Text::Owned(s.decode().into()),
+        }
+    }
+
+    fn get<'a>(&'a self, json: &'a str) -> &'a str {
+        match self {
+            Text::Span(from, to) => json.get(*from as usize..*to as usize).unwrap_or_default(),
+            Text::Owned(text) => text,
+        }
+    }
+}
+
+/// A `{name, uid}` pair as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RefText {
+    name: Text,
+    uid: Text,
+}
+
+/// The service-account identity as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IdentityText {
+    namespace: Text,
+    service_account: RefText,
+    pod: Option<RefText>,
+    node: Option<RefText>,
+    secret: Option<RefText>,
+    warn_after: Option<i64>,
+    legacy: bool,
+}
+
+/// The service account a token names, borrowed from its claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceAccountRef<'a> {
+    /// Namespace.
+    pub namespace: &'a str,
+    /// Service account name.
+    pub name: &'a str,
+    /// Service account UID.
+    pub uid: &'a str,
+}
+
 /// A token's claims: the registered ones typed once, every one available raw.
 #[derive(Debug, Clone)]
 pub struct Claims {
-    json: Box<[u8]>,
+    json: Box<str>,
     raw: std::sync::OnceLock<Map<String, Value>>,
-    identity: Option<ServiceAccountIdentity>,
-    /// `iss`.
-    pub iss: Option<String>,
-    /// `sub`.
-    pub sub: Option<String>,
-    /// `aud`, always as a list; `None` when absent.
-    pub aud: Option<Vec<String>>,
+    identity: Option<IdentityText>,
+    iss: Option<Text>,
+    sub: Option<Text>,
+    aud: Option<Vec<Text>>,
+    jti: Option<Text>,
     /// `exp`, seconds since the epoch.
     pub exp: Option<i64>,
     /// `nbf`, seconds since the epoch.
     pub nbf: Option<i64>,
     /// `iat`, seconds since the epoch.
     pub iat: Option<i64>,
-    /// `jti`.
-    pub jti: Option<String>,
 }
 
 impl PartialEq for Claims {
@@ -86,7 +141,7 @@ fn invalid(claim: &str, reason: impl Into<String>) -> TokenError {
 /// One claim value as read: scalars kept, anything else only walked (duplicates refused).
 #[derive(Debug, Clone, PartialEq)]
 enum Scalar {
-    Str(String),
+    Str(Text),
     Int(i64),
     Float(f64),
     Other(&'static str),
@@ -105,7 +160,7 @@ impl Scalar {
 /// `aud`: a string, or a list of values (each checked later to be a string).
 #[derive(Debug, Clone, PartialEq)]
 enum AudienceValue {
-    One(String),
+    One(Text),
     Many(Vec<Scalar>),
     Other(&'static str),
 }
@@ -160,7 +215,7 @@ fn kind_name(kind: Kind) -> &'static str {
 
 fn read_scalar(s: &mut Scanner<'_>) -> ScanResult<Scalar> {
     Ok(match s.next_kind()? {
-        Kind::String => Scalar::Str(s.string()?.decode()),
+        Kind::String => Scalar::Str(Text::of(&s.string()?)),
         Kind::Number => match s.number()? {
             JsonNum::Int(i) => Scalar::Int(i),
             JsonNum::Float(f) => Scalar::Float(f),
@@ -174,7 +229,7 @@ fn read_scalar(s: &mut Scanner<'_>) -> ScanResult<Scalar> {
 
 fn read_audience(s: &mut Scanner<'_>) -> ScanResult<AudienceValue> {
     Ok(match s.next_kind()? {
-        Kind::String => AudienceValue::One(s.string()?.decode()),
+        Kind::String => AudienceValue::One(Text::of(&s.string()?)),
         Kind::Array => {
             let mut items = Vec::with_capacity(2);
             s.array(|s| {
@@ -243,9 +298,9 @@ const LEGACY_CLAIMS: [&str; 4] = [
     legacy::SERVICE_ACCOUNT_UID,
 ];
 
-fn read_known(json: &[u8]) -> ScanResult<Known> {
+fn read_known(json: &str) -> ScanResult<Known> {
     let mut known = Known::default();
-    let mut s = Scanner::new(json)?;
+    let mut s = Scanner::from_text(json);
     s.object(|s, name| {
         let decoded;
         let text = match name.plain() {
@@ -275,7 +330,7 @@ fn read_known(json: &[u8]) -> ScanResult<Known> {
     Ok(known)
 }
 
-fn string_of(value: Option<Scalar>, name: &str) -> Result<Option<String>, TokenError> {
+fn string_of(value: Option<Scalar>, name: &str) -> Result<Option<Text>, TokenError> {
     match value {
         None => Ok(None),
         Some(Scalar::Str(s)) => Ok(Some(s)),
@@ -311,7 +366,7 @@ fn date_of(value: Option<&Scalar>, name: &str) -> Result<Option<i64>, TokenError
     }
 }
 
-fn audience_of(value: Option<AudienceValue>) -> Result<Option<Vec<String>>, TokenError> {
+fn audience_of(value: Option<AudienceValue>) -> Result<Option<Vec<Text>>, TokenError> {
     let wrong = || invalid("aud", "must be a string or an array of strings");
     match value {
         None => Ok(None),
@@ -328,23 +383,23 @@ fn audience_of(value: Option<AudienceValue>) -> Result<Option<Vec<String>>, Toke
     }
 }
 
-fn ref_of(value: Option<RefValue>, claim: &str) -> Result<Option<ObjectRef>, TokenError> {
+fn ref_of(value: Option<RefValue>, claim: &str) -> Result<Option<RefText>, TokenError> {
     let Some(value) = value else { return Ok(None) };
     if !value.is_object {
         return Err(invalid(claim, "must be an object"));
     }
     let field = |v: Option<Scalar>, name: &str| match v {
-        None => Ok(String::new()),
+        None => Ok(Text::EMPTY),
         Some(Scalar::Str(s)) => Ok(s),
         Some(_) => Err(invalid(claim, format!("member {name:?} must be a string"))),
     };
-    Ok(Some(ObjectRef {
+    Ok(Some(RefText {
         name: field(value.name, "name")?,
         uid: field(value.uid, "uid")?,
     }))
 }
 
-fn kubernetes_identity(k8s: KubernetesValue) -> Result<ServiceAccountIdentity, TokenError> {
+fn kubernetes_identity(k8s: KubernetesValue) -> Result<IdentityText, TokenError> {
     let claim = "kubernetes.io";
     if !k8s.is_object {
         return Err(invalid(claim, "must be an object"));
@@ -352,12 +407,15 @@ fn kubernetes_identity(k8s: KubernetesValue) -> Result<ServiceAccountIdentity, T
     let namespace = match k8s.namespace {
         Some(Scalar::Str(s)) => s,
         Some(_) => return Err(invalid(claim, "member \"namespace\" must be a string")),
-        None => String::new(),
+        None => Text::EMPTY,
     };
     let [serviceaccount, pod, node, secret] = k8s.refs;
-    Ok(ServiceAccountIdentity {
+    Ok(IdentityText {
         namespace,
-        service_account: ref_of(serviceaccount, REF_CLAIMS[0])?.unwrap_or_default(),
+        service_account: ref_of(serviceaccount, REF_CLAIMS[0])?.unwrap_or(RefText {
+            name: Text::EMPTY,
+            uid: Text::EMPTY,
+        }),
         pod: ref_of(pod, REF_CLAIMS[1])?,
         node: ref_of(node, REF_CLAIMS[2])?,
         secret: ref_of(secret, REF_CLAIMS[3])?,
@@ -375,6 +433,8 @@ impl Claims {
 
     /// [`Claims::parse`] without copying the bytes.
     pub fn parse_owned(json: Vec<u8>) -> Result<Claims, TokenError> {
+        let json = String::from_utf8(json)
+            .map_err(|_| TokenError::BadClaims("the claims are not UTF-8".into()))?;
         let known =
             read_known(&json).map_err(|e| TokenError::BadClaims(format!("the claims {e}")))?;
         let Known {
@@ -385,30 +445,33 @@ impl Claims {
             legacy: [namespace, secret_name, sa_name, sa_uid],
         } = known;
         let iss = string_of(iss, "iss")?;
+        let legacy_iss = iss.as_ref().is_some_and(|t| t.get(&json) == LEGACY_ISSUER);
         let identity = match kubernetes {
             Some(k8s) => Some(kubernetes_identity(k8s)?),
-            None if iss.as_deref() == Some(LEGACY_ISSUER) || namespace.is_some() => {
+            None if legacy_iss || namespace.is_some() => {
                 let get = |v: Option<Scalar>, name: &str| {
-                    string_of(v, name).map(Option::unwrap_or_default)
+                    string_of(v, name).map(|t| t.unwrap_or(Text::EMPTY))
                 };
-                Some(ServiceAccountIdentity {
+                Some(IdentityText {
                     namespace: get(namespace, legacy::NAMESPACE)?,
-                    service_account: ObjectRef {
+                    service_account: RefText {
                         name: get(sa_name, legacy::SERVICE_ACCOUNT_NAME)?,
                         uid: get(sa_uid, legacy::SERVICE_ACCOUNT_UID)?,
                     },
-                    secret: Some(ObjectRef {
+                    pod: None,
+                    node: None,
+                    secret: Some(RefText {
                         name: get(secret_name, legacy::SECRET_NAME)?,
-                        uid: String::new(),
+                        uid: Text::EMPTY,
                     }),
+                    warn_after: None,
                     legacy: true,
-                    ..ServiceAccountIdentity::default()
                 })
             }
             None => None,
         };
         Ok(Claims {
-            json: json.into_boxed_slice(),
+            json: json.into_boxed_str(),
             raw: std::sync::OnceLock::new(),
             identity,
             iss,
@@ -432,7 +495,9 @@ impl Claims {
     /// Every claim as decoded (parsed on first use).
     pub fn raw(&self) -> &Map<String, Value> {
         self.raw
-            .get_or_init(|| crate::strict_json::parse_object(&self.json).unwrap_or_default())
+            .get_or_init(|| {
+                crate::strict_json::parse_object(self.json.as_bytes()).unwrap_or_default()
+            })
     }
 
     /// One claim as decoded.
@@ -440,19 +505,63 @@ impl Claims {
         self.raw().get(name)
     }
 
+    /// `iss`.
+    pub fn iss(&self) -> Option<&str> {
+        self.iss.as_ref().map(|t| t.get(&self.json))
+    }
+
+    /// `sub`.
+    pub fn sub(&self) -> Option<&str> {
+        self.sub.as_ref().map(|t| t.get(&self.json))
+    }
+
+    /// `jti`.
+    pub fn jti(&self) -> Option<&str> {
+        self.jti.as_ref().map(|t| t.get(&self.json))
+    }
+
+    /// `aud`, always as a list (a single string is a list of one); `None` when absent.
+    pub fn aud(&self) -> Option<impl ExactSizeIterator<Item = &str> + Clone + '_> {
+        self.aud
+            .as_ref()
+            .map(|list| list.iter().map(|t| t.get(&self.json)))
+    }
+
+    /// `aud` as owned strings, for messages and output.
+    pub fn aud_list(&self) -> Option<Vec<String>> {
+        self.aud().map(|list| list.map(str::to_string).collect())
+    }
+
     /// Whether this is a legacy, secret-based token.
     pub fn is_legacy(&self) -> bool {
-        self.iss.as_deref() == Some(LEGACY_ISSUER)
+        self.iss() == Some(LEGACY_ISSUER)
     }
 
     /// The service-account identity, from the `kubernetes.io` claim or the legacy flat claims;
     /// `None` for tokens that are not service-account tokens.
     pub fn service_account(&self) -> Result<Option<ServiceAccountIdentity>, TokenError> {
-        Ok(self.identity.clone())
+        let json = &self.json;
+        let object = |r: &RefText| ObjectRef {
+            name: r.name.get(json).to_string(),
+            uid: r.uid.get(json).to_string(),
+        };
+        Ok(self.identity.as_ref().map(|id| ServiceAccountIdentity {
+            namespace: id.namespace.get(json).to_string(),
+            service_account: object(&id.service_account),
+            pod: id.pod.as_ref().map(object),
+            node: id.node.as_ref().map(object),
+            secret: id.secret.as_ref().map(object),
+            warn_after: id.warn_after,
+            legacy: id.legacy,
+        }))
     }
 
-    /// The service-account identity without copying it.
-    pub fn identity(&self) -> Option<&ServiceAccountIdentity> {
-        self.identity.as_ref()
+    /// The service account the token names, without copying anything.
+    pub fn service_account_ref(&self) -> Option<ServiceAccountRef<'_>> {
+        self.identity.as_ref().map(|id| ServiceAccountRef {
+            namespace: id.namespace.get(&self.json),
+            name: id.service_account.name.get(&self.json),
+            uid: id.service_account.uid.get(&self.json),
+        })
     }
 }

@@ -11,13 +11,22 @@ const MAX_DEPTH: usize = 128;
 pub(crate) struct JsonStr<'a> {
     raw: &'a str,
     escaped: bool,
+    /// Where `raw` starts in the scanned text.
+    at: usize,
 }
 
 impl<'a> JsonStr<'a> {
     const EMPTY: JsonStr<'static> = JsonStr {
         raw: "",
         escaped: false,
+        at: 0,
     };
+
+    /// The byte range of the text in the scanned document, when it has no escapes (so that
+    /// the document itself holds it).
+    pub(crate) fn span(&self) -> Option<(usize, usize)> {
+        (!self.escaped).then_some((self.at, self.at + self.raw.len()))
+    }
 
     /// The text with escapes resolved.
     pub(crate) fn decode(&self) -> String {
@@ -72,6 +81,21 @@ impl<'a> JsonStr<'a> {
         } else {
             self.raw == name
         }
+    }
+
+    /// One of 64 bits picked from the length and the first and last bytes: equal unescaped
+    /// names get the same bit.
+    fn filter_bit(&self) -> u64 {
+        let b = self.raw.as_bytes();
+        let (first, last) = (
+            b.first().copied().unwrap_or(0),
+            b.last().copied().unwrap_or(0),
+        );
+        let mix = (b.len() as u32)
+            .wrapping_mul(31)
+            .wrapping_add(u32::from(first).wrapping_mul(7))
+            .wrapping_add(u32::from(last).wrapping_mul(13));
+        1 << (mix % 64)
     }
 
     fn same_as(&self, other: &JsonStr<'_>) -> bool {
@@ -143,12 +167,17 @@ pub(crate) type ScanResult<T> = Result<T, String>;
 impl<'a> Scanner<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> ScanResult<Scanner<'a>> {
         let text = std::str::from_utf8(bytes).map_err(|_| "are not UTF-8".to_string())?;
-        Ok(Scanner {
+        Ok(Scanner::from_text(text))
+    }
+
+    /// A scanner over text already known to be UTF-8.
+    pub(crate) fn from_text(text: &'a str) -> Scanner<'a> {
+        Scanner {
             text,
-            b: bytes,
+            b: text.as_bytes(),
             i: 0,
             depth: 0,
-        })
+        }
     }
 
     fn err<T>(&self, what: &str) -> ScanResult<T> {
@@ -256,7 +285,11 @@ impl<'a> Scanner<'a> {
         }
         let raw = &self.text[start..self.i];
         self.i += 1;
-        Ok(JsonStr { raw, escaped })
+        Ok(JsonStr {
+            raw,
+            escaped,
+            at: start,
+        })
     }
 
     /// Reads a number value.
@@ -342,6 +375,7 @@ impl<'a> Scanner<'a> {
         let mut first = [JsonStr::EMPTY; 16];
         let mut count = 0;
         let mut more: Vec<JsonStr<'a>> = Vec::new();
+        let (mut filter, mut escaped_seen) = (0u64, false);
         if self.peek() == Some(b'}') {
             self.i += 1;
             self.depth -= 1;
@@ -349,8 +383,14 @@ impl<'a> Scanner<'a> {
         }
         loop {
             let name = self.string()?;
+            // A 64-bit filter of the names seen: only a name whose bit is already set (or any
+            // name once an escaped one was seen) is compared with the others.
+            let bit = name.filter_bit();
+            let suspect = escaped_seen || name.escaped || filter & bit != 0;
+            filter |= bit;
+            escaped_seen |= name.escaped;
             let seen = &first[..count.min(first.len())];
-            if seen.iter().chain(&more).any(|s| s.same_as(&name)) {
+            if suspect && seen.iter().chain(&more).any(|s| s.same_as(&name)) {
                 return Err(format!(
                     "are not a valid JSON object: duplicate member {:?}",
                     name.decode()
@@ -484,6 +524,23 @@ mod tests {
             let i = pos.index(text.len());
             if delete { text.remove(i); } else { text.insert(i, byte); }
             prop_assert_eq!(scan_all(&text).is_ok(), serde_strict(&text), "{}", String::from_utf8_lossy(&text));
+        }
+
+        #[test]
+        fn finds_every_duplicate_name(names in proptest::collection::vec("[ab]{0,3}|[a-z.]{8,12}", 0..40), escape in any::<prop::sample::Index>()) {
+            // One name may be written with a \u escape; equal names must be found either way.
+            let escaped = escape.index(names.len().max(1));
+            let members: Vec<String> = names.iter().enumerate().map(|(i, n)| {
+                let written = if i == escaped && !n.is_empty() {
+                    format!("\\u{:04x}{}", n.as_bytes()[0], &n[1..])
+                } else {
+                    n.clone()
+                };
+                format!("\"{written}\":{i}")
+            }).collect();
+            let text = format!("{{{}}}", members.join(","));
+            let unique = names.iter().collect::<std::collections::HashSet<_>>().len() == names.len();
+            prop_assert_eq!(scan_all(text.as_bytes()).is_ok(), unique, "{}", text);
         }
 
         #[test]

@@ -30,7 +30,9 @@ pub mod time;
 mod token_error;
 
 pub use alg::Algorithm;
-pub use claims::{Claims, LEGACY_ISSUER, ObjectRef, ServiceAccountIdentity, legacy};
+pub use claims::{
+    Claims, LEGACY_ISSUER, ObjectRef, ServiceAccountIdentity, ServiceAccountRef, legacy,
+};
 pub use error::KeyError;
 pub use generate::{KeySpec, generate, random_uuid};
 pub use input::{Format, parse_keys, parse_keys_with_format};

@@ -53,12 +53,15 @@ pub(crate) fn check_times(claims: &Claims, now: i64, leeway: i64) -> Result<(), 
     Ok(())
 }
 
-fn check_audience(found: &[String], expected: &[String]) -> Result<(), TokenError> {
-    if found.iter().any(|a| expected.contains(a)) {
+fn check_audience<'a>(
+    mut found: impl Iterator<Item = &'a str> + Clone,
+    expected: &[String],
+) -> Result<(), TokenError> {
+    if found.clone().any(|a| expected.iter().any(|e| e == a)) {
         return Ok(());
     }
     Err(TokenError::AudienceMismatch {
-        found: found.to_vec(),
+        found: found.by_ref().map(str::to_string).collect(),
         expected: expected.to_vec(),
     })
 }
@@ -102,11 +105,10 @@ impl KubernetesRules {
             return validate_legacy(claims);
         }
         if let Some(issuers) = &self.issuers {
-            check_issuer(claims.iss.as_deref(), issuers)?;
+            check_issuer(claims.iss(), issuers)?;
         }
         let aud = claims
-            .aud
-            .as_deref()
+            .aud()
             .ok_or_else(|| TokenError::MissingClaim("aud".into()))?;
         if let Some(expected) = &self.audiences {
             check_audience(aud, expected)?;
@@ -116,20 +118,19 @@ impl KubernetesRules {
         }
         check_times(claims, now, leeway)?;
         let identity = claims
-            .identity()
+            .service_account_ref()
             .ok_or_else(|| TokenError::MissingClaim("kubernetes.io".into()))?;
         let sub = claims
-            .sub
-            .as_deref()
+            .sub()
             .filter(|s| !s.is_empty())
             .ok_or_else(|| rejected("sub claim is missing"))?;
         if identity.namespace.is_empty() {
             return Err(rejected("namespace claim is missing"));
         }
-        if identity.service_account.name.is_empty() || identity.service_account.uid.is_empty() {
+        if identity.name.is_empty() || identity.uid.is_empty() {
             return Err(rejected("service account claim is missing"));
         }
-        check_subject(sub, &identity.namespace, &identity.service_account.name)
+        check_subject(sub, identity.namespace, identity.name)
     }
 }
 
@@ -152,8 +153,7 @@ fn check_subject(sub: &str, namespace: &str, name: &str) -> Result<(), TokenErro
 fn validate_legacy(claims: &Claims) -> Result<(), TokenError> {
     use crate::claims::legacy;
     let sub = claims
-        .sub
-        .as_deref()
+        .sub()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| rejected("sub claim is missing"))?;
     let get = |name: &str| {
@@ -218,11 +218,10 @@ impl StsRules {
         leeway: i64,
     ) -> Result<(), TokenError> {
         if let Some(url) = &self.provider_url {
-            check_issuer(claims.iss.as_deref(), std::slice::from_ref(url))?;
+            check_issuer(claims.iss(), std::slice::from_ref(url))?;
         }
         let aud = claims
-            .aud
-            .as_deref()
+            .aud()
             .ok_or_else(|| TokenError::MissingClaim("aud".into()))?;
         if let Some(ids) = &self.client_ids {
             check_audience(aud, ids)?;
@@ -230,7 +229,7 @@ impl StsRules {
         if claims.exp.is_none() {
             return Err(TokenError::MissingClaim("exp".into()));
         }
-        if claims.sub.as_deref().is_none_or(str::is_empty) {
+        if claims.sub().is_none_or(str::is_empty) {
             return Err(TokenError::MissingClaim("sub".into()));
         }
         check_times(claims, now, leeway)
@@ -304,18 +303,20 @@ impl VaultRules {
             ));
         }
         if let Some(iss) = self.bound_issuer.as_deref().filter(|i| !i.is_empty())
-            && claims.iss.as_deref().unwrap_or_default() != iss
+            && claims.iss().unwrap_or_default() != iss
         {
             return Err(rejected("invalid issuer (iss) claim"));
         }
         if let Some(sub) = self.bound_subject.as_deref().filter(|s| !s.is_empty())
-            && claims.sub.as_deref().unwrap_or_default() != sub
+            && claims.sub().unwrap_or_default() != sub
         {
             return Err(rejected("invalid subject (sub) claim"));
         }
         if !self.bound_audiences.is_empty() {
-            let aud = claims.aud.as_deref().unwrap_or_default();
-            if !aud.iter().any(|a| self.bound_audiences.contains(a)) {
+            let matches = claims.aud().is_some_and(|mut aud| {
+                aud.any(|a| self.bound_audiences.iter().any(|b| b == a))
+            });
+            if !matches {
                 return Err(rejected(
                     "invalid audience (aud) claim: audience claim does not match any expected audience",
                 ));
@@ -359,7 +360,7 @@ impl VaultRules {
                 "invalid issued at (iat) claim: token issued in the future",
             ));
         }
-        if self.bound_audiences.is_empty() && claims.aud.as_ref().is_some_and(|a| !a.is_empty()) {
+        if self.bound_audiences.is_empty() && claims.aud().is_some_and(|a| a.len() > 0) {
             return Err(rejected(
                 "audience claim found in JWT but no audiences bound to the role",
             ));

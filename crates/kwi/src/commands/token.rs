@@ -222,7 +222,7 @@ fn warnings(header_kid: Option<&str>, claims: &Claims, now: i64) -> Vec<String> 
                 .to_string(),
         );
     } else {
-        if claims.aud.as_ref().is_none_or(Vec::is_empty) {
+        if claims.aud().is_none_or(|a| a.len() == 0) {
             w.push("no aud: any relying party would accept it".to_string());
         }
         match claims.exp {
@@ -407,10 +407,10 @@ fn check(
         }
     };
     if let Some(expected) = &args.subject
-        && verified.claims.sub.as_deref() != Some(expected.as_str())
+        && verified.claims.sub() != Some(expected.as_str())
     {
         return Err(TokenError::SubjectMismatch {
-            found: verified.claims.sub.clone().unwrap_or_default(),
+            found: verified.claims.sub().unwrap_or_default().to_string(),
             expected: expected.clone(),
         });
     }
@@ -487,14 +487,14 @@ fn report_valid(
             false,
         );
     }
-    let mut out = format!("valid: {}\n", claims.sub.as_deref().unwrap_or("(no sub)"));
+    let mut out = format!("valid: {}\n", claims.sub().unwrap_or("(no sub)"));
     if let Some(identity) = &identity {
         out.push_str(&format!("  {}\n", describe_identity(identity)));
     }
-    if let Some(iss) = &claims.iss {
+    if let Some(iss) = claims.iss() {
         out.push_str(&format!("  issuer {iss}\n"));
     }
-    if let Some(aud) = &claims.aud {
+    if let Some(aud) = claims.aud_list() {
         out.push_str(&format!("  audience {}\n", aud.join(", ")));
     }
     match claims.exp {
