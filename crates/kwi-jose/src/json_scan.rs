@@ -303,13 +303,25 @@ impl<'a> Scanner<'a> {
             }
             s.i - from
         };
-        if self.b.get(self.i) == Some(&b'-') {
+        let negative = self.b.get(self.i) == Some(&b'-');
+        if negative {
             self.i += 1;
         }
         let int_start = self.i;
-        let n = digits(self);
+        // The integer part's value, read while it is scanned (exact up to 18 digits).
+        let mut value: u64 = 0;
+        while let Some(&d @ b'0'..=b'9') = self.b.get(self.i) {
+            value = value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            self.i += 1;
+        }
+        let n = self.i - int_start;
         if n == 0 || (n > 1 && self.b[int_start] == b'0') {
             return self.err("bad number");
+        }
+        if n <= 18 && !matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E')) {
+            // Below 10^18: fits i64 either way.
+            let v = value as i64;
+            return Ok(JsonNum::Int(if negative { -v } else { v }));
         }
         let mut integer = true;
         if self.b.get(self.i) == Some(&b'.') {
@@ -524,6 +536,16 @@ mod tests {
             let i = pos.index(text.len());
             if delete { text.remove(i); } else { text.insert(i, byte); }
             prop_assert_eq!(scan_all(&text).is_ok(), serde_strict(&text), "{}", String::from_utf8_lossy(&text));
+        }
+
+        #[test]
+        fn integers_read_exactly(x in any::<i64>(), small in -1_000_000_000_000i64..1_000_000_000_000) {
+            for v in [x, small] {
+                let text = v.to_string();
+                prop_assert_eq!(Scanner::new(text.as_bytes()).unwrap().number().unwrap(), JsonNum::Int(v));
+            }
+            let beyond = format!("{}0", u64::MAX);
+            prop_assert!(matches!(Scanner::new(beyond.as_bytes()).unwrap().number(), Ok(JsonNum::Float(_))));
         }
 
         #[test]

@@ -215,7 +215,12 @@ impl Header {
         }
         let alg = alg.ok_or_else(|| bad_header("there is no \"alg\""))?;
         if let Some(kid) = &kid {
-            if kid.chars().any(char::is_control) {
+            let control = if kid.is_ascii() {
+                kid.bytes().any(|b| b < 0x20 || b == 0x7f)
+            } else {
+                kid.chars().any(char::is_control)
+            };
+            if control {
                 return Err(bad_header(format!(
                     "\"kid\" {kid:?} contains control characters"
                 )));
