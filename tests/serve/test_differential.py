@@ -270,3 +270,74 @@ def test_form_encoded_login(servers, keys):
         except urllib.error.HTTPError as e:
             results.append((e.code, json.loads(e.read()).get("errors")))
     assert results[0] == results[1], results
+
+
+def _b64(data) -> str:
+    import base64
+
+    if not isinstance(data, bytes):
+        data = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _hs256(secret: bytes, claims) -> str:
+    import hashlib
+    import hmac
+
+    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64(claims)}"
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(mac)}"
+
+
+# Answers that differ on purpose, each with why (also listed in the README): status and message
+# prefix must still be equal.
+KNOWN_DIFFERENCES = {
+    "header not JSON": "OpenBao quotes Go's JSON syntax error; kwi gives its own text",
+}
+
+
+def _malformed(keys):
+    """Tokens that are not well-formed signed JWTs, or are signed wrongly: name -> token."""
+    good = sign(keys, sa_claims())
+    h, c, s = good.split(".")
+    flipped = s[:-2] + ("A" if s[-2] != "A" else "B") + s[-1]
+    return {
+        "one word": "not-a-jwt",
+        "two segments": f"{h}.{c}",
+        "four segments": f"{good}.{s}",
+        "five segments (JWE)": f"{h}.{c}.{s}.{s}.{s}",
+        "empty signature": f"{h}.{c}.",
+        "header not base64url": f"!!!.{c}.{s}",
+        "header not JSON": f"{_b64(b'nope')}.{c}.{s}",
+        "header a JSON array": f"{_b64([1, 2])}.{c}.{s}",
+        "claims not JSON": f"{h}.{_b64(b'nope')}.{s}",
+        "claims a JSON array": f"{h}.{_b64([1])}.{s}",
+        "signature not base64url": f"{h}.{c}.{s[:-3]}***",
+        "alg none": f"{_b64({'alg': 'none'})}.{c}.",
+        "alg none with a signature": f"{_b64({'alg': 'none'})}.{c}.{s}",
+        "HS256 signed with the public key": _hs256(keys["rsa"].get("pub", "").encode(), sa_claims()),
+        "unknown alg": f"{_b64({'alg': 'XY999'})}.{c}.{s}",
+        "no alg": f"{_b64({'typ': 'JWT'})}.{c}.{s}",
+        "flipped signature": f"{h}.{c}.{flipped}",
+        "truncated signature": f"{h}.{c}.{s[:40]}",
+        "padded base64": f"{h}.{c}.{s}==",
+        "white space inside": f"{h}.{c} .{s}",
+        "leading and trailing white space": f"  {good}  ",
+    }
+
+
+MALFORMED = list(_malformed({"rsa": {"jwk": RSAKey.generate_key(2048), "kid": "x", "alg": "RS256"}}))
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_malformed_token_answers_match_openbao(servers, keys, name):
+    mount = setup_both(servers, keys)
+    token = _malformed(keys)[name]
+    if name not in KNOWN_DIFFERENCES:
+        assert_same(servers, mount, {"role": "r", "jwt": token})
+        return
+    kwi, bao = login_both(servers, mount, {"role": "r", "jwt": token})
+    prefix = "error validating token: error verifying token signature: "
+    assert kwi[0] == bao[0] == 400
+    assert kwi[1][0].startswith(prefix) and bao[1][0].startswith(prefix)
+    assert kwi[1] != bao[1], f"{name} now matches OpenBao: drop it from KNOWN_DIFFERENCES"

@@ -229,7 +229,15 @@ pub fn login(
         unknown_kid_tries_all: !remote_keys,
         ..rules.verify_options()
     };
-    let verified = keys.verify(jwt, &options).map_err(|e| match e {
+    // Read as go-jose reads it (white space and padding dropped, lenient base64url), so that
+    // malformed tokens get OpenBao's answers too.
+    let jwt = kwi_jose::go_jose_compact(jwt)
+        .map_err(|m| error_validating(format!("error verifying token signature: {m}")))?;
+    let verified = keys.verify(&jwt, &options).map_err(|e| match e {
+        kwi_jose::TokenError::BadHeader(_) if kwi_jose::go_jose_header_error(&jwt).is_some() => {
+            let message = kwi_jose::go_jose_header_error(&jwt).unwrap_or_default();
+            error_validating(format!("error verifying token signature: {message}"))
+        }
         kwi_jose::TokenError::BadSignature
         | kwi_jose::TokenError::UnknownKid { .. }
         | kwi_jose::TokenError::KeyTypeMismatch { .. }

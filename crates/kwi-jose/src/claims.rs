@@ -494,10 +494,9 @@ impl Claims {
 
     /// Every claim as decoded (parsed on first use).
     pub fn raw(&self) -> &Map<String, Value> {
-        self.raw
-            .get_or_init(|| {
-                crate::strict_json::parse_object(self.json.as_bytes()).unwrap_or_default()
-            })
+        self.raw.get_or_init(|| {
+            crate::strict_json::parse_object(self.json.as_bytes()).unwrap_or_default()
+        })
     }
 
     /// One claim as decoded.

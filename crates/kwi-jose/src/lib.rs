@@ -13,6 +13,7 @@ mod bigint;
 mod claims;
 mod error;
 mod generate;
+mod go_jose;
 mod input;
 mod json_scan;
 mod jwk;
@@ -35,6 +36,7 @@ pub use claims::{
 };
 pub use error::KeyError;
 pub use generate::{KeySpec, generate, random_uuid};
+pub use go_jose::{go_jose_compact, go_jose_header_error};
 pub use input::{Format, parse_keys, parse_keys_with_format};
 pub use jwk::{Jwk, Jwks, jwk_from_key, jwks_document};
 pub use jws::{DEFAULT_MAX_TOKEN_SIZE, Header, UnverifiedToken, decode_unverified, peek_kid};

@@ -313,9 +313,9 @@ impl VaultRules {
             return Err(rejected("invalid subject (sub) claim"));
         }
         if !self.bound_audiences.is_empty() {
-            let matches = claims.aud().is_some_and(|mut aud| {
-                aud.any(|a| self.bound_audiences.iter().any(|b| b == a))
-            });
+            let matches = claims
+                .aud()
+                .is_some_and(|mut aud| aud.any(|a| self.bound_audiences.iter().any(|b| b == a)));
             if !matches {
                 return Err(rejected(
                     "invalid audience (aud) claim: audience claim does not match any expected audience",
@@ -375,12 +375,15 @@ impl TokenError {
     pub fn vault_message(&self) -> String {
         match self {
             TokenError::Rejected(message) => message.clone(),
-            TokenError::InvalidClaim { claim, .. } if matches!(claim.as_str(), "exp" | "nbf" | "iat") => {
+            TokenError::InvalidClaim { claim, .. }
+                if matches!(claim.as_str(), "exp" | "nbf" | "iat") =>
+            {
                 "go-jose/go-jose/jwt: expected number value to unmarshal NumericDate".into()
             }
-            TokenError::Malformed(_) | TokenError::TooLarge { .. } => {
-                "error verifying token signature: go-jose/go-jose: compact JWS format must have three parts".into()
-            }
+            // go-jose has no size limit: kwi's is its own, and says so.
+            TokenError::TooLarge { .. } => self.to_string(),
+            // What is still malformed once go_jose_compact has read a token the way go-jose
+            // does (an empty header or signature) fails go-jose's signature check.
             _ => VAULT_BAD_SIGNATURE.into(),
         }
     }

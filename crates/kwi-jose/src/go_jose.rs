@@ -1,0 +1,221 @@
+//! How go-jose (and so OpenBao and Vault) reads a compact JWS, for the answers of the
+//! Vault-compatible login to be equal to OpenBao's on malformed tokens too.
+//!
+//! go-jose is more lenient than kwi's strict parser: it removes white space anywhere in the
+//! token, drops trailing `=` from each segment, ignores non-zero trailing bits in base64url, and
+//! checks the signature over the segments re-encoded. [`go_jose_compact`] turns a token into the
+//! canonical form kwi's parser reads (or go-jose's error message), so that the strict engine
+//! then gives the same verdict.
+
+use std::borrow::Cow;
+
+use crate::b64;
+use crate::json_scan::{Kind, Scanner};
+
+fn alphabet_value(b: u8) -> Option<u8> {
+    match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    }
+}
+
+/// Whether a segment is already what kwi's strict decoder accepts: the alphabet only, a
+/// possible length, zero trailing bits.
+fn canonical(segment: &[u8]) -> bool {
+    if segment.len() % 4 == 1 || !segment.iter().all(|&b| alphabet_value(b).is_some()) {
+        return false;
+    }
+    let last = segment.last().and_then(|&b| alphabet_value(b)).unwrap_or(0);
+    match segment.len() % 4 {
+        2 => last & 0x0f == 0,
+        3 => last & 0x03 == 0,
+        _ => true,
+    }
+}
+
+/// Go's `base64.RawURLEncoding.DecodeString` after go-jose's `TrimRight(s, "=")`: the first
+/// byte outside the alphabet, or a lone last character, is an error at its index; trailing
+/// bits are ignored.
+fn go_decode(segment: &str) -> Result<Vec<u8>, String> {
+    let bytes = segment.trim_end_matches('=').as_bytes();
+    let mut values = Vec::with_capacity(bytes.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        match alphabet_value(b) {
+            Some(v) => values.push(v),
+            None => return Err(format!("illegal base64 data at input byte {i}")),
+        }
+    }
+    if bytes.len() % 4 == 1 {
+        return Err(format!(
+            "illegal base64 data at input byte {}",
+            bytes.len() - 1
+        ));
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3 + 2);
+    for quad in values.chunks(4) {
+        let n = quad
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (j, &v)| n | (u32::from(v) << (18 - 6 * j)));
+        let [_, a, b, c] = n.to_be_bytes();
+        out.extend_from_slice(&[a, b, c][..quad.len() - 1]);
+    }
+    Ok(out)
+}
+
+/// A token as go-jose's `ParseSigned` reads it, in the canonical form kwi's parser accepts, or
+/// go-jose's error (`go-jose/go-jose: compact JWS format must have three parts`, `illegal base64
+/// data at input byte N`). A canonical token comes back borrowed, unexamined further.
+pub fn go_jose_compact(token: &str) -> Result<Cow<'_, str>, String> {
+    let bytes = token.as_bytes();
+    let dots = bytes.iter().filter(|&&b| b == b'.').count();
+    if dots == 2 && bytes.split(|&b| b == b'.').all(canonical) {
+        return Ok(Cow::Borrowed(token));
+    }
+    let stripped: String = token.chars().filter(|c| !c.is_whitespace()).collect();
+    let parts: Vec<&str> = stripped.split('.').collect();
+    let [header, claims, signature] = parts[..] else {
+        return Err("go-jose/go-jose: compact JWS format must have three parts".into());
+    };
+    let header = go_decode(header)?;
+    let claims = go_decode(claims)?;
+    let signature = go_decode(signature)?;
+    Ok(Cow::Owned(format!(
+        "{}.{}.{}",
+        b64::url_encode(&header),
+        b64::url_encode(&claims),
+        b64::url_encode(&signature)
+    )))
+}
+
+/// go-jose's message for a header its JSON decoder refuses (a value that is not an object, a
+/// member name given twice), for a canonical token whose header kwi refused; `None` when
+/// go-jose would read the header and fail on the signature instead. For a header that is not
+/// JSON at all, Go's syntax error texts are not reproduced: the message is kwi's own.
+pub fn go_jose_header_error(token: &str) -> Option<String> {
+    let header = b64::url_decode_public(token.split('.').next()?.as_bytes())?;
+    let not_json = |e: String| {
+        Some(format!(
+            "the token header {}",
+            e.replacen("are not", "is not", 1)
+        ))
+    };
+    let mut scanner = match Scanner::new(&header) {
+        Ok(scanner) => scanner,
+        Err(e) => return not_json(e),
+    };
+    let kind = match scanner.next_kind() {
+        Ok(Kind::Object) => {
+            let error = scanner.skip().and_then(|()| scanner.end()).err()?;
+            return match error.split("duplicate member ").nth(1) {
+                Some(name) => {
+                    let name: String = serde_json::from_str(name).ok()?;
+                    Some(format!("json: duplicate key '{name}' in object"))
+                }
+                None => not_json(error),
+            };
+        }
+        Ok(Kind::Null) => {
+            // go-jose reads `null` as an empty header, which then fails the signature check.
+            return match scanner.skip().and_then(|()| scanner.end()) {
+                Ok(()) => None,
+                Err(e) => not_json(e),
+            };
+        }
+        Ok(Kind::Array) => "array",
+        Ok(Kind::Number) => "number",
+        Ok(Kind::String) => "string",
+        Ok(Kind::Bool) => "bool",
+        Err(e) => return not_json(e),
+    };
+    // A complete value of that kind, and nothing after it.
+    if let Err(e) = scanner.skip().and_then(|()| scanner.end()) {
+        return not_json(e);
+    }
+    Some(format!(
+        "json: cannot unmarshal {kind} into Go value of type jose.rawHeader"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn enc(text: &str) -> String {
+        b64::url_encode(text.as_bytes())
+    }
+
+    #[test]
+    fn canonical_tokens_pass_through_untouched() {
+        let token = format!("{}.{}.{}", enc(r#"{"alg":"RS256"}"#), enc("{}"), enc("sig"));
+        assert!(matches!(go_jose_compact(&token), Ok(Cow::Borrowed(t)) if t == token));
+    }
+
+    #[test]
+    fn white_space_and_padding_are_dropped_as_go_jose_does() {
+        let token = format!("{}.{}.{}", enc(r#"{"alg":"RS256"}"#), enc("{}"), enc("sig"));
+        let (h, rest) = token.split_once('.').unwrap();
+        let messy = format!(" {h}=\t.\n{rest}==\u{a0}");
+        assert_eq!(go_jose_compact(&messy).unwrap(), token);
+    }
+
+    #[test]
+    fn go_jose_messages() {
+        let three = "go-jose/go-jose: compact JWS format must have three parts";
+        assert_eq!(go_jose_compact("abc").unwrap_err(), three);
+        assert_eq!(go_jose_compact("a.b.c.d").unwrap_err(), three);
+        assert_eq!(
+            go_jose_compact("ab*c.e30.c2ln").unwrap_err(),
+            "illegal base64 data at input byte 2"
+        );
+        assert_eq!(
+            go_jose_compact("e30.e30AB.c2ln").unwrap_err(),
+            "illegal base64 data at input byte 4",
+            "a lone last character"
+        );
+        assert_eq!(
+            go_jose_compact("ab=c.e30.c2ln").unwrap_err(),
+            "illegal base64 data at input byte 2",
+            "'=' is only dropped at the end"
+        );
+        // Non-zero trailing bits are ignored: "e31" decodes as "e30" does.
+        assert_eq!(go_jose_compact("e31.e30.c2ln").unwrap(), "e30.e30.c2ln");
+    }
+
+    #[test]
+    fn header_messages() {
+        let token = |header: &str| format!("{}.e30.c2ln", enc(header));
+        assert_eq!(
+            go_jose_header_error(&token(r#"{"alg":"RS256","alg":"none"}"#)).as_deref(),
+            Some("json: duplicate key 'alg' in object")
+        );
+        assert_eq!(
+            go_jose_header_error(&token("[1]")).as_deref(),
+            Some("json: cannot unmarshal array into Go value of type jose.rawHeader")
+        );
+        assert_eq!(
+            go_jose_header_error(&token("5")).as_deref(),
+            Some("json: cannot unmarshal number into Go value of type jose.rawHeader")
+        );
+        assert_eq!(go_jose_header_error(&token("null")), None);
+        assert_eq!(go_jose_header_error(&token(r#"{"alg":"none"}"#)), None);
+        assert_eq!(
+            go_jose_header_error(&token("nope")).as_deref(),
+            Some("the token header is not a valid JSON object: bad literal at byte 0")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn lenient_decoding_agrees_with_the_strict_one_on_canonical_text(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let text = b64::url_encode(&bytes);
+            prop_assert!(canonical(text.as_bytes()));
+            prop_assert_eq!(go_decode(&text).unwrap(), bytes);
+        }
+    }
+}
