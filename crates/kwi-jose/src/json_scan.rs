@@ -240,12 +240,33 @@ impl<'a> Scanner<'a> {
     }
 
     /// Reads a string value.
+    #[inline]
     pub(crate) fn string(&mut self) -> ScanResult<JsonStr<'a>> {
         if self.peek() != Some(b'"') {
             return self.err("expected a string");
         }
         self.i += 1;
         let start = self.i;
+        // The usual string: no escape, no control character, up to the closing quote.
+        let end = plain_run(self.b, start);
+        if self.b.get(end) == Some(&b'"')
+            && let Some(raw) = self.text.get(start..end)
+        {
+            self.i = end + 1;
+            return Ok(JsonStr {
+                raw,
+                escaped: false,
+                at: start,
+            });
+        }
+        self.string_slow(start)
+    }
+
+    /// The rest of [`Scanner::string`]: escapes, control characters, the end of the input.
+    #[cold]
+    #[inline(never)]
+    fn string_slow(&mut self, start: usize) -> ScanResult<JsonStr<'a>> {
+        self.i = start;
         let mut escaped = false;
         loop {
             self.i = plain_run(self.b, self.i);
