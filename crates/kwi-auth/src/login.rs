@@ -54,6 +54,19 @@ fn claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     claims.get(name)
 }
 
+/// The top-level claim a claim name or JSON pointer starts from.
+fn top_level_name(name: &str) -> String {
+    match name.strip_prefix('/') {
+        Some(pointer) => pointer
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .replace("~1", "/")
+            .replace("~0", "~"),
+        None => name.to_string(),
+    }
+}
+
 /// A scalar claim as the string Vault compares and maps (`float64` truncated to an integer).
 fn scalar_text(value: &Value) -> Option<String> {
     match value {
@@ -255,7 +268,15 @@ pub fn login(
         }
         other => error_validating(other.vault_message()),
     })?;
-    let claims = verified.claims.raw();
+    // Only the claims the role looks at are decoded.
+    let needed: Vec<String> = std::iter::once(role.user_claim.as_str())
+        .chain(role.claim_mappings.keys().map(String::as_str))
+        .chain(std::iter::once(role.groups_claim.as_str()).filter(|g| !g.is_empty()))
+        .chain(role.bound_claims.keys().map(String::as_str))
+        .map(top_level_name)
+        .collect();
+    let needed: Vec<&str> = needed.iter().map(String::as_str).collect();
+    let claims = &verified.claims.select(&needed);
 
     // createIdentity: the user claim, the claim mappings, the groups.
     let user_claim = if role.user_claim_json_pointer || role.user_claim.starts_with('/') {

@@ -504,6 +504,42 @@ impl Claims {
         self.raw().get(name)
     }
 
+    /// The named claims (top-level members) as decoded, the others skipped without being
+    /// built: what a relying party that looks at a few claims needs, for less than [`raw`].
+    ///
+    /// [`raw`]: Claims::raw
+    pub fn select(&self, names: &[&str]) -> Map<String, Value> {
+        if let Some(raw) = self.raw.get() {
+            return names
+                .iter()
+                .filter_map(|&n| raw.get(n).map(|v| (n.to_string(), v.clone())))
+                .collect();
+        }
+        let mut out = Map::new();
+        let json: &str = &self.json;
+        let mut s = Scanner::from_text(json);
+        // The claims were read strictly when parsed: this walk cannot fail.
+        let _ = s.object(|s, name| {
+            let decoded = match name.plain() {
+                Some(text) => std::borrow::Cow::Borrowed(text),
+                None => std::borrow::Cow::Owned(name.decode()),
+            };
+            if !names.contains(&&*decoded) {
+                return s.skip();
+            }
+            let start = s.position();
+            s.skip()?;
+            let value = json
+                .get(start..s.position())
+                .and_then(|text| serde_json::from_str::<Value>(text).ok());
+            if let Some(value) = value {
+                out.insert(decoded.into_owned(), value);
+            }
+            Ok(())
+        });
+        out
+    }
+
     /// `iss`.
     pub fn iss(&self) -> Option<&str> {
         self.iss.as_ref().map(|t| t.get(&self.json))
@@ -562,5 +598,53 @@ impl Claims {
             name: id.service_account.name.get(&self.json),
             uid: id.service_account.uid.get(&self.json),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn select_reads_only_the_named_claims_as_raw_does() {
+        let json = br#"{"sub":"a\"b","n":1.5,"big":18446744073709551616,"o":{"x":[1,{"y":null}]},"\u0073k":"escaped name","t":true}"#;
+        let claims = Claims::parse(json).unwrap();
+        let names = ["sub", "o", "sk", "big", "missing"];
+        let selected = claims.select(&names);
+        let raw = claims.raw();
+        let expected: Map<String, Value> = names
+            .iter()
+            .filter_map(|&n| raw.get(n).map(|v| (n.to_string(), v.clone())))
+            .collect();
+        assert_eq!(selected.len(), 4);
+        assert_eq!(selected, expected);
+        // Once raw() has run, select() reads from it: the same answer.
+        assert_eq!(claims.select(&names), expected);
+    }
+
+    proptest! {
+        #[test]
+        fn select_agrees_with_raw(
+            v in proptest::collection::btree_map("[a-d]{1,2}", prop_oneof![
+                any::<i64>().prop_map(Value::from),
+                (-1e300f64..1e300).prop_map(Value::from),
+                "\\PC{0,8}".prop_map(Value::from),
+                any::<bool>().prop_map(Value::from),
+                Just(Value::Null),
+                proptest::collection::vec(any::<u32>().prop_map(Value::from), 0..3).prop_map(Value::from),
+            ], 0..8),
+            names in proptest::collection::vec("[a-d]{1,2}", 0..4),
+        ) {
+            let json = serde_json::to_vec(&v).unwrap();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let fresh = Claims::parse(&json).unwrap();
+            let selected = fresh.select(&names);
+            let expected: Map<String, Value> = names
+                .iter()
+                .filter_map(|&n| fresh.raw().get(n).map(|v| (n.to_string(), v.clone())))
+                .collect();
+            prop_assert_eq!(selected, expected);
+        }
     }
 }

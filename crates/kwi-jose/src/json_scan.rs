@@ -212,6 +212,12 @@ impl<'a> Scanner<'a> {
         })
     }
 
+    /// Where the next value starts (after any white space).
+    pub(crate) fn position(&mut self) -> usize {
+        self.ws();
+        self.i
+    }
+
     /// Ensures only white space remains.
     pub(crate) fn end(&mut self) -> ScanResult<()> {
         if self.peek().is_some() {
