@@ -189,3 +189,66 @@ def test_fifty_clusters_in_jwks_pairs(kwi_server, jwks):
         assert login(kwi_server, name, token(keys[i]))[0] == 200
     # One fetch per cluster at config time, none at login time.
     assert all(jwks.hits[f"/clusters/{i}/keys"] == 1 for i in range(50))
+
+
+def _b64(data) -> str:
+    import base64
+
+    if not isinstance(data, bytes):
+        data = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_remote_key_logins_match_openbao(servers, jwks):
+    """The same jwks_url mount on kwi and OpenBao: the same answers for good, forged, unknown-kid,
+    expired and malformed tokens."""
+    a, stranger = new_key(), new_key()
+    jwks.keys["/keys"] = [a]
+    names = []
+    for server in servers:
+        name, status, body = mount(server, {"jwks_url": jwks.url + "/keys"}, name=f"diffremote{uuid.uuid4().hex[:6]}")
+        assert status == 204, (server.name, body)
+        names.append(name)
+    good = token(a)
+    h, c, s = good.split(".")
+    expired = jwt.encode(
+        {"alg": "RS256", "kid": a.kid},
+        {"iss": "https://k", "sub": "x", "aud": ["vault"], "iat": NOW - 7200, "nbf": NOW - 7200, "exp": NOW - 3600},
+        a,
+    )
+    cases = {
+        "valid": good,
+        "signed by a stranger under a known kid": token(stranger, kid=a.kid),
+        "unknown kid": token(stranger),
+        "no kid": jwt.encode({"alg": "RS256"}, {"iss": "https://k", "sub": "x", "aud": ["vault"], "exp": NOW + 600}, a),
+        "expired": expired,
+        "two segments": f"{h}.{c}",
+        "bad base64 in the claims": f"{h}.{c[:5]}*{c[6:]}.{s}",
+        "flipped signature": f"{h}.{c}.{s[:-2]}{'A' if s[-2] != 'A' else 'B'}{s[-1]}",
+        "padded and spaced": f"{h}.{c} .{s}==",
+        "spaced": f" {h}.\n{c}.{s}\t",
+        "empty signature": f"{h}.{c}.",
+        "header a JSON array": f"{_b64([1])}.{c}.{s}",
+        "header repeats alg": _b64(b'{"alg":"RS256","alg":"none"}') + f".{c}.{s}",
+        "alg none": f"{_b64({'alg': 'none'})}.{c}.",
+        "five segments": f"{good}.{s}.{s}",
+    }
+    for case, jwt_token in cases.items():
+        answers = []
+        for server, name in zip(servers, names):
+            status, body = login(server, name, jwt_token)
+            answers.append((status, (body or {}).get("errors")))
+        assert answers[0] == answers[1], f"{case}:\nkwi:     {answers[0]}\nopenbao: {answers[1]}"
+
+
+def test_remote_key_algorithm_list_matches_openbao(servers, jwks):
+    a = new_key()
+    jwks.keys["/keys"] = [a]
+    answers = []
+    for server in servers:
+        name, status, body = mount(server, {"jwks_url": jwks.url + "/keys", "jwt_supported_algs": ["ES256", "PS256"]})
+        assert status == 204, (server.name, body)
+        status, body = login(server, name, token(a))
+        answers.append((status, (body or {}).get("errors")))
+    assert answers[0] == answers[1], f"\nkwi:     {answers[0]}\nopenbao: {answers[1]}"
+    assert "token signed with unexpected algorithm" in answers[0][1][0]

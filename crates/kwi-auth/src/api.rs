@@ -666,7 +666,8 @@ async fn route(
                         let asked = std::time::Instant::now();
                         let mut snapshot = remote_keys.snapshot();
                         // An unknown kid may be a rotated key: refetch (coalesced, rate-limited).
-                        if let Some(kid) = kwi_jose::peek_kid(&jwt)
+                        let read = kwi_jose::go_jose_compact(&jwt, false);
+                        if let Some(kid) = read.ok().and_then(|t| kwi_jose::peek_kid(&t))
                             && !snapshot.keys.has_kid(&kid)
                         {
                             snapshot = remote_keys.refresh_after_miss(asked).await;

@@ -54,6 +54,23 @@ fn claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     claims.get(name)
 }
 
+/// go-oidc's check of a remote-key token's algorithm, made when it parses the token (before
+/// the signature) against cap's full list; `jwt_supported_algs` is checked later, as for static
+/// keys.
+fn oidc_algorithm_error(alg: &str) -> Option<String> {
+    const SUPPORTED: [&str; 10] = [
+        "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA",
+    ];
+    if SUPPORTED.contains(&alg) {
+        return None;
+    }
+    let quoted: Vec<String> = SUPPORTED.iter().map(|a| format!("{a:?}")).collect();
+    Some(format!(
+        "unexpected signature algorithm {alg:?}; expected [{}]",
+        quoted.join(" ")
+    ))
+}
+
 /// The top-level claim a claim name or JSON pointer starts from.
 fn top_level_name(name: &str) -> String {
     match name.strip_prefix('/') {
@@ -242,23 +259,37 @@ pub fn login(
         unknown_kid_tries_all: !remote_keys,
         ..rules.verify_options()
     };
-    // Read as go-jose reads it (white space and padding dropped, lenient base64url), so that
-    // malformed tokens get OpenBao's answers too.
-    let jwt = kwi_jose::go_jose_compact(jwt)
-        .map_err(|m| error_validating(format!("error verifying token signature: {m}")))?;
+    // Read as go-jose reads it (white space dropped, padding too for static keys, lenient
+    // base64url), so that malformed tokens get OpenBao's answers too.
+    // With remote keys go-oidc parses the token, and says so.
+    let malformed = |m: String| {
+        let oidc = if remote_keys {
+            "oidc: malformed jwt: "
+        } else {
+            ""
+        };
+        error_validating(format!("error verifying token signature: {oidc}{m}"))
+    };
+    let jwt = kwi_jose::go_jose_compact(jwt, !remote_keys).map_err(malformed)?;
     let verified = keys.verify(&jwt, &options).map_err(|e| match e {
         kwi_jose::TokenError::BadHeader(_) if kwi_jose::go_jose_header_error(&jwt).is_some() => {
-            let message = kwi_jose::go_jose_header_error(&jwt).unwrap_or_default();
-            error_validating(format!("error verifying token signature: {message}"))
+            malformed(kwi_jose::go_jose_header_error(&jwt).unwrap_or_default())
         }
         kwi_jose::TokenError::BadSignature
         | kwi_jose::TokenError::UnknownKid { .. }
         | kwi_jose::TokenError::KeyTypeMismatch { .. }
+        | kwi_jose::TokenError::AlgorithmNotAllowed { .. }
+        | kwi_jose::TokenError::BadHeader(_)
+        | kwi_jose::TokenError::Malformed(_)
             if remote_keys =>
         {
-            error_validating(
-                "error verifying token signature: failed to verify id token signature".into(),
-            )
+            let alg = kwi_jose::peek_alg(&jwt).unwrap_or_default();
+            match oidc_algorithm_error(&alg) {
+                Some(m) => malformed(m),
+                None => error_validating(
+                    "error verifying token signature: failed to verify id token signature".into(),
+                ),
+            }
         }
         other => error_validating(other.vault_message()),
     })?;

@@ -2,8 +2,9 @@
 //! Vault-compatible login to be equal to OpenBao's on malformed tokens too.
 //!
 //! go-jose is more lenient than kwi's strict parser: it removes white space anywhere in the
-//! token, drops trailing `=` from each segment, ignores non-zero trailing bits in base64url, and
-//! checks the signature over the segments re-encoded. [`go_jose_compact`] turns a token into the
+//! token, ignores non-zero trailing bits in base64url, and checks the signature over the
+//! segments re-encoded. The go-jose version OpenBao verifies static keys with (through cap) also
+//! drops trailing `=` from each segment; the one go-oidc uses for remote keys does not. [`go_jose_compact`] turns a token into the
 //! canonical form kwi's parser reads (or go-jose's error message), so that the strict engine
 //! then gives the same verdict.
 
@@ -37,11 +38,16 @@ fn canonical(segment: &[u8]) -> bool {
     }
 }
 
-/// Go's `base64.RawURLEncoding.DecodeString` after go-jose's `TrimRight(s, "=")`: the first
-/// byte outside the alphabet, or a lone last character, is an error at its index; trailing
-/// bits are ignored.
-fn go_decode(segment: &str) -> Result<Vec<u8>, String> {
-    let bytes = segment.trim_end_matches('=').as_bytes();
+/// Go's `base64.RawURLEncoding.DecodeString`, after go-jose's `TrimRight(s, "=")` when
+/// `trim_padding`: the first byte outside the alphabet, or a lone last character, is an error
+/// at its index; trailing bits are ignored.
+fn go_decode(segment: &str, trim_padding: bool) -> Result<Vec<u8>, String> {
+    let segment = if trim_padding {
+        segment.trim_end_matches('=')
+    } else {
+        segment
+    };
+    let bytes = segment.as_bytes();
     let mut values = Vec::with_capacity(bytes.len());
     for (i, &b) in bytes.iter().enumerate() {
         match alphabet_value(b) {
@@ -69,8 +75,10 @@ fn go_decode(segment: &str) -> Result<Vec<u8>, String> {
 
 /// A token as go-jose's `ParseSigned` reads it, in the canonical form kwi's parser accepts, or
 /// go-jose's error (`go-jose/go-jose: compact JWS format must have three parts`, `illegal base64
-/// data at input byte N`). A canonical token comes back borrowed, unexamined further.
-pub fn go_jose_compact(token: &str) -> Result<Cow<'_, str>, String> {
+/// data at input byte N`). `trim_padding`: whether trailing `=` are dropped (cap's go-jose for
+/// static keys) or refused (go-oidc's, for remote keys). A canonical token comes back borrowed,
+/// unexamined further.
+pub fn go_jose_compact(token: &str, trim_padding: bool) -> Result<Cow<'_, str>, String> {
     let bytes = token.as_bytes();
     let dots = bytes.iter().filter(|&&b| b == b'.').count();
     if dots == 2 && bytes.split(|&b| b == b'.').all(canonical) {
@@ -81,9 +89,9 @@ pub fn go_jose_compact(token: &str) -> Result<Cow<'_, str>, String> {
     let [header, claims, signature] = parts[..] else {
         return Err("go-jose/go-jose: compact JWS format must have three parts".into());
     };
-    let header = go_decode(header)?;
-    let claims = go_decode(claims)?;
-    let signature = go_decode(signature)?;
+    let header = go_decode(header, trim_padding)?;
+    let claims = go_decode(claims, trim_padding)?;
+    let signature = go_decode(signature, trim_padding)?;
     Ok(Cow::Owned(format!(
         "{}.{}.{}",
         b64::url_encode(&header),
@@ -153,7 +161,7 @@ mod tests {
     #[test]
     fn canonical_tokens_pass_through_untouched() {
         let token = format!("{}.{}.{}", enc(r#"{"alg":"RS256"}"#), enc("{}"), enc("sig"));
-        assert!(matches!(go_jose_compact(&token), Ok(Cow::Borrowed(t)) if t == token));
+        assert!(matches!(go_jose_compact(&token, true), Ok(Cow::Borrowed(t)) if t == token));
     }
 
     #[test]
@@ -161,30 +169,38 @@ mod tests {
         let token = format!("{}.{}.{}", enc(r#"{"alg":"RS256"}"#), enc("{}"), enc("sig"));
         let (h, rest) = token.split_once('.').unwrap();
         let messy = format!(" {h}=\t.\n{rest}==\u{a0}");
-        assert_eq!(go_jose_compact(&messy).unwrap(), token);
+        assert_eq!(go_jose_compact(&messy, true).unwrap(), token);
     }
 
     #[test]
     fn go_jose_messages() {
         let three = "go-jose/go-jose: compact JWS format must have three parts";
-        assert_eq!(go_jose_compact("abc").unwrap_err(), three);
-        assert_eq!(go_jose_compact("a.b.c.d").unwrap_err(), three);
+        assert_eq!(go_jose_compact("abc", true).unwrap_err(), three);
+        assert_eq!(go_jose_compact("a.b.c.d", true).unwrap_err(), three);
         assert_eq!(
-            go_jose_compact("ab*c.e30.c2ln").unwrap_err(),
+            go_jose_compact("ab*c.e30.c2ln", true).unwrap_err(),
             "illegal base64 data at input byte 2"
         );
         assert_eq!(
-            go_jose_compact("e30.e30AB.c2ln").unwrap_err(),
+            go_jose_compact("e30.e30AB.c2ln", true).unwrap_err(),
             "illegal base64 data at input byte 4",
             "a lone last character"
         );
         assert_eq!(
-            go_jose_compact("ab=c.e30.c2ln").unwrap_err(),
+            go_jose_compact("ab=c.e30.c2ln", true).unwrap_err(),
             "illegal base64 data at input byte 2",
             "'=' is only dropped at the end"
         );
+        assert_eq!(
+            go_jose_compact("e30=.e30.c2ln", false).unwrap_err(),
+            "illegal base64 data at input byte 3",
+            "go-oidc's go-jose keeps padding, and refuses it"
+        );
         // Non-zero trailing bits are ignored: "e31" decodes as "e30" does.
-        assert_eq!(go_jose_compact("e31.e30.c2ln").unwrap(), "e30.e30.c2ln");
+        assert_eq!(
+            go_jose_compact("e31.e30.c2ln", true).unwrap(),
+            "e30.e30.c2ln"
+        );
     }
 
     #[test]
@@ -215,7 +231,8 @@ mod tests {
         fn lenient_decoding_agrees_with_the_strict_one_on_canonical_text(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let text = b64::url_encode(&bytes);
             prop_assert!(canonical(text.as_bytes()));
-            prop_assert_eq!(go_decode(&text).unwrap(), bytes);
+            prop_assert_eq!(go_decode(&text, true).unwrap(), bytes.clone());
+            prop_assert_eq!(go_decode(&text, false).unwrap(), bytes);
         }
     }
 }

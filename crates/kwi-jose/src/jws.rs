@@ -264,6 +264,16 @@ pub fn decode_unverified(token: &str, max_size: usize) -> Result<UnverifiedToken
     })
 }
 
+/// The `alg` a token's header names, read without any verification.
+pub fn peek_alg(token: &str) -> Option<String> {
+    let header = token.split('.').next()?;
+    Some(
+        Header::parse_owned(decode_segment(header, "header").ok()?)
+            .ok()?
+            .alg,
+    )
+}
+
 /// The kid a token's header names, read without any verification (to pick or fetch keys).
 pub fn peek_kid(token: &str) -> Option<String> {
     let header = token.split('.').next()?;

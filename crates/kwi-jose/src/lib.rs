@@ -39,7 +39,9 @@ pub use generate::{KeySpec, generate, random_uuid};
 pub use go_jose::{go_jose_compact, go_jose_header_error};
 pub use input::{Format, parse_keys, parse_keys_with_format};
 pub use jwk::{Jwk, Jwks, jwk_from_key, jwks_document};
-pub use jws::{DEFAULT_MAX_TOKEN_SIZE, Header, UnverifiedToken, decode_unverified, peek_kid};
+pub use jws::{
+    DEFAULT_MAX_TOKEN_SIZE, Header, UnverifiedToken, decode_unverified, peek_alg, peek_kid,
+};
 pub use key::{Curve, Key, PrivateKey, PublicKey, RsaPrivate};
 pub use key_set::{KeySet, VerifiedToken, VerifyOptions};
 pub use kid::{KidMethod, kubernetes_kid, rfc7638_thumbprint};
