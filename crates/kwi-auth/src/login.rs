@@ -259,8 +259,6 @@ pub fn login(
         unknown_kid_tries_all: !remote_keys,
         ..rules.verify_options()
     };
-    // Read as go-jose reads it (white space dropped, padding too for static keys, lenient
-    // base64url), so that malformed tokens get OpenBao's answers too.
     // With remote keys go-oidc parses the token, and says so.
     let malformed = |m: String| {
         let oidc = if remote_keys {
@@ -270,8 +268,22 @@ pub fn login(
         };
         error_validating(format!("error verifying token signature: {oidc}{m}"))
     };
-    let jwt = kwi_jose::go_jose_compact(jwt, !remote_keys).map_err(malformed)?;
-    let verified = keys.verify(&jwt, &options).map_err(|e| match e {
+    let verified = match keys.verify(jwt, &options) {
+        Ok(verified) => Ok(verified),
+        // A token the strict reading refuses is read again as go-jose reads it (white space
+        // dropped, padding too for static keys, lenient base64url), so that malformed tokens
+        // get OpenBao's answers. A token the strict reading accepts, go-jose reads the same.
+        Err(first) => {
+            let read = kwi_jose::go_jose_compact(jwt, !remote_keys).map_err(malformed)?;
+            let result = if read == jwt {
+                Err(first)
+            } else {
+                keys.verify(&read, &options)
+            };
+            result.map_err(|e| (e, read.into_owned()))
+        }
+    };
+    let verified = verified.map_err(|(e, jwt)| match e {
         kwi_jose::TokenError::BadHeader(_) if kwi_jose::go_jose_header_error(&jwt).is_some() => {
             malformed(kwi_jose::go_jose_header_error(&jwt).unwrap_or_default())
         }

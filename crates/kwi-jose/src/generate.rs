@@ -68,13 +68,39 @@ pub fn random_uuid() -> Result<String, KeyError> {
         .map_err(|_| KeyError::CannotEncode("no randomness available".into()))?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    ))
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_are_random_version_4() {
+        let a = random_uuid().unwrap();
+        let b = random_uuid().unwrap();
+        assert_ne!(a, b);
+        for uuid in [a, b] {
+            let bytes = uuid.as_bytes();
+            assert_eq!(bytes.len(), 36, "{uuid}");
+            for (i, &c) in bytes.iter().enumerate() {
+                if matches!(i, 8 | 13 | 18 | 23) {
+                    assert_eq!(c, b'-', "{uuid}");
+                } else {
+                    assert!(c.is_ascii_digit() || (b'a'..=b'f').contains(&c), "{uuid}");
+                }
+            }
+            assert_eq!(bytes[14], b'4', "version: {uuid}");
+            assert!(b"89ab".contains(&bytes[19]), "variant: {uuid}");
+        }
+    }
 }
