@@ -19,6 +19,16 @@ KWI = Path(os.environ.get("KWI_BIN", REPO / "target" / "debug" / "kwi"))
 ROOT = "root"
 
 
+def b64url(data) -> str:
+    """base64url without padding of bytes, or of a value as compact JSON: to shape token
+    segments by hand."""
+    import base64
+
+    if not isinstance(data, bytes):
+        data = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -13,7 +13,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from conftest import ROOT
+from conftest import ROOT, b64url
 
 NOW = int(time.time())
 
@@ -191,14 +191,6 @@ def test_fifty_clusters_in_jwks_pairs(kwi_server, jwks):
     assert all(jwks.hits[f"/clusters/{i}/keys"] == 1 for i in range(50))
 
 
-def _b64(data) -> str:
-    import base64
-
-    if not isinstance(data, bytes):
-        data = json.dumps(data, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def test_remote_key_logins_match_openbao(servers, jwks):
     """The same jwks_url mount on kwi and OpenBao: the same answers for good, forged, unknown-kid,
     expired and malformed tokens."""
@@ -228,9 +220,9 @@ def test_remote_key_logins_match_openbao(servers, jwks):
         "padded and spaced": f"{h}.{c} .{s}==",
         "spaced": f" {h}.\n{c}.{s}\t",
         "empty signature": f"{h}.{c}.",
-        "header a JSON array": f"{_b64([1])}.{c}.{s}",
-        "header repeats alg": _b64(b'{"alg":"RS256","alg":"none"}') + f".{c}.{s}",
-        "alg none": f"{_b64({'alg': 'none'})}.{c}.",
+        "header a JSON array": f"{b64url([1])}.{c}.{s}",
+        "header repeats alg": b64url(b'{"alg":"RS256","alg":"none"}') + f".{c}.{s}",
+        "alg none": f"{b64url({'alg': 'none'})}.{c}.",
         "five segments": f"{good}.{s}.{s}",
     }
     for case, jwt_token in cases.items():
