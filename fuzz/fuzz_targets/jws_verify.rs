@@ -1,9 +1,13 @@
-//! Compact JWS parsing and verification with every profile: no input may panic.
+//! Compact JWS parsing and verification with every profile, and go-jose's reading of a token
+//! (the Vault login's): no input may panic.
 #![no_main]
 
 use std::sync::OnceLock;
 
-use kwi_jose::{Key, KeySet, KubernetesRules, VaultRules, VerifyOptions, decode_unverified, parse_keys};
+use kwi_jose::{
+    Key, KeySet, KubernetesRules, VaultRules, VerifyOptions, decode_unverified, go_jose_compact,
+    go_jose_header_error, parse_keys, peek_alg,
+};
 use libfuzzer_sys::fuzz_target;
 
 const RSA: &[u8] = include_bytes!("../../../shared/conformance/kubernetes/rsa-public.pem");
@@ -23,6 +27,14 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(verified) = keys().verify(token, &VerifyOptions::default()) {
         let _ = KubernetesRules::default().validate(&verified.claims, 1_700_000_000);
         let _ = VaultRules::default().validate(&verified, 1_700_000_000);
+        let _ = verified.claims.select(&["sub", "kubernetes.io", ""]);
         let _ = verified.claims.raw();
+    }
+    for trim in [true, false] {
+        if let Ok(read) = go_jose_compact(token, trim) {
+            let _ = keys().verify(&read, &VerifyOptions::default());
+            let _ = go_jose_header_error(&read);
+            let _ = peek_alg(&read);
+        }
     }
 });
