@@ -267,15 +267,12 @@ fn read_ref(s: &mut Scanner<'_>) -> ScanResult<RefValue> {
     Ok(out)
 }
 
-fn read_kubernetes(s: &mut Scanner<'_>) -> ScanResult<KubernetesValue> {
+/// Reads `kubernetes.io` into `out` (filled in place: the value is large to move).
+fn read_kubernetes(s: &mut Scanner<'_>, out: &mut KubernetesValue) -> ScanResult<()> {
     if s.next_kind()? != Kind::Object {
-        s.skip()?;
-        return Ok(KubernetesValue::default());
+        return s.skip();
     }
-    let mut out = KubernetesValue {
-        is_object: true,
-        ..KubernetesValue::default()
-    };
+    out.is_object = true;
     s.object(|s, name| {
         if name.is("namespace") {
             out.namespace = Some(read_scalar(s)?);
@@ -287,8 +284,7 @@ fn read_kubernetes(s: &mut Scanner<'_>) -> ScanResult<KubernetesValue> {
             s.skip()?;
         }
         Ok(())
-    })?;
-    Ok(out)
+    })
 }
 
 const LEGACY_CLAIMS: [&str; 4] = [
@@ -298,8 +294,8 @@ const LEGACY_CLAIMS: [&str; 4] = [
     legacy::SERVICE_ACCOUNT_UID,
 ];
 
-fn read_known(json: &str) -> ScanResult<Known> {
-    let mut known = Known::default();
+/// Reads the claims into `known` (filled in place: the value is large to move).
+fn read_known(json: &str, known: &mut Known) -> ScanResult<()> {
     let mut s = Scanner::from_text(json);
     s.object(|s, name| {
         let decoded;
@@ -318,7 +314,9 @@ fn read_known(json: &str) -> ScanResult<Known> {
             "nbf" => known.dates[1] = Some(read_scalar(s)?),
             "iat" => known.dates[2] = Some(read_scalar(s)?),
             "aud" => known.aud = Some(read_audience(s)?),
-            "kubernetes.io" => known.kubernetes = Some(read_kubernetes(s)?),
+            "kubernetes.io" => {
+                read_kubernetes(s, known.kubernetes.get_or_insert_default())?;
+            }
             other => match LEGACY_CLAIMS.iter().position(|c| *c == other) {
                 Some(i) => known.legacy[i] = Some(read_scalar(s)?),
                 None => s.skip()?,
@@ -326,8 +324,7 @@ fn read_known(json: &str) -> ScanResult<Known> {
         }
         Ok(())
     })?;
-    s.end()?;
-    Ok(known)
+    s.end()
 }
 
 fn string_of(value: Option<Scalar>, name: &str) -> Result<Option<Text>, TokenError> {
@@ -435,8 +432,9 @@ impl Claims {
     pub fn parse_owned(json: Vec<u8>) -> Result<Claims, TokenError> {
         let json = String::from_utf8(json)
             .map_err(|_| TokenError::BadClaims("the claims are not UTF-8".into()))?;
-        let known =
-            read_known(&json).map_err(|e| TokenError::BadClaims(format!("the claims {e}")))?;
+        let mut known = Known::default();
+        read_known(&json, &mut known)
+            .map_err(|e| TokenError::BadClaims(format!("the claims {e}")))?;
         let Known {
             strings: [iss, sub, jti],
             aud,

@@ -106,7 +106,7 @@ pub fn go_jose_compact(token: &str, trim_padding: bool) -> Result<Cow<'_, str>, 
 /// JSON at all, Go's syntax error texts are not reproduced: the message is kwi's own.
 pub fn go_jose_header_error(token: &str) -> Option<String> {
     let header = b64::url_decode_public(token.split('.').next()?.as_bytes())?;
-    let not_json = |e: String| {
+    let not_json = |e: Box<str>| {
         Some(format!(
             "the token header {}",
             e.replacen("are not", "is not", 1)

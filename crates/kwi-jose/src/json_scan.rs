@@ -162,11 +162,11 @@ pub(crate) struct Scanner<'a> {
     depth: usize,
 }
 
-pub(crate) type ScanResult<T> = Result<T, String>;
+pub(crate) type ScanResult<T> = Result<T, Box<str>>;
 
 impl<'a> Scanner<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> ScanResult<Scanner<'a>> {
-        let text = std::str::from_utf8(bytes).map_err(|_| "are not UTF-8".to_string())?;
+        let text = std::str::from_utf8(bytes).map_err(|_| Box::<str>::from("are not UTF-8"))?;
         Ok(Scanner::from_text(text))
     }
 
@@ -181,10 +181,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn err<T>(&self, what: &str) -> ScanResult<T> {
-        Err(format!(
-            "are not a valid JSON object: {what} at byte {}",
-            self.i
-        ))
+        Err(format!("are not a valid JSON object: {what} at byte {}", self.i).into())
     }
 
     fn ws(&mut self) {
@@ -230,7 +227,7 @@ impl<'a> Scanner<'a> {
         let digits = self
             .b
             .get(self.i..self.i + 4)
-            .ok_or_else(|| "truncated \\u escape".to_string())?;
+            .ok_or_else(|| Box::<str>::from("truncated \\u escape"))?;
         let mut v = 0u32;
         for &d in digits {
             let n = match d {
@@ -246,7 +243,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Reads a string value.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn string(&mut self) -> ScanResult<JsonStr<'a>> {
         if self.peek() != Some(b'"') {
             return self.err("expected a string");
@@ -433,7 +430,8 @@ impl<'a> Scanner<'a> {
                 return Err(format!(
                     "are not a valid JSON object: duplicate member {:?}",
                     name.decode()
-                ));
+                )
+                .into());
             }
             match first.get_mut(count) {
                 Some(slot) => *slot = name,
@@ -516,7 +514,7 @@ mod tests {
     fn scan_all(bytes: &[u8]) -> Result<(), String> {
         let mut s = Scanner::new(bytes)?;
         s.object(|s, _| s.skip())?;
-        s.end()
+        Ok(s.end()?)
     }
 
     fn serde_strict(bytes: &[u8]) -> bool {

@@ -148,7 +148,8 @@ fn bad_header(message: impl Into<String>) -> TokenError {
 
 /// A header member that must be a string, or what it was instead.
 fn header_string(s: &mut Scanner<'_>, name: &str) -> Result<String, TokenError> {
-    let scan = |e: String| bad_header(format!("the header {}", e.replacen("are not", "is not", 1)));
+    let scan =
+        |e: Box<str>| bad_header(format!("the header {}", e.replacen("are not", "is not", 1)));
     if s.next_kind().map_err(scan)? != Kind::String {
         return Err(bad_header(format!("\"{name}\" is not a string")));
     }
@@ -176,7 +177,7 @@ impl Header {
     pub fn parse_owned(json: Vec<u8>) -> Result<Header, TokenError> {
         let bytes = json.as_slice();
         let scan =
-            |e: String| bad_header(format!("the header {}", e.replacen("are not", "is not", 1)));
+            |e: Box<str>| bad_header(format!("the header {}", e.replacen("are not", "is not", 1)));
         let mut s = Scanner::new(bytes).map_err(scan)?;
         if s.next_kind().map_err(scan)? == Kind::Array {
             return Err(bad_header("the header is a JSON array, not an object"));
