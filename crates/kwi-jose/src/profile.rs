@@ -53,17 +53,27 @@ pub(crate) fn check_times(claims: &Claims, now: i64, leeway: i64) -> Result<(), 
     Ok(())
 }
 
-fn check_audience<'a>(
-    mut found: impl Iterator<Item = &'a str> + Clone,
-    expected: &[String],
+/// `aud` and `exp` must be present (both relying parties with audiences require them); `aud`
+/// must share a value with `expected`, when given.
+fn check_audience_and_expiry(
+    claims: &Claims,
+    expected: Option<&[String]>,
 ) -> Result<(), TokenError> {
-    if found.clone().any(|a| expected.iter().any(|e| e == a)) {
-        return Ok(());
+    let mut found = claims
+        .aud()
+        .ok_or_else(|| TokenError::MissingClaim("aud".into()))?;
+    if let Some(expected) = expected
+        && !found.clone().any(|a| expected.iter().any(|e| e == a))
+    {
+        return Err(TokenError::AudienceMismatch {
+            found: found.by_ref().map(str::to_string).collect(),
+            expected: expected.to_vec(),
+        });
     }
-    Err(TokenError::AudienceMismatch {
-        found: found.by_ref().map(str::to_string).collect(),
-        expected: expected.to_vec(),
-    })
+    if claims.exp.is_none() {
+        return Err(TokenError::MissingClaim("exp".into()));
+    }
+    Ok(())
 }
 
 fn check_issuer(found: Option<&str>, expected: &[String]) -> Result<(), TokenError> {
@@ -107,15 +117,7 @@ impl KubernetesRules {
         if let Some(issuers) = &self.issuers {
             check_issuer(claims.iss(), issuers)?;
         }
-        let aud = claims
-            .aud()
-            .ok_or_else(|| TokenError::MissingClaim("aud".into()))?;
-        if let Some(expected) = &self.audiences {
-            check_audience(aud, expected)?;
-        }
-        if claims.exp.is_none() {
-            return Err(TokenError::MissingClaim("exp".into()));
-        }
+        check_audience_and_expiry(claims, self.audiences.as_deref())?;
         check_times(claims, now, leeway)?;
         let identity = claims
             .service_account_ref()
@@ -220,15 +222,7 @@ impl StsRules {
         if let Some(url) = &self.provider_url {
             check_issuer(claims.iss(), std::slice::from_ref(url))?;
         }
-        let aud = claims
-            .aud()
-            .ok_or_else(|| TokenError::MissingClaim("aud".into()))?;
-        if let Some(ids) = &self.client_ids {
-            check_audience(aud, ids)?;
-        }
-        if claims.exp.is_none() {
-            return Err(TokenError::MissingClaim("exp".into()));
-        }
+        check_audience_and_expiry(claims, self.client_ids.as_deref())?;
         if claims.sub().is_none_or(str::is_empty) {
             return Err(TokenError::MissingClaim("sub".into()));
         }
