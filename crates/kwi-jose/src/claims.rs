@@ -298,15 +298,7 @@ const LEGACY_CLAIMS: [&str; 4] = [
 fn read_known(json: &str, known: &mut Known) -> ScanResult<()> {
     let mut s = Scanner::from_text(json);
     s.object(|s, name| {
-        let decoded;
-        let text = match name.plain() {
-            Some(text) => text,
-            None => {
-                decoded = name.decode();
-                decoded.as_str()
-            }
-        };
-        match text {
+        match &*name.text() {
             "iss" => known.strings[0] = Some(read_scalar(s)?),
             "sub" => known.strings[1] = Some(read_scalar(s)?),
             "jti" => known.strings[2] = Some(read_scalar(s)?),
@@ -518,10 +510,7 @@ impl Claims {
         let mut s = Scanner::from_text(json);
         // The claims were read strictly when parsed: this walk cannot fail.
         let _ = s.object(|s, name| {
-            let decoded = match name.plain() {
-                Some(text) => std::borrow::Cow::Borrowed(text),
-                None => std::borrow::Cow::Owned(name.decode()),
-            };
+            let decoded = name.text();
             if !names.contains(&&*decoded) {
                 return s.skip();
             }

@@ -69,9 +69,13 @@ impl<'a> JsonStr<'a> {
         out
     }
 
-    /// The text when it has no escapes, without copying.
-    pub(crate) fn plain(&self) -> Option<&'a str> {
-        (!self.escaped).then_some(self.raw)
+    /// The text with escapes resolved, copied only when it has some.
+    pub(crate) fn text(&self) -> std::borrow::Cow<'a, str> {
+        if self.escaped {
+            std::borrow::Cow::Owned(self.decode())
+        } else {
+            std::borrow::Cow::Borrowed(self.raw)
+        }
     }
 
     /// Whether the text equals `name` (which has no escapes).

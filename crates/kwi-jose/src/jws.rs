@@ -185,7 +185,7 @@ impl Header {
         let (mut alg, mut kid, mut typ) = (None, None, None);
         let mut failure: Option<TokenError> = None;
         s.object(|s, name| {
-            let found = match name.plain().unwrap_or_default() {
+            let found = match &*name.text() {
                 "alg" => header_string(s, "alg").map(|v| alg = Some(v)),
                 "kid" => header_string(s, "kid").map(|v| kid = Some(v)),
                 "typ" => header_string(s, "typ").map(|v| typ = Some(v)),

@@ -179,6 +179,7 @@ fn cases(w: &World) -> Vec<(&'static str, String, Expect)> {
         ("alg not a string", raw_header_token(r#"{"alg":256}"#, &claims()), |e| matches!(e, TokenError::BadHeader(_))),
         ("duplicate header member", raw_header_token(r#"{"alg":"RS256","alg":"none"}"#, &claims()), |e| matches!(e, TokenError::BadHeader(m) if m.contains("duplicate"))),
         ("crit header", sign(&w.rsa, &json!({"alg": "RS256", "kid": w.rsa_kid, "crit": ["exp"], "exp": 1}), claims().to_string().as_bytes()), |e| matches!(e, TokenError::BadHeader(m) if m.contains("crit"))),
+        ("crit written with an escape", raw_header_token(r#"{"alg":"RS256","\u0063rit":["exp"]}"#, &claims()), |e| matches!(e, TokenError::BadHeader(m) if m.contains("crit"))),
         ("b64 false", sign(&w.rsa, &json!({"alg": "RS256", "kid": w.rsa_kid, "b64": false}), claims().to_string().as_bytes()), |e| matches!(e, TokenError::BadHeader(m) if m.contains("b64"))),
         ("duplicate claim names", sign(&w.rsa, &json!({"alg": "RS256", "kid": w.rsa_kid}), br#"{"sub":"system:serviceaccount:default:app","sub":"system:serviceaccount:kube-system:admin"}"#), |e| matches!(e, TokenError::BadClaims(m) if m.contains("duplicate"))),
         ("claims a JSON array", sign(&w.rsa, &json!({"alg": "RS256", "kid": w.rsa_kid}), b"[1,2]"), |e| matches!(e, TokenError::BadClaims(_))),
