@@ -163,6 +163,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, b"not found\n", "text/plain")
         elif isinstance(route, int):
             self._reply(route, b"internal error\n", "text/plain")
+        elif isinstance(route, str):  # a redirect
+            self.send_response(302)
+            self.send_header("Location", route)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         else:
             self._reply(200, route, "application/json")
 
@@ -183,7 +188,7 @@ class _TLSServer(ThreadingHTTPServer):
     def __init__(self, ctx: ssl.SSLContext):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.ctx = ctx
-        self.routes: dict[str, bytes | int] = {}
+        self.routes: dict[str, bytes | int | str] = {}
         self.requests: list[str] = []
 
     def finish_request(self, request, client_address):
@@ -383,6 +388,25 @@ def test_server_error_500(issuer, pki, how):
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "500" in proc.stderr
     assert len(issuer.requests) == 1
+
+
+def test_redirect_to_plain_http_is_refused(issuer, pki):
+    """HTTPS only, redirects included: a JWKS that sends kwi to a plain-HTTP copy of itself is
+    not followed."""
+    plain = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    plain.routes, plain.requests = {JWKS: issuer.server.routes[JWKS]}, []
+    threading.Thread(target=plain.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        issuer.server.routes["/moved/jwks"] = f"http://127.0.0.1:{plain.server_address[1]}{JWKS}"
+        token = mint(RSA_KEY, issuer.url)
+        proc, _ = verify(token, "--jwks-url", issuer.url + "/moved/jwks", "--ca-file", pki.ca_file, "--aud", AUD)
+    finally:
+        plain.shutdown()
+        plain.server_close()
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "/moved/jwks" in proc.stderr
+    assert issuer.requests == ["/moved/jwks"]
+    assert plain.requests == []
 
 
 def test_server_that_never_answers_times_out(pki, silent_server):

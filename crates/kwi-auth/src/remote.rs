@@ -22,9 +22,11 @@ pub const REFETCH_COOLDOWN: Duration = Duration::from_secs(5);
 /// The HTTP client kwi fetches keys with.
 pub type HttpClient = reqwest::Client;
 
-/// Builds an HTTP client, trusting `ca_pem` in addition to the platform's roots.
-pub fn http_client(ca_pem: Option<&str>) -> Result<reqwest::Client, String> {
+/// Builds an HTTP client, trusting `ca_pem` in addition to the platform's roots; with
+/// `https_only`, a plain-HTTP URL is refused, redirects included.
+pub fn http_client(ca_pem: Option<&str>, https_only: bool) -> Result<reqwest::Client, String> {
     let mut builder = reqwest::Client::builder()
+        .https_only(https_only)
         .connect_timeout(Duration::from_secs(5))
         .timeout(FETCH_TIMEOUT)
         .redirect(reqwest::redirect::Policy::limited(3))
@@ -42,14 +44,17 @@ pub fn http_client(ca_pem: Option<&str>) -> Result<reqwest::Client, String> {
 }
 
 /// Builds an HTTP client trusting the CA certificates of a PEM file as well.
-pub fn http_client_with_ca_file(ca_file: Option<&Path>) -> Result<reqwest::Client, String> {
+pub fn http_client_with_ca_file(
+    ca_file: Option<&Path>,
+    https_only: bool,
+) -> Result<reqwest::Client, String> {
     let pem = match ca_file {
         Some(path) => {
             Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?)
         }
         None => None,
     };
-    http_client(pem.as_deref())
+    http_client(pem.as_deref(), https_only)
 }
 
 fn describe(e: &reqwest::Error) -> String {
@@ -124,7 +129,8 @@ impl Source {
         Ok(Source {
             url: url.to_string(),
             discovery,
-            client: http_client(Some(ca_pem))?,
+            // OpenBao fetches plain-HTTP JWKS URLs too.
+            client: http_client(Some(ca_pem), false)?,
         })
     }
 

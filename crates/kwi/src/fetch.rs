@@ -21,7 +21,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn client(ca_file: Option<&Path>) -> Result<HttpClient> {
-    http_client_with_ca_file(ca_file).map_err(|e| anyhow!("--ca-file: {e}"))
+    // HTTPS only, redirects included.
+    http_client_with_ca_file(ca_file, true).map_err(|e| anyhow!("--ca-file: {e}"))
 }
 
 /// GETs one document.
