@@ -117,7 +117,7 @@ impl AppState {
     }
 
     fn role(&self, mount: &str, name: &str) -> Result<Option<Arc<Role>>, ApiError> {
-        let key = format!("{mount}\u{0}{name}");
+        let key = crate::store::role_key(mount, name);
         if let Some(found) = self.roles.read().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(found);
         }
@@ -207,6 +207,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// The key set of a mount that has no config yet.
+static NO_KEYS: std::sync::LazyLock<KeySet> = std::sync::LazyLock::new(KeySet::empty);
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -290,8 +293,9 @@ fn error_response(e: &ApiError) -> Response {
     )
 }
 
-fn envelope(data: Value, auth: Value) -> Value {
-    json!({
+/// Vault's answer envelope around `data` (logins build theirs with `auth`).
+fn data_response(data: Value) -> Response {
+    let body = json!({
         "request_id": random_uuid().unwrap_or_default(),
         "lease_id": "",
         "renewable": false,
@@ -299,12 +303,9 @@ fn envelope(data: Value, auth: Value) -> Value {
         "data": data,
         "wrap_info": null,
         "warnings": null,
-        "auth": auth,
-    })
-}
-
-fn data_response(data: Value) -> Response {
-    json_response(StatusCode::OK, &envelope(data, Value::Null))
+        "auth": null,
+    });
+    json_response(StatusCode::OK, &body)
 }
 
 /// A JSON object body, or a form body (`a=b&c=d`), or nothing.
@@ -630,8 +631,7 @@ async fn route(
                     .get("jwt")
                     .and_then(Value::as_str)
                     .unwrap_or_default()
-                    .trim()
-                    .to_string();
+                    .trim();
                 let entry = state.mount_keys(mount).await?;
                 let config = entry.as_deref().map(|e| &e.config);
                 let role_name = if role_name.is_empty() {
@@ -649,30 +649,32 @@ async fn route(
                 }
                 let request = LoginRequest {
                     role_name: &role_name,
-                    jwt: &jwt,
+                    jwt,
                     remote,
                     now: now(),
                 };
+                let role = role.as_deref();
                 let auth = match entry.as_deref().map(|e| &e.keys) {
-                    None => {
-                        let empty =
-                            KeySet::new([]).map_err(|e| ApiError::internal(e.to_string()))?;
-                        login(config, &empty, false, role.as_deref(), &request)?
-                    }
-                    Some(Keys::Static(keys)) => {
-                        login(config, keys, false, role.as_deref(), &request)?
-                    }
+                    // No config: login says so before it looks at any key.
+                    None => login(config, &NO_KEYS, false, role, &request)?,
+                    Some(Keys::Static(keys)) => login(config, keys, false, role, &request)?,
                     Some(Keys::Remote(remote_keys)) => {
                         let asked = std::time::Instant::now();
-                        let mut snapshot = remote_keys.snapshot();
-                        // An unknown kid may be a rotated key: refetch (coalesced, rate-limited).
-                        let read = kwi_jose::go_jose_compact(&jwt, false);
-                        if let Some(kid) = read.ok().and_then(|t| kwi_jose::peek_kid(&t))
-                            && !snapshot.keys.has_kid(&kid)
-                        {
-                            snapshot = remote_keys.refresh_after_miss(asked).await;
+                        let first =
+                            login(config, &remote_keys.snapshot().keys, true, role, &request);
+                        // A refused token whose kid is unknown may be signed by a rotated key:
+                        // refetch (coalesced, rate-limited) and try again.
+                        let unknown_kid = first.is_err()
+                            && kwi_jose::go_jose_compact(jwt, false)
+                                .ok()
+                                .and_then(|t| kwi_jose::peek_kid(&t))
+                                .is_some_and(|kid| !remote_keys.snapshot().keys.has_kid(&kid));
+                        if unknown_kid {
+                            let snapshot = remote_keys.refresh_after_miss(asked).await;
+                            login(config, &snapshot.keys, true, role, &request)?
+                        } else {
+                            first?
                         }
-                        login(config, &snapshot.keys, true, role.as_deref(), &request)?
                     }
                 };
                 let (client_token, accessor) = state.tokens.issue(&auth, mount, now())?;

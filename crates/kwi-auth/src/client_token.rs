@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use kwi_jose::{
-    Curve, Key, KeySet, KeySpec, KidMethod, SigningKey, VerifyOptions, generate, kubernetes_kid,
-    parse_keys, pem, pkcs8_der, random_uuid,
+    Curve, Key, KeySet, KeySpec, SigningKey, VerifyOptions, generate, kubernetes_kid, parse_keys,
+    pem, pkcs8_der, random_uuid,
 };
 use serde_json::{Map, Value, json};
 
@@ -100,7 +100,7 @@ impl ClientTokens {
 
     /// The kid of the signing key.
     pub fn kid(&self) -> String {
-        KidMethod::Kubernetes.kid(&self.key).unwrap_or_default()
+        self.signer.kid().unwrap_or_default().to_string()
     }
 
     /// Issues a client token for a login; returns the token and its accessor.

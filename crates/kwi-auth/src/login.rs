@@ -1,8 +1,10 @@
 //! `auth/<mount>/login`: OpenBao's JWT login, check for check and message for message.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
+use std::sync::LazyLock;
 
-use kwi_jose::{KeySet, VaultRules};
+use kwi_jose::{KeySet, VaultRules, VerifyOptions};
 use serde_json::{Map, Value};
 
 use crate::{ApiError, JwtConfig, Role};
@@ -255,9 +257,16 @@ pub fn login(
     };
     // Static keys are all tried whatever the kid (cap's static key set); remote keys are chosen
     // by kid (go-oidc), and a miss is "failed to verify id token signature".
-    let options = kwi_jose::VerifyOptions {
-        unknown_kid_tries_all: !remote_keys,
-        ..rules.verify_options()
+    static STATIC_KEYS: LazyLock<VerifyOptions> =
+        LazyLock::new(|| VaultRules::default().verify_options());
+    static REMOTE_KEYS: LazyLock<VerifyOptions> = LazyLock::new(|| VerifyOptions {
+        unknown_kid_tries_all: false,
+        ..VaultRules::default().verify_options()
+    });
+    let options: &VerifyOptions = if remote_keys {
+        &REMOTE_KEYS
+    } else {
+        &STATIC_KEYS
     };
     // With remote keys go-oidc parses the token, and says so.
     let malformed = |m: String| {
@@ -268,24 +277,25 @@ pub fn login(
         };
         error_validating(format!("error verifying token signature: {oidc}{m}"))
     };
-    let verified = match keys.verify(jwt, &options) {
+    let verified = match keys.verify(jwt, options) {
         Ok(verified) => Ok(verified),
         // A token the strict reading refuses is read again as go-jose reads it (white space
         // dropped, padding too for static keys, lenient base64url), so that malformed tokens
         // get OpenBao's answers. A token the strict reading accepts, go-jose reads the same.
         Err(first) => {
             let read = kwi_jose::go_jose_compact(jwt, !remote_keys).map_err(malformed)?;
-            let result = if read == jwt {
-                Err(first)
-            } else {
-                keys.verify(&read, &options)
+            let result = match read {
+                Cow::Borrowed(_) => Err(first),
+                Cow::Owned(ref text) => keys.verify(text, options),
             };
-            result.map_err(|e| (e, read.into_owned()))
+            result.map_err(|e| (e, read))
         }
     };
     let verified = verified.map_err(|(e, jwt)| match e {
-        kwi_jose::TokenError::BadHeader(_) if kwi_jose::go_jose_header_error(&jwt).is_some() => {
-            malformed(kwi_jose::go_jose_header_error(&jwt).unwrap_or_default())
+        kwi_jose::TokenError::BadHeader(_)
+            if let Some(message) = kwi_jose::go_jose_header_error(&jwt) =>
+        {
+            malformed(message)
         }
         kwi_jose::TokenError::BadSignature
         | kwi_jose::TokenError::UnknownKid { .. }
@@ -406,13 +416,14 @@ pub fn login(
         (ttl, 0) => ttl.min(SYSTEM_TTL),
         (ttl, max) => ttl.min(max),
     };
+    let policies = role.effective_policies();
     Ok(LoginAuth {
         role: role_name.to_string(),
         user,
         metadata,
         groups,
-        policies: role.effective_policies(),
-        token_policies: role.effective_policies(),
+        token_policies: policies.clone(),
+        policies,
         ttl,
         num_uses: role.token_num_uses,
         token_type: if role.token_type.contains("batch") {

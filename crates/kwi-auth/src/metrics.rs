@@ -19,6 +19,7 @@ pub struct Metrics {
     /// mount → role → count per outcome, looked up by `&str` so that counting allocates only
     /// the first time a (mount, role) is seen.
     logins: Mutex<BTreeMap<String, BTreeMap<String, [u64; OUTCOMES.len()]>>>,
+    /// Logins per latency bucket (not cumulative).
     buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -60,10 +61,9 @@ impl Metrics {
             }
         }
         let secs = took.as_secs_f64();
-        for (bucket, bound) in self.buckets.iter().zip(BUCKETS) {
-            if secs <= bound {
-                bucket.fetch_add(1, Ordering::Relaxed);
-            }
+        // Counted in the first bucket that holds it; `render` adds them up.
+        if let Some(i) = BUCKETS.iter().position(|&bound| secs <= bound) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
         self.latency_count.fetch_add(1, Ordering::Relaxed);
         self.latency_sum_micros
@@ -97,11 +97,12 @@ impl Metrics {
             "# HELP kwi_login_duration_seconds Time to answer a login."
         );
         let _ = writeln!(out, "# TYPE kwi_login_duration_seconds histogram");
+        let mut cumulative = 0;
         for (bucket, bound) in self.buckets.iter().zip(BUCKETS) {
+            cumulative += bucket.load(Ordering::Relaxed);
             let _ = writeln!(
                 out,
-                "kwi_login_duration_seconds_bucket{{le=\"{bound}\"}} {}",
-                bucket.load(Ordering::Relaxed)
+                "kwi_login_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
             );
         }
         let count = self.latency_count.load(Ordering::Relaxed);

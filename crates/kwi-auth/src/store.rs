@@ -37,7 +37,7 @@ fn db_error(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("storage: {e}"))
 }
 
-fn role_key(mount: &str, name: &str) -> String {
+pub(crate) fn role_key(mount: &str, name: &str) -> String {
     format!("{mount}\u{0}{name}")
 }
 
