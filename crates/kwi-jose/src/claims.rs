@@ -162,7 +162,8 @@ impl Scalar {
 enum AudienceValue {
     One(Text),
     Many(Vec<Scalar>),
-    Other(&'static str),
+    /// Neither: a number, an object…
+    Other,
 }
 
 /// A `{name, uid}` member of `kubernetes.io`, or what was found instead.
@@ -238,9 +239,9 @@ fn read_audience(s: &mut Scanner<'_>) -> ScanResult<AudienceValue> {
             })?;
             AudienceValue::Many(items)
         }
-        other => {
+        _ => {
             s.skip()?;
-            AudienceValue::Other(kind_name(other))
+            AudienceValue::Other
         }
     })
 }
@@ -368,7 +369,7 @@ fn audience_of(value: Option<AudienceValue>) -> Result<Option<Vec<Text>>, TokenE
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
-        Some(AudienceValue::Other(_)) => Err(wrong()),
+        Some(AudienceValue::Other) => Err(wrong()),
     }
 }
 
@@ -561,13 +562,13 @@ impl Claims {
 
     /// The service-account identity, from the `kubernetes.io` claim or the legacy flat claims;
     /// `None` for tokens that are not service-account tokens.
-    pub fn service_account(&self) -> Result<Option<ServiceAccountIdentity>, TokenError> {
+    pub fn service_account(&self) -> Option<ServiceAccountIdentity> {
         let json = &self.json;
         let object = |r: &RefText| ObjectRef {
             name: r.name.get(json).to_string(),
             uid: r.uid.get(json).to_string(),
         };
-        Ok(self.identity.as_ref().map(|id| ServiceAccountIdentity {
+        self.identity.as_ref().map(|id| ServiceAccountIdentity {
             namespace: id.namespace.get(json).to_string(),
             service_account: object(&id.service_account),
             pod: id.pod.as_ref().map(object),
@@ -575,7 +576,7 @@ impl Claims {
             secret: id.secret.as_ref().map(object),
             warn_after: id.warn_after,
             legacy: id.legacy,
-        }))
+        })
     }
 
     /// The service account the token names, without copying anything.

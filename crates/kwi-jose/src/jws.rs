@@ -142,14 +142,18 @@ impl PartialEq for Header {
     }
 }
 
+/// A JSON scanner error about a header, worded for it ("the header is not …").
+pub(crate) fn header_scan_error(e: &str) -> String {
+    format!("the header {}", e.replacen("are not", "is not", 1))
+}
+
 fn bad_header(message: impl Into<String>) -> TokenError {
     TokenError::BadHeader(message.into())
 }
 
 /// A header member that must be a string, or what it was instead.
 fn header_string(s: &mut Scanner<'_>, name: &str) -> Result<String, TokenError> {
-    let scan =
-        |e: Box<str>| bad_header(format!("the header {}", e.replacen("are not", "is not", 1)));
+    let scan = |e: Box<str>| bad_header(header_scan_error(&e));
     if s.next_kind().map_err(scan)? != Kind::String {
         return Err(bad_header(format!("\"{name}\" is not a string")));
     }
@@ -176,8 +180,7 @@ impl Header {
     /// [`Header::parse`] without copying the bytes.
     pub fn parse_owned(json: Vec<u8>) -> Result<Header, TokenError> {
         let bytes = json.as_slice();
-        let scan =
-            |e: Box<str>| bad_header(format!("the header {}", e.replacen("are not", "is not", 1)));
+        let scan = |e: Box<str>| bad_header(header_scan_error(&e));
         let mut s = Scanner::new(bytes).map_err(scan)?;
         if s.next_kind().map_err(scan)? == Kind::Array {
             return Err(bad_header("the header is a JSON array, not an object"));
@@ -216,12 +219,7 @@ impl Header {
         }
         let alg = alg.ok_or_else(|| bad_header("there is no \"alg\""))?;
         if let Some(kid) = &kid {
-            let control = if kid.is_ascii() {
-                kid.bytes().any(|b| b < 0x20 || b == 0x7f)
-            } else {
-                kid.chars().any(char::is_control)
-            };
-            if control {
+            if kid.chars().any(char::is_control) {
                 return Err(bad_header(format!(
                     "\"kid\" {kid:?} contains control characters"
                 )));
@@ -267,20 +265,18 @@ pub fn decode_unverified(token: &str, max_size: usize) -> Result<UnverifiedToken
 
 /// The `alg` a token's header names, read without any verification.
 pub fn peek_alg(token: &str) -> Option<String> {
-    let header = token.split('.').next()?;
-    Some(
-        Header::parse_owned(decode_segment(header, "header").ok()?)
-            .ok()?
-            .alg,
-    )
+    peek_header(token).map(|h| h.alg)
 }
 
 /// The kid a token's header names, read without any verification (to pick or fetch keys).
 pub fn peek_kid(token: &str) -> Option<String> {
+    peek_header(token)?.kid
+}
+
+/// A token's header, decoded and parsed without any verification.
+fn peek_header(token: &str) -> Option<Header> {
     let header = token.split('.').next()?;
-    Header::parse_owned(decode_segment(header, "header").ok()?)
-        .ok()?
-        .kid
+    Header::parse_owned(decode_segment(header, "header").ok()?).ok()
 }
 
 #[cfg(test)]

@@ -234,7 +234,7 @@ fn warnings(header_kid: Option<&str>, claims: &Claims, now: i64) -> Vec<String> 
     if let Some(nbf) = claims.nbf.filter(|&nbf| nbf > now) {
         w.push(format!("not valid yet: nbf is {}", relative(nbf, now)));
     }
-    if let Ok(Some(identity)) = claims.service_account()
+    if let Some(identity) = claims.service_account()
         && let Some(warn_after) = identity.warn_after.filter(|&t| t < now)
     {
         w.push(format!(
@@ -311,7 +311,7 @@ pub fn inspect(args: InspectArgs) -> Result<()> {
     out.push_str(&claim_lines(token.header.raw(), now));
     out.push_str("claims\n");
     out.push_str(&claim_lines(&token.claims, now));
-    if let Some(Ok(Some(identity))) = claims.as_ref().map(Claims::service_account) {
+    if let Some(identity) = claims.as_ref().and_then(Claims::service_account) {
         out.push_str(&format!("identity\n  {}\n", describe_identity(&identity)));
     }
     for warning in &warnings {
@@ -466,7 +466,7 @@ fn report_valid(
     now: i64,
 ) -> Result<()> {
     let claims = &verified.claims;
-    let identity = claims.service_account().ok().flatten();
+    let identity = claims.service_account();
     if args.json {
         let out = json!({
             "valid": true,
