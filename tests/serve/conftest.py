@@ -74,23 +74,32 @@ def wait_healthy(addr: str, process: subprocess.Popen, log: Path):
     raise RuntimeError(f"server at {addr} did not become healthy: {log.read_text()[-2000:]}")
 
 
-def start_kwi(tmp: Path) -> Server:
-    log = tmp / "kwi.log"
+def launch_kwi(args: list, log: Path, env: dict | None = None) -> "Server | tuple[int, str]":
+    """Runs `kwi serve ARGS` with its standard error in `log` and waits until it listens (and,
+    over plain HTTP, answers sys/health): the server, or (exit code, log) if it stopped."""
     process = subprocess.Popen(
-        [KWI, "serve", "--dev", "--dev-root-token-id", ROOT, "--listen", "127.0.0.1:0", "--data-dir", tmp / "kwi-data"],
-        stdout=subprocess.DEVNULL, stderr=log.open("w"),
-    )
+        [KWI, "serve", *args], stdout=subprocess.DEVNULL, stderr=log.open("w"), env=env,
+    )  # fmt: skip
     deadline = time.time() + 20
     while time.time() < deadline:
-        match = re.search(r"listening on (http://\S+)", log.read_text())
+        match = re.search(r"listening on (https?://\S+)", log.read_text())
         if match:
             addr = match.group(1)
-            wait_healthy(addr, process, log)
+            if addr.startswith("http://"):
+                wait_healthy(addr, process, log)
             return Server("kwi", addr, process)
         if process.poll() is not None:
-            break
+            return process.returncode, log.read_text()
         time.sleep(0.05)
     raise RuntimeError(f"kwi serve did not start: {log.read_text()}")
+
+
+def start_kwi(tmp: Path) -> Server:
+    args = ["--dev", "--dev-root-token-id", ROOT, "--listen", "127.0.0.1:0", "--data-dir", tmp / "kwi-data"]
+    server = launch_kwi(args, tmp / "kwi.log")
+    if not isinstance(server, Server):
+        raise RuntimeError(f"kwi serve stopped: {server[1]}")
+    return server
 
 
 def start_bao(tmp: Path) -> Server:
@@ -124,3 +133,21 @@ def servers(tmp_path_factory):
 @pytest.fixture(scope="session")
 def kwi_server(servers):
     return servers[0]
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory):
+    """Three signing keys (RSA, P-256, and another RSA one trusted by nobody) with their kids,
+    public PEMs and joserfc forms, shared by the serve tests."""
+    from joserfc.jwk import ECKey, RSAKey
+
+    tmp = tmp_path_factory.mktemp("keys")
+    out = {}
+    for name, args in {"rsa": [], "ec": ["--alg", "ES256"], "other": []}.items():
+        key = tmp / f"{name}.key"
+        subprocess.run([KWI, "keys", "generate", "--out", key, "--public-out", tmp / f"{name}.pub", *args], check=True, capture_output=True)
+        kid = subprocess.run([KWI, "keys", "kid", key], check=True, capture_output=True, text=True).stdout.strip()
+        pem = key.read_text()
+        jwk = ECKey.import_key(pem) if name == "ec" else RSAKey.import_key(pem)
+        out[name] = {"jwk": jwk, "kid": kid, "pub": (tmp / f"{name}.pub").read_text(), "alg": "ES256" if name == "ec" else "RS256"}
+    return out

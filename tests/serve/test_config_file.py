@@ -3,30 +3,15 @@ read-only through the API; a bad file stops the start with a message naming the 
 
 import json
 import os
-import re
 import subprocess
-import time
 
-from conftest import KWI, Server, wait_healthy
+from conftest import KWI, launch_kwi
 
 
 def start(tmp_path, config_text):
     (tmp_path / "kwi.toml").write_text(config_text)
-    log = tmp_path / "serve.log"
-    process = subprocess.Popen(
-        [KWI, "serve", "--config", tmp_path / "kwi.toml", "--listen", "127.0.0.1:0", "--data-dir", tmp_path / "data"],
-        stdout=subprocess.DEVNULL, stderr=log.open("w"), env=dict(os.environ, KWI_ROOT_TOKEN="s3cret"),
-    )
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        match = re.search(r"listening on (http://\S+)", log.read_text())
-        if match:
-            wait_healthy(match.group(1), process, log)
-            return Server("kwi", match.group(1), process)
-        if process.poll() is not None:
-            return process.returncode, log.read_text()
-        time.sleep(0.05)
-    raise RuntimeError(log.read_text())
+    args = ["--config", tmp_path / "kwi.toml", "--listen", "127.0.0.1:0", "--data-dir", tmp_path / "data"]
+    return launch_kwi(args, tmp_path / "serve.log", env=dict(os.environ, KWI_ROOT_TOKEN="s3cret"))
 
 
 def keypair(tmp_path):

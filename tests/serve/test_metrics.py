@@ -4,7 +4,6 @@ made-up role names never become labels."""
 import urllib.request
 
 from test_differential import BASE_ROLE, sa_claims, setup_both, sign
-from test_differential import keys  # noqa: F401  (fixture)
 
 
 def metrics(server) -> str:
@@ -13,7 +12,7 @@ def metrics(server) -> str:
         return resp.read().decode()
 
 
-def test_logins_are_counted_by_outcome(servers, kwi_server, keys):  # noqa: F811
+def test_logins_are_counted_by_outcome(servers, kwi_server, keys):
     mount = setup_both(servers, keys, role=BASE_ROLE)
     good = sign(keys, sa_claims())
     for _ in range(3):
@@ -36,7 +35,7 @@ def test_health_reports_remote_keys(kwi_server):
     assert isinstance(body["kwi_remote_keys"], dict)
 
 
-def test_login_logs_are_json_lines_without_tokens(servers, kwi_server, keys, tmp_path_factory):  # noqa: F811
+def test_login_logs_are_json_lines_without_tokens(servers, kwi_server, keys, tmp_path_factory):
     import json as _json
     from pathlib import Path
 
@@ -57,7 +56,7 @@ def test_login_logs_are_json_lines_without_tokens(servers, kwi_server, keys, tmp
     assert good.split(".")[1] not in log.read_text()
 
 
-def test_client_tokens_verify_against_kwis_own_issuer_documents(servers, kwi_server, keys):  # noqa: F811
+def test_client_tokens_verify_against_kwis_own_issuer_documents(servers, kwi_server, keys):
     import json as _json
 
     from joserfc import jwt as _jwt

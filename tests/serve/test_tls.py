@@ -1,10 +1,8 @@
 """kwi serve over TLS, and its refusal to serve plain HTTP beyond loopback."""
 
-import re
 import subprocess
-import time
 
-from conftest import KWI
+from conftest import KWI, launch_kwi
 
 
 def test_https_with_a_certificate(tmp_path):
@@ -14,20 +12,15 @@ def test_https_with_a_certificate(tmp_path):
          "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-days", "1"],
         check=True, capture_output=True,
     )
-    log = tmp_path / "serve.log"
-    process = subprocess.Popen(
-        [KWI, "serve", "--dev", "--dev-root-token-id", "root", "--listen", "127.0.0.1:0", "--data-dir", tmp_path / "data",
+    server = launch_kwi(
+        ["--dev", "--dev-root-token-id", "root", "--listen", "127.0.0.1:0", "--data-dir", tmp_path / "data",
          "--tls-cert", tmp_path / "tls.crt", "--tls-key", tmp_path / "tls.key"],
-        stdout=subprocess.DEVNULL, stderr=log.open("w"),
-    )
+        tmp_path / "serve.log",
+    )  # fmt: skip
+    assert not isinstance(server, tuple), server
+    addr, process = server.addr, server.process
+    assert addr.startswith("https://")
     try:
-        deadline = time.time() + 20
-        addr = None
-        while time.time() < deadline and not addr:
-            match = re.search(r"listening on (https://\S+)", log.read_text())
-            addr = match and match.group(1)
-            time.sleep(0.05)
-        assert addr, log.read_text()
         ok = subprocess.run(["curl", "-s", "--cacert", tmp_path / "tls.crt", f"{addr}/v1/sys/health"], capture_output=True, text=True, timeout=20)
         assert '"sealed":false' in ok.stdout, ok.stderr
         untrusted = subprocess.run(["curl", "-s", f"{addr}/v1/sys/health"], capture_output=True, text=True, timeout=20)
