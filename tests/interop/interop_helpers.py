@@ -11,6 +11,12 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = REPO_ROOT.parent / "shared" / "conformance" / "kubernetes"
+# The conformance keys the token tests sign and verify with, and the audience they mint for.
+RSA_KEY = CONFORMANCE / "rsa-private-pkcs1.pem"
+RSA_PUB = CONFORMANCE / "rsa-public.pem"
+EC_KEY = CONFORMANCE / "ec-p256-private-sec1.pem"
+EC_PUB = CONFORMANCE / "ec-p256-public.pem"
+AUD = "sts.amazonaws.com"
 
 
 def _kwi_path() -> Path:

@@ -19,17 +19,22 @@ from joserfc import errors as jose_errors
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from interop_helpers import CONFORMANCE, load_pem_private, openssl_k8s_kid, run_kwi
+from interop_helpers import (
+    AUD,
+    CONFORMANCE,
+    EC_KEY,
+    EC_PUB,
+    RSA_KEY,
+    RSA_PUB,
+    load_pem_private,
+    openssl_k8s_kid,
+    run_kwi,
+)
 
 ISS = "https://issuer.example.com"
-AUD = "sts.amazonaws.com"
 SUB = "system:serviceaccount:default:app"
 MINT_ARGS = ["--issuer", ISS, "--namespace", "default", "--service-account", "app", "--aud", AUD]
 
-RSA_KEY = CONFORMANCE / "rsa-private-pkcs1.pem"
-RSA_PUB = CONFORMANCE / "rsa-public.pem"
-EC_KEY = CONFORMANCE / "ec-p256-private-sec1.pem"
-EC_PUB = CONFORMANCE / "ec-p256-public.pem"
 OTHER_RSA_PUB = CONFORMANCE / "other-rsa-public.pem"
 RSA_KID = "JHJehTTTZlsspKHT-GaJxK7Kd1NQgZJu3fyK6K_QDYU"
 EC_KID = "SoABiieYuNx4UdqYvZRVeuC6SihxgLrhLy9peHMHpTc"
@@ -46,7 +51,6 @@ MINT_SOURCES = [
 ]
 # Length of the raw JWS signature: RSA-2048 modulus, or r || s for ECDSA (RFC 7518 3.4).
 SIG_LEN = {"RS256": 256, "ES256": 64, "ES384": 96, "ES512": 132}
-CRV = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 
 
 # --- helpers -----------------------------------------------------------------------------------
