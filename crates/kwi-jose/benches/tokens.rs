@@ -1,7 +1,7 @@
 //! Token verification and minting against the raw signature primitive, in one run.
 //!
-//! `cargo bench -p kwi-jose --bench tokens`, then `python3 bench/ratios.py` prints the ratios
-//! that DESIGN.md sets targets for.
+//! `cargo bench -p kwi-jose --bench tokens` gives criterion's absolute times; the ratios that
+//! DESIGN.md sets targets for come from `cargo bench -p kwi-jose --bench ratios`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::hint::black_box;
