@@ -12,7 +12,10 @@ connections=${2:-32}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+for tool in wrk:wrk ss:iproute2; do
+  command -v "${tool%%:*}" >/dev/null || { $sudo apt-get update -qq; $sudo apt-get install -y -qq "${tool##*:}" >/dev/null; }
+done
 scripts/install-test-deps >/dev/null
 cargo build -q --release -p kwi
 kwi=target/release/kwi
