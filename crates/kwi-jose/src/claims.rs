@@ -1,8 +1,14 @@
 //! Token claims, typed once: the registered claims of RFC 7519 and the `kubernetes.io` claims of
 //! projected and legacy service-account tokens.
+//!
+//! Claims are read right after the signature check has filled the instruction cache with
+//! aws-lc's code, so what costs is how much code the reading touches, more than how many
+//! instructions it runs: the readers below are kept out of line (one copy each) and every error
+//! is built in a cold function, away from the path a valid token takes (bench/RESULTS.md).
 
 use serde_json::{Map, Value};
 
+use crate::json_scan::Text;
 use crate::token_error::TokenError;
 
 /// The issuer of legacy, secret-based service-account tokens.
@@ -46,35 +52,6 @@ pub struct ServiceAccountIdentity {
     pub warn_after: Option<i64>,
     /// A secret-based token (iss `kubernetes/serviceaccount`, no expiry).
     pub legacy: bool,
-}
-
-/// A string claim: where it sits in the claims JSON when it has no escapes (the usual case,
-/// which costs no allocation), or its own decoded copy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Text {
-    Span(u32, u32),
-    Owned(Box<str>),
-}
-
-impl Text {
-    const EMPTY: Text = Text::Span(0, 0);
-
-    fn of(s: &crate::json_scan::JsonStr<'_>) -> Text {
-        match s.span() {
-            Some((from, to)) => match (u32::try_from(from), u32::try_from(to)) {
-                (Ok(from), Ok(to)) => Text::Span(from, to),
-                _ => Text::Owned(s.decode().into()),
-            },
-            None => Text::Owned(s.decode().into()),
-        }
-    }
-
-    fn get<'a>(&'a self, json: &'a str) -> &'a str {
-        match self {
-            Text::Span(from, to) => json.get(*from as usize..*to as usize).unwrap_or_default(),
-            Text::Owned(text) => text,
-        }
-    }
 }
 
 /// A `{name, uid}` pair as read.
@@ -131,6 +108,15 @@ impl PartialEq for Claims {
     }
 }
 
+/// A claims object that is not valid JSON (the scanner's message, worded for the claims).
+#[cold]
+#[inline(never)]
+fn bad_claims(e: &str) -> TokenError {
+    TokenError::BadClaims(format!("the claims {e}"))
+}
+
+#[cold]
+#[inline(never)]
 fn invalid(claim: &str, reason: impl Into<String>) -> TokenError {
     TokenError::InvalidClaim {
         claim: claim.to_string(),
@@ -157,12 +143,12 @@ impl Scalar {
     }
 }
 
-/// `aud`: a string, or a list of values (each checked later to be a string).
+/// `aud`: a string, or a list of strings.
 #[derive(Debug, Clone, PartialEq)]
 enum AudienceValue {
     One(Text),
-    Many(Vec<Scalar>),
-    /// Neither: a number, an object…
+    Many(Vec<Text>),
+    /// Neither (a number, an object, a list with something else than strings…).
     Other,
 }
 
@@ -233,11 +219,21 @@ fn read_audience(s: &mut Scanner<'_>) -> ScanResult<AudienceValue> {
         Kind::String => AudienceValue::One(Text::of(&s.string()?)),
         Kind::Array => {
             let mut items = Vec::with_capacity(2);
+            let mut all_strings = true;
             s.array(|s| {
-                items.push(read_scalar(s)?);
+                if s.next_kind()? == Kind::String {
+                    items.push(Text::of(&s.string()?));
+                } else {
+                    all_strings = false;
+                    s.skip()?;
+                }
                 Ok(())
             })?;
-            AudienceValue::Many(items)
+            if all_strings {
+                AudienceValue::Many(items)
+            } else {
+                AudienceValue::Other
+            }
         }
         _ => {
             s.skip()?;
@@ -246,6 +242,7 @@ fn read_audience(s: &mut Scanner<'_>) -> ScanResult<AudienceValue> {
     })
 }
 
+#[inline(never)]
 fn read_ref(s: &mut Scanner<'_>) -> ScanResult<RefValue> {
     if s.next_kind()? != Kind::Object {
         s.skip()?;
@@ -269,6 +266,7 @@ fn read_ref(s: &mut Scanner<'_>) -> ScanResult<RefValue> {
 }
 
 /// Reads `kubernetes.io` into `out` (filled in place: the value is large to move).
+#[inline(never)]
 fn read_kubernetes(s: &mut Scanner<'_>, out: &mut KubernetesValue) -> ScanResult<()> {
     if s.next_kind()? != Kind::Object {
         return s.skip();
@@ -296,6 +294,7 @@ const LEGACY_CLAIMS: [&str; 4] = [
 ];
 
 /// Reads the claims into `known` (filled in place: the value is large to move).
+#[inline(never)]
 fn read_known(json: &str, known: &mut Known) -> ScanResult<()> {
     let mut s = Scanner::from_text(json);
     s.object(|s, name| {
@@ -320,6 +319,7 @@ fn read_known(json: &str, known: &mut Known) -> ScanResult<()> {
     s.end()
 }
 
+#[inline(never)]
 fn string_of(value: Option<Scalar>, name: &str) -> Result<Option<Text>, TokenError> {
     match value {
         None => Ok(None),
@@ -333,6 +333,7 @@ fn string_of(value: Option<Scalar>, name: &str) -> Result<Option<Text>, TokenErr
 
 /// A NumericDate (RFC 7519 §2): a JSON number of seconds. Fractions are truncated, as go-jose
 /// (kube-apiserver, Vault) does; strings and numbers beyond the range of dates are refused.
+#[inline(never)]
 fn date_of(value: Option<&Scalar>, name: &str) -> Result<Option<i64>, TokenError> {
     const LIMIT: f64 = 253_402_300_799.0; // 9999-12-31T23:59:59Z
     match value {
@@ -356,20 +357,15 @@ fn date_of(value: Option<&Scalar>, name: &str) -> Result<Option<i64>, TokenError
     }
 }
 
+#[inline(never)]
 fn audience_of(value: Option<AudienceValue>) -> Result<Option<Vec<Text>>, TokenError> {
-    let wrong = || invalid("aud", "must be a string or an array of strings");
     match value {
         None => Ok(None),
         Some(AudienceValue::One(s)) => Ok(Some(vec![s])),
-        Some(AudienceValue::Many(items)) => items
-            .into_iter()
-            .map(|v| match v {
-                Scalar::Str(s) => Ok(s),
-                _ => Err(wrong()),
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        Some(AudienceValue::Other) => Err(wrong()),
+        Some(AudienceValue::Many(items)) => Ok(Some(items)),
+        Some(AudienceValue::Other) => {
+            Err(invalid("aud", "must be a string or an array of strings"))
+        }
     }
 }
 
@@ -389,6 +385,7 @@ fn ref_of(value: Option<RefValue>, claim: &str) -> Result<Option<RefText>, Token
     }))
 }
 
+#[inline(never)]
 fn kubernetes_identity(k8s: KubernetesValue) -> Result<IdentityText, TokenError> {
     let claim = "kubernetes.io";
     if !k8s.is_object {
@@ -423,11 +420,9 @@ impl Claims {
 
     /// [`Claims::parse`] without copying the bytes.
     pub fn parse_owned(json: Vec<u8>) -> Result<Claims, TokenError> {
-        let json = String::from_utf8(json)
-            .map_err(|_| TokenError::BadClaims("the claims are not UTF-8".into()))?;
+        let json = String::from_utf8(json).map_err(|_| bad_claims("are not UTF-8"))?;
         let mut known = Known::default();
-        read_known(&json, &mut known)
-            .map_err(|e| TokenError::BadClaims(format!("the claims {e}")))?;
+        read_known(&json, &mut known).map_err(|e| bad_claims(&e))?;
         let Known {
             strings: [iss, sub, jti],
             aud,

@@ -6,6 +6,9 @@
 /// Deeper nesting than this is refused (serde_json's limit).
 const MAX_DEPTH: usize = 128;
 
+/// Marks, in the length of a remembered member name, a name written with escapes.
+const ESCAPED: usize = 1 << (usize::BITS - 1);
+
 /// A JSON string as it appears between its quotes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct JsonStr<'a> {
@@ -16,12 +19,6 @@ pub(crate) struct JsonStr<'a> {
 }
 
 impl<'a> JsonStr<'a> {
-    const EMPTY: JsonStr<'static> = JsonStr {
-        raw: "",
-        escaped: false,
-        at: 0,
-    };
-
     /// The byte range of the text in the scanned document, when it has no escapes (so that
     /// the document itself holds it).
     pub(crate) fn span(&self) -> Option<(usize, usize)> {
@@ -110,6 +107,36 @@ impl<'a> JsonStr<'a> {
     }
 }
 
+/// A string read from a scanned document: where it sits in the document when it has no
+/// escapes (the usual case, which costs no allocation), or its own decoded copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Text {
+    Span(u32, u32),
+    Owned(Box<str>),
+}
+
+impl Text {
+    pub(crate) const EMPTY: Text = Text::Span(0, 0);
+
+    pub(crate) fn of(s: &JsonStr<'_>) -> Text {
+        match s.span() {
+            Some((from, to)) => match (u32::try_from(from), u32::try_from(to)) {
+                (Ok(from), Ok(to)) => Text::Span(from, to),
+                _ => Text::Owned(s.decode().into()),
+            },
+            None => Text::Owned(s.decode().into()),
+        }
+    }
+
+    /// The text, given the document it was read from.
+    pub(crate) fn get<'a>(&'a self, json: &'a str) -> &'a str {
+        match self {
+            Text::Span(from, to) => json.get(*from as usize..*to as usize).unwrap_or_default(),
+            Text::Owned(text) => text,
+        }
+    }
+}
+
 /// A JSON number: an integer that fits i64, or anything else as f64.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum JsonNum {
@@ -185,7 +212,13 @@ impl<'a> Scanner<'a> {
     }
 
     fn err<T>(&self, what: &str) -> ScanResult<T> {
-        Err(format!("are not a valid JSON object: {what} at byte {}", self.i).into())
+        Err(self.error(what))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn error(&self, what: &str) -> Box<str> {
+        format!("are not a valid JSON object: {what} at byte {}", self.i).into()
     }
 
     fn ws(&mut self) {
@@ -247,7 +280,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Reads a string value.
-    #[inline(always)]
+    #[inline(never)]
     pub(crate) fn string(&mut self) -> ScanResult<JsonStr<'a>> {
         if self.peek() != Some(b'"') {
             return self.err("expected a string");
@@ -399,9 +432,19 @@ impl<'a> Scanner<'a> {
 
     /// Walks an object, calling `member` with each name; `member` must consume the value.
     /// Repeated names are refused.
+    #[inline]
     pub(crate) fn object(
         &mut self,
         mut member: impl FnMut(&mut Scanner<'a>, JsonStr<'a>) -> ScanResult<()>,
+    ) -> ScanResult<()> {
+        self.object_dyn(&mut member)
+    }
+
+    /// [`Scanner::object`], compiled once: one copy of the walk whatever the callers.
+    #[inline(never)]
+    fn object_dyn(
+        &mut self,
+        member: &mut dyn FnMut(&mut Scanner<'a>, JsonStr<'a>) -> ScanResult<()>,
     ) -> ScanResult<()> {
         if self.peek() != Some(b'{') {
             return self.err("expected an object");
@@ -411,10 +454,11 @@ impl<'a> Scanner<'a> {
         if self.depth > MAX_DEPTH {
             return self.err("nesting too deep");
         }
-        // The names seen so far: the first ones on the stack, the rest (rare) in a Vec.
-        let mut first = [JsonStr::EMPTY; 16];
+        // The names seen so far, as (start, length | ESCAPED): the first ones on the stack,
+        // the rest (rare) in a Vec.
+        let mut first = [(0usize, 0usize); 16];
         let mut count = 0;
-        let mut more: Vec<JsonStr<'a>> = Vec::new();
+        let mut more: Vec<(usize, usize)> = Vec::new();
         let (mut filter, mut escaped_seen) = (0u64, false);
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -429,17 +473,16 @@ impl<'a> Scanner<'a> {
             let suspect = escaped_seen || name.escaped || filter & bit != 0;
             filter |= bit;
             escaped_seen |= name.escaped;
-            let seen = &first[..count.min(first.len())];
-            if suspect && seen.iter().chain(&more).any(|s| s.same_as(&name)) {
-                return Err(format!(
-                    "are not a valid JSON object: duplicate member {:?}",
-                    name.decode()
-                )
-                .into());
+            if suspect {
+                self.refuse_repeated(&first[..count.min(first.len())], &more, &name)?;
             }
+            let entry = (
+                name.at,
+                name.raw.len() | if name.escaped { ESCAPED } else { 0 },
+            );
             match first.get_mut(count) {
-                Some(slot) => *slot = name,
-                None => more.push(name),
+                Some(slot) => *slot = entry,
+                None => more.push(entry),
             }
             count += 1;
             if self.peek() != Some(b':') {
@@ -459,10 +502,49 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Fails when `name` equals a name already seen in the object (stored as in
+    /// [`Scanner::object_dyn`]).
+    #[cold]
+    #[inline(never)]
+    fn refuse_repeated(
+        &self,
+        first: &[(usize, usize)],
+        more: &[(usize, usize)],
+        name: &JsonStr<'a>,
+    ) -> ScanResult<()> {
+        let repeated = first.iter().chain(more).any(|&(at, stored)| {
+            let len = stored & !ESCAPED;
+            let seen = JsonStr {
+                raw: self.text.get(at..at + len).unwrap_or_default(),
+                escaped: stored & ESCAPED != 0,
+                at,
+            };
+            seen.same_as(name)
+        });
+        if repeated {
+            return Err(format!(
+                "are not a valid JSON object: duplicate member {:?}",
+                name.decode()
+            )
+            .into());
+        }
+        Ok(())
+    }
+
     /// Walks an array, calling `item` for each element; `item` must consume it.
+    #[inline]
     pub(crate) fn array(
         &mut self,
         mut item: impl FnMut(&mut Scanner<'a>) -> ScanResult<()>,
+    ) -> ScanResult<()> {
+        self.array_dyn(&mut item)
+    }
+
+    /// [`Scanner::array`], compiled once.
+    #[inline(never)]
+    fn array_dyn(
+        &mut self,
+        item: &mut dyn FnMut(&mut Scanner<'a>) -> ScanResult<()>,
     ) -> ScanResult<()> {
         if self.peek() != Some(b'[') {
             return self.err("expected an array");

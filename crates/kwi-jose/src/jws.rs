@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::alg::Algorithm;
-use crate::json_scan::{Kind, Scanner};
+use crate::json_scan::{Kind, Scanner, Text};
 use crate::token_error::TokenError;
 use crate::{b64, strict_json};
 
@@ -90,6 +90,8 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, TokenEr
     })
 }
 
+#[cold]
+#[inline(never)]
 fn bad_segment(segment: &str, what: &str) -> TokenError {
     match stray_character(segment) {
         Some(stray) => TokenError::Malformed(format!("the token contains {stray}")),
@@ -126,13 +128,10 @@ pub(crate) fn decode_segment_in<'b>(
 /// The JOSE header of a token.
 #[derive(Debug, Clone)]
 pub struct Header {
-    /// The `alg` value as written.
-    pub alg: String,
-    /// The `kid`, if any.
-    pub kid: Option<String>,
-    /// The `typ`, if any.
-    pub typ: Option<String>,
-    json: Box<[u8]>,
+    json: Box<str>,
+    alg: Text,
+    kid: Option<Text>,
+    typ: Option<Text>,
     raw: std::sync::OnceLock<Map<String, Value>>,
 }
 
@@ -143,33 +142,57 @@ impl PartialEq for Header {
 }
 
 /// A JSON scanner error about a header, worded for it ("the header is not …").
+#[cold]
+#[inline(never)]
 pub(crate) fn header_scan_error(e: &str) -> String {
     format!("the header {}", e.replacen("are not", "is not", 1))
 }
 
+#[cold]
+#[inline(never)]
 fn bad_header(message: impl Into<String>) -> TokenError {
     TokenError::BadHeader(message.into())
 }
 
+#[cold]
+#[inline(never)]
+fn header_scan(e: Box<str>) -> TokenError {
+    bad_header(header_scan_error(&e))
+}
+
 /// A header member that must be a string, or what it was instead.
-fn header_string(s: &mut Scanner<'_>, name: &str) -> Result<String, TokenError> {
-    let scan = |e: Box<str>| bad_header(header_scan_error(&e));
-    if s.next_kind().map_err(scan)? != Kind::String {
+fn header_string(s: &mut Scanner<'_>, name: &str) -> Result<Text, TokenError> {
+    if s.next_kind().map_err(header_scan)? != Kind::String {
         return Err(bad_header(format!("\"{name}\" is not a string")));
     }
-    Ok(s.string().map_err(scan)?.decode())
+    Ok(Text::of(&s.string().map_err(header_scan)?))
 }
 
 impl Header {
+    /// The `alg` value as written.
+    pub fn alg(&self) -> &str {
+        self.alg.get(&self.json)
+    }
+
+    /// The `kid`, if any.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_ref().map(|t| t.get(&self.json))
+    }
+
+    /// The `typ`, if any.
+    pub fn typ(&self) -> Option<&str> {
+        self.typ.as_ref().map(|t| t.get(&self.json))
+    }
+
     /// The algorithm, when it is one kwi knows.
     pub fn algorithm(&self) -> Option<Algorithm> {
-        Algorithm::from_name(&self.alg)
+        Algorithm::from_name(self.alg())
     }
 
     /// Every member, as decoded (parsed on first use).
     pub fn raw(&self) -> &Map<String, Value> {
         self.raw
-            .get_or_init(|| strict_json::parse_object(&self.json).unwrap_or_default())
+            .get_or_init(|| strict_json::parse_object(self.json.as_bytes()).unwrap_or_default())
     }
 
     /// Parses a decoded header.
@@ -179,10 +202,10 @@ impl Header {
 
     /// [`Header::parse`] without copying the bytes.
     pub fn parse_owned(json: Vec<u8>) -> Result<Header, TokenError> {
-        let bytes = json.as_slice();
-        let scan = |e: Box<str>| bad_header(header_scan_error(&e));
-        let mut s = Scanner::new(bytes).map_err(scan)?;
-        if s.next_kind().map_err(scan)? == Kind::Array {
+        let json =
+            String::from_utf8(json).map_err(|_| bad_header(header_scan_error("are not UTF-8")))?;
+        let mut s = Scanner::from_text(&json);
+        if s.next_kind().map_err(header_scan)? == Kind::Array {
             return Err(bad_header("the header is a JSON array, not an object"));
         }
         let (mut alg, mut kid, mut typ) = (None, None, None);
@@ -212,13 +235,13 @@ impl Header {
             }
             Ok(())
         })
-        .map_err(scan)?;
-        s.end().map_err(scan)?;
+        .map_err(header_scan)?;
+        s.end().map_err(header_scan)?;
         if let Some(failure) = failure {
             return Err(failure);
         }
         let alg = alg.ok_or_else(|| bad_header("there is no \"alg\""))?;
-        if let Some(kid) = &kid {
+        if let Some(kid) = kid.as_ref().map(|t| t.get(&json)) {
             if kid.chars().any(char::is_control) {
                 return Err(bad_header(format!(
                     "\"kid\" {kid:?} contains control characters"
@@ -229,10 +252,10 @@ impl Header {
             }
         }
         Ok(Header {
+            json: json.into_boxed_str(),
             alg,
             kid,
             typ,
-            json: json.into_boxed_slice(),
             raw: std::sync::OnceLock::new(),
         })
     }
@@ -265,12 +288,12 @@ pub fn decode_unverified(token: &str, max_size: usize) -> Result<UnverifiedToken
 
 /// The `alg` a token's header names, read without any verification.
 pub fn peek_alg(token: &str) -> Option<String> {
-    peek_header(token).map(|h| h.alg)
+    peek_header(token).map(|h| h.alg().to_string())
 }
 
 /// The kid a token's header names, read without any verification (to pick or fetch keys).
 pub fn peek_kid(token: &str) -> Option<String> {
-    peek_header(token)?.kid
+    peek_header(token)?.kid().map(str::to_string)
 }
 
 /// A token's header, decoded and parsed without any verification.

@@ -86,14 +86,29 @@ pub struct VerifiedToken {
 /// The trusted keys of a verifier.
 pub struct KeySet {
     keys: Vec<VerificationKey>,
-    by_kid: HashMap<String, Vec<usize>>,
+    /// Each kid with the indexes of its keys, in key order.
+    by_kid: Vec<(String, Vec<usize>)>,
+    /// Where each kid is in `by_kid`, for sets too large to search in a row.
+    kid_index: Option<HashMap<String, usize>>,
 }
+
+/// Up to this many kids, a kid is looked for by comparing it with each (cheaper than hashing).
+const LINEAR_KIDS: usize = 8;
 
 impl std::fmt::Debug for KeySet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeySet")
             .field("kids", &self.kids())
             .finish()
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn algorithm_not_allowed(alg: &str, allowed: &[Algorithm]) -> TokenError {
+    TokenError::AlgorithmNotAllowed {
+        alg: alg.to_string(),
+        allowed: allowed.iter().map(|a| a.name().to_string()).collect(),
     }
 }
 
@@ -113,20 +128,30 @@ impl KeySet {
             }
             keys.push(VerificationKey::new(&key, kid)?);
         }
-        let mut by_kid: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut by_kid: Vec<(String, Vec<usize>)> = Vec::new();
         for (i, key) in keys.iter().enumerate() {
             if let Some(kid) = &key.kid {
-                by_kid.entry(kid.clone()).or_default().push(i);
+                let at = *index.entry(kid.clone()).or_insert_with(|| {
+                    by_kid.push((kid.clone(), Vec::new()));
+                    by_kid.len() - 1
+                });
+                by_kid[at].1.push(i);
             }
         }
-        Ok(KeySet { keys, by_kid })
+        Ok(KeySet {
+            keys,
+            kid_index: (by_kid.len() > LINEAR_KIDS).then_some(index),
+            by_kid,
+        })
     }
 
     /// A key set with no key: every token fails to verify.
     pub fn empty() -> KeySet {
         KeySet {
             keys: Vec::new(),
-            by_kid: HashMap::new(),
+            by_kid: Vec::new(),
+            kid_index: None,
         }
     }
 
@@ -154,14 +179,35 @@ impl KeySet {
         self.keys.is_empty()
     }
 
+    /// The indexes of the keys with this kid.
+    fn keys_with_kid(&self, kid: &str) -> Option<&[usize]> {
+        match &self.kid_index {
+            Some(index) => index.get(kid).map(|&at| self.by_kid[at].1.as_slice()),
+            None => self
+                .by_kid
+                .iter()
+                .find(|(k, _)| k == kid)
+                .map(|(_, keys)| keys.as_slice()),
+        }
+    }
+
     /// Whether some key has this kid.
     pub fn has_kid(&self, kid: &str) -> bool {
-        self.by_kid.contains_key(kid)
+        self.keys_with_kid(kid).is_some()
     }
 
     /// The kids of the set, in key order.
     pub fn kids(&self) -> Vec<String> {
         self.keys.iter().filter_map(|k| k.kid.clone()).collect()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unknown_kid(&self, kid: &str) -> TokenError {
+        TokenError::UnknownKid {
+            kid: kid.to_string(),
+            known: self.kids(),
+        }
     }
 
     /// The indexes of the keys a token's kid selects; `None` means every key.
@@ -173,13 +219,10 @@ impl KeySet {
         let Some(kid) = kid.filter(|k| !k.is_empty()) else {
             return Ok(None);
         };
-        match self.by_kid.get(kid) {
+        match self.keys_with_kid(kid) {
             Some(indexes) => Ok(Some(indexes)),
             None if options.unknown_kid_tries_all => Ok(None),
-            None => Err(TokenError::UnknownKid {
-                kid: kid.to_string(),
-                known: self.kids(),
-            }),
+            None => Err(self.unknown_kid(kid)),
         }
     }
 
@@ -192,23 +235,18 @@ impl KeySet {
     ) -> Result<VerifiedToken, TokenError> {
         let parts = jws::split(token, options.max_token_size)?;
         let header = Header::parse_owned(jws::decode_segment(parts.header, "header")?)?;
-        let alg = header
+        let Some(alg) = header
             .algorithm()
             .filter(|a| options.algorithms.contains(a))
-            .ok_or_else(|| TokenError::AlgorithmNotAllowed {
-                alg: header.alg.clone(),
-                allowed: options
-                    .algorithms
-                    .iter()
-                    .map(|a| a.name().to_string())
-                    .collect(),
-            })?;
+        else {
+            return Err(algorithm_not_allowed(header.alg(), &options.algorithms));
+        };
         let mut buffer = [0u8; jws::SIGNATURE_BUFFER];
         let signature = jws::decode_segment_in(parts.signature, "signature", &mut buffer)?;
         // Decoded before the signature is checked so that a token that is not base64url says
         // so; parsed only after.
         let claims = jws::decode_segment(parts.claims, "claims")?;
-        let indexes = self.candidates(header.kid.as_deref(), options)?;
+        let indexes = self.candidates(header.kid(), options)?;
         let candidates = (0..indexes.map_or(self.keys.len(), <[usize]>::len))
             .map(|j| &self.keys[indexes.map_or(j, |i| i[j])]);
         let mut fitting = 0;
@@ -240,5 +278,72 @@ impl KeySet {
             });
         }
         Err(TokenError::BadSignature)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{KeySpec, SigningKey, generate};
+
+    /// Sets of every size around the switch from comparing kids to hashing them: each kid
+    /// selects its own key, and an unknown kid is refused with the kids known.
+    #[test]
+    fn kids_select_their_keys_in_small_and_large_sets() {
+        let claims = br#"{"sub":"x"}"#;
+        let keys: Vec<Key> = (0..LINEAR_KIDS + 2)
+            .map(|_| generate(KeySpec::Ec(crate::Curve::P256)).unwrap())
+            .collect();
+        for size in [1, LINEAR_KIDS, LINEAR_KIDS + 1, LINEAR_KIDS + 2] {
+            let set = KeySet::new(
+                keys[..size]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| (k.to_public(), Some(format!("kid-{i}")))),
+            )
+            .unwrap();
+            assert_eq!(set.kid_index.is_some(), size > LINEAR_KIDS);
+            for (i, key) in keys[..size].iter().enumerate() {
+                let kid = format!("kid-{i}");
+                assert!(set.has_kid(&kid));
+                let token = SigningKey::new(key, None, Some(kid.clone()))
+                    .unwrap()
+                    .sign(claims)
+                    .unwrap();
+                let verified = set.verify(&token, &VerifyOptions::default()).unwrap();
+                assert_eq!(verified.header.kid(), Some(kid.as_str()));
+                // The same key under a neighbour's kid is checked against that key only.
+                let other = format!("kid-{}", (i + 1) % size);
+                let token = SigningKey::new(key, None, Some(other))
+                    .unwrap()
+                    .sign(claims)
+                    .unwrap();
+                let expected = if size == 1 {
+                    Ok(())
+                } else {
+                    Err("bad signature")
+                };
+                let got = set
+                    .verify(&token, &VerifyOptions::default())
+                    .map(|_| ())
+                    .map_err(|e| match e {
+                        TokenError::BadSignature => "bad signature",
+                        _ => "other",
+                    });
+                assert_eq!(got, expected, "size {size}, key {i}");
+            }
+            let token = SigningKey::new(&keys[0], None, Some("nope".into()))
+                .unwrap()
+                .sign(claims)
+                .unwrap();
+            match set.verify(&token, &VerifyOptions::default()) {
+                Err(TokenError::UnknownKid { kid, known }) => {
+                    assert_eq!(kid, "nope");
+                    assert_eq!(known.len(), size);
+                }
+                other => panic!("size {size}: {other:?}"),
+            }
+            assert!(!set.has_kid("nope"));
+        }
     }
 }

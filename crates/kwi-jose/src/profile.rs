@@ -87,6 +87,8 @@ fn check_issuer(found: Option<&str>, expected: &[String]) -> Result<(), TokenErr
     }
 }
 
+#[cold]
+#[inline(never)]
 fn rejected(message: &str) -> TokenError {
     TokenError::Rejected(message.to_string())
 }

@@ -289,7 +289,7 @@ pub fn inspect(args: InspectArgs) -> Result<()> {
     let claims = Claims::from_map(token.claims.clone()).ok();
     let warnings = claims
         .as_ref()
-        .map(|c| warnings(token.header.kid.as_deref(), c, now))
+        .map(|c| warnings(token.header.kid(), c, now))
         .unwrap_or_default();
     if args.json {
         let out = json!({
@@ -507,8 +507,8 @@ fn report_valid(
     }
     out.push_str(&format!(
         "  signed {} by kid {}\n",
-        verified.header.alg,
-        verified.header.kid.as_deref().unwrap_or("(none)")
+        verified.header.alg(),
+        verified.header.kid().unwrap_or("(none)")
     ));
     files::emit(None, out.as_bytes(), false)?;
     if !unchecked.is_empty() {
