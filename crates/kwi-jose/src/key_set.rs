@@ -112,6 +112,25 @@ fn algorithm_not_allowed(alg: &str, allowed: &[Algorithm]) -> TokenError {
     }
 }
 
+/// No candidate key has the type the token's algorithm needs.
+#[cold]
+#[inline(never)]
+fn key_type_mismatch<'a>(
+    alg: Algorithm,
+    candidates: impl Iterator<Item = &'a VerificationKey>,
+) -> TokenError {
+    let mut kinds: Vec<String> = candidates.map(|k| k.public.describe()).collect();
+    kinds.dedup();
+    TokenError::KeyTypeMismatch {
+        alg: alg.name().to_string(),
+        keys: if kinds.is_empty() {
+            "none".into()
+        } else {
+            kinds.join(", ")
+        },
+    }
+}
+
 impl KeySet {
     /// A key set from keys with the kid each is known by (`None` or `""`: no kid).
     pub fn new(
@@ -266,16 +285,7 @@ impl KeySet {
             }
         }
         if fitting == 0 {
-            let mut kinds: Vec<String> = candidates.map(|k| k.public.describe()).collect();
-            kinds.dedup();
-            return Err(TokenError::KeyTypeMismatch {
-                alg: alg.name().to_string(),
-                keys: if kinds.is_empty() {
-                    "none".into()
-                } else {
-                    kinds.join(", ")
-                },
-            });
+            return Err(key_type_mismatch(alg, candidates));
         }
         Err(TokenError::BadSignature)
     }

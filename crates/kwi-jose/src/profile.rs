@@ -35,22 +35,30 @@ pub const KUBERNETES_ALGORITHMS: [Algorithm; 9] = [
 
 /// exp, nbf and iat with one leeway, in go-jose's order: nbf, exp, iat.
 pub(crate) fn check_times(claims: &Claims, now: i64, leeway: i64) -> Result<(), TokenError> {
-    if let Some(nbf) = claims.nbf
-        && now.saturating_add(leeway) < nbf
-    {
-        return Err(TokenError::NotYetValid { nbf, now, leeway });
-    }
-    if let Some(exp) = claims.exp
-        && now.saturating_sub(leeway) > exp
-    {
-        return Err(TokenError::Expired { exp, now, leeway });
-    }
-    if let Some(iat) = claims.iat
-        && now.saturating_add(leeway) < iat
-    {
-        return Err(TokenError::IssuedInFuture { iat, now, leeway });
+    let late = |t: Option<i64>| t.is_some_and(|t| now.saturating_add(leeway) < t);
+    let passed = claims
+        .exp
+        .is_some_and(|exp| now.saturating_sub(leeway) > exp);
+    if late(claims.nbf) || passed || late(claims.iat) {
+        return Err(times_error(claims, now, leeway));
     }
     Ok(())
+}
+
+/// The error [`check_times`] found, in go-jose's order: nbf, exp, iat.
+#[cold]
+#[inline(never)]
+fn times_error(claims: &Claims, now: i64, leeway: i64) -> TokenError {
+    match (claims.nbf, claims.exp, claims.iat) {
+        (Some(nbf), _, _) if now.saturating_add(leeway) < nbf => {
+            TokenError::NotYetValid { nbf, now, leeway }
+        }
+        (_, Some(exp), _) if now.saturating_sub(leeway) > exp => {
+            TokenError::Expired { exp, now, leeway }
+        }
+        (_, _, Some(iat)) => TokenError::IssuedInFuture { iat, now, leeway },
+        _ => TokenError::Rejected("the token's times are not valid".into()),
+    }
 }
 
 /// `aud` and `exp` must be present (both relying parties with audiences require them); `aud`
@@ -59,31 +67,51 @@ fn check_audience_and_expiry(
     claims: &Claims,
     expected: Option<&[String]>,
 ) -> Result<(), TokenError> {
-    let mut found = claims
-        .aud()
-        .ok_or_else(|| TokenError::MissingClaim("aud".into()))?;
+    let Some(found) = claims.aud() else {
+        return Err(missing("aud"));
+    };
     if let Some(expected) = expected
         && !found.clone().any(|a| expected.iter().any(|e| e == a))
     {
-        return Err(TokenError::AudienceMismatch {
-            found: found.by_ref().map(str::to_string).collect(),
-            expected: expected.to_vec(),
-        });
+        return Err(audience_mismatch(found, expected));
     }
     if claims.exp.is_none() {
-        return Err(TokenError::MissingClaim("exp".into()));
+        return Err(missing("exp"));
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn missing(claim: &str) -> TokenError {
+    TokenError::MissingClaim(claim.into())
+}
+
+#[cold]
+#[inline(never)]
+fn audience_mismatch<'a>(found: impl Iterator<Item = &'a str>, expected: &[String]) -> TokenError {
+    TokenError::AudienceMismatch {
+        found: found.map(str::to_string).collect(),
+        expected: expected.to_vec(),
+    }
 }
 
 fn check_issuer(found: Option<&str>, expected: &[String]) -> Result<(), TokenError> {
     match found {
         Some(iss) if expected.iter().any(|e| e == iss) => Ok(()),
-        Some(iss) => Err(TokenError::IssuerMismatch {
+        _ => Err(issuer_error(found, expected)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn issuer_error(found: Option<&str>, expected: &[String]) -> TokenError {
+    match found {
+        Some(iss) => TokenError::IssuerMismatch {
             found: iss.to_string(),
             expected: expected.to_vec(),
-        }),
-        None => Err(TokenError::MissingClaim("iss".into())),
+        },
+        None => TokenError::MissingClaim("iss".into()),
     }
 }
 
@@ -121,9 +149,9 @@ impl KubernetesRules {
         }
         check_audience_and_expiry(claims, self.audiences.as_deref())?;
         check_times(claims, now, leeway)?;
-        let identity = claims
-            .service_account_ref()
-            .ok_or_else(|| TokenError::MissingClaim("kubernetes.io".into()))?;
+        let Some(identity) = claims.service_account_ref() else {
+            return Err(missing("kubernetes.io"));
+        };
         let sub = claims
             .sub()
             .filter(|s| !s.is_empty())
@@ -145,12 +173,18 @@ fn check_subject(sub: &str, namespace: &str, name: &str) -> Result<(), TokenErro
         .and_then(|rest| rest.strip_prefix(':'))
         == Some(name);
     if !matches {
-        return Err(TokenError::SubjectMismatch {
-            found: sub.to_string(),
-            expected: format!("system:serviceaccount:{namespace}:{name}"),
-        });
+        return Err(subject_mismatch(sub, namespace, name));
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn subject_mismatch(sub: &str, namespace: &str, name: &str) -> TokenError {
+    TokenError::SubjectMismatch {
+        found: sub.to_string(),
+        expected: format!("system:serviceaccount:{namespace}:{name}"),
+    }
 }
 
 /// kube-apiserver's `legacyValidator`.
