@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::json_scan::Text;
+use crate::json_scan::{JsonNum, Kind, ScanResult, Scanner, Text};
 use crate::token_error::TokenError;
 
 /// The issuer of legacy, secret-based service-account tokens.
@@ -124,49 +124,35 @@ fn invalid(claim: &str, reason: impl Into<String>) -> TokenError {
     }
 }
 
-/// One claim value as read: scalars kept, anything else only walked (duplicates refused).
-#[derive(Debug, Clone, PartialEq)]
-enum Scalar {
-    Str(Text),
-    Int(i64),
-    Float(f64),
-    Other(&'static str),
+/// What a claim was when it was not what the claim needs: noted while reading, turned into an
+/// error once the whole object is known to be valid JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    Is(Kind),
+    /// A number beyond the range of dates.
+    OutOfRange,
 }
 
-impl Scalar {
-    fn kind(&self) -> &'static str {
-        match self {
-            Scalar::Str(_) => "a string",
-            Scalar::Int(_) | Scalar::Float(_) => "a number",
-            Scalar::Other(kind) => kind,
-        }
+/// The claims whose type is checked, in the order their errors are reported.
+mod slot {
+    pub const ISS: usize = 0;
+    /// `kubernetes.io` itself (not an object).
+    pub const KUBERNETES: usize = 1;
+    pub const NAMESPACE: usize = 2;
+    /// `serviceaccount`, `pod`, `node`, `secret`: the object, its name, its uid.
+    pub const fn reference(i: usize, part: usize) -> usize {
+        3 + 3 * i + part
     }
-}
-
-/// `aud`: a string, or a list of strings.
-#[derive(Debug, Clone, PartialEq)]
-enum AudienceValue {
-    One(Text),
-    Many(Vec<Text>),
-    /// Neither (a number, an object, a list with something else than strings…).
-    Other,
-}
-
-/// A `{name, uid}` member of `kubernetes.io`, or what was found instead.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct RefValue {
-    is_object: bool,
-    name: Option<Scalar>,
-    uid: Option<Scalar>,
-}
-
-/// The `kubernetes.io` claim as read.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct KubernetesValue {
-    is_object: bool,
-    namespace: Option<Scalar>,
-    refs: [Option<RefValue>; 4],
-    warn_after: Option<Scalar>,
+    pub const WARN_AFTER: usize = 15;
+    /// The legacy claims, in `LEGACY_CLAIMS` order.
+    pub const LEGACY: usize = 16;
+    pub const SUB: usize = 20;
+    pub const AUD: usize = 21;
+    pub const EXP: usize = 22;
+    pub const NBF: usize = 23;
+    pub const IAT: usize = 24;
+    pub const JTI: usize = 25;
+    pub const COUNT: usize = 26;
 }
 
 const REF_NAMES: [&str; 4] = ["serviceaccount", "pod", "node", "secret"];
@@ -177,18 +163,266 @@ const REF_CLAIMS: [&str; 4] = [
     "kubernetes.io.secret",
 ];
 
-/// The claims that are typed; every other one is only checked and skipped.
+const LEGACY_CLAIMS: [&str; 4] = [
+    legacy::NAMESPACE,
+    legacy::SECRET_NAME,
+    legacy::SERVICE_ACCOUNT_NAME,
+    legacy::SERVICE_ACCOUNT_UID,
+];
+
+/// The claims that are typed, as read (every other one is only checked and skipped).
 #[derive(Default)]
-struct Known {
-    strings: [Option<Scalar>; 3], // iss, sub, jti
-    aud: Option<AudienceValue>,
-    dates: [Option<Scalar>; 3], // exp, nbf, iat
-    kubernetes: Option<KubernetesValue>,
-    legacy: [Option<Scalar>; 4],
+struct Read {
+    iss: Option<Text>,
+    sub: Option<Text>,
+    jti: Option<Text>,
+    aud: Option<Vec<Text>>,
+    exp: Option<i64>,
+    nbf: Option<i64>,
+    iat: Option<i64>,
+    /// `kubernetes.io` is there (of any type).
+    kubernetes: bool,
+    namespace: Option<Text>,
+    refs: [Option<RefText>; 4],
+    warn_after: Option<i64>,
+    legacy: [Option<Text>; 4],
+    /// The legacy namespace claim is there (of any type).
+    legacy_namespace: bool,
+    wrong: [Option<Found>; slot::COUNT],
+    any_wrong: bool,
 }
 
-use crate::json_scan::{JsonNum, Kind, ScanResult, Scanner};
+impl Read {
+    fn found(&mut self, slot: usize, found: Found) {
+        self.wrong[slot] = Some(found);
+        self.any_wrong = true;
+    }
 
+    /// A value that must be a string.
+    #[inline(never)]
+    fn text(&mut self, s: &mut Scanner<'_>, slot: usize) -> ScanResult<Option<Text>> {
+        match s.next_kind()? {
+            Kind::String => Ok(Some(Text::of(&s.string()?))),
+            kind => {
+                s.skip()?;
+                self.found(slot, Found::Is(kind));
+                Ok(None)
+            }
+        }
+    }
+
+    /// A NumericDate (RFC 7519 §2): a JSON number of seconds. Fractions are truncated, as
+    /// go-jose (kube-apiserver, Vault) does; strings and numbers beyond the range of dates are
+    /// refused.
+    #[inline(never)]
+    fn date(&mut self, s: &mut Scanner<'_>, slot: usize) -> ScanResult<Option<i64>> {
+        const LIMIT: f64 = 253_402_300_799.0; // 9999-12-31T23:59:59Z
+        let kind = s.next_kind()?;
+        if kind != Kind::Number {
+            s.skip()?;
+            self.found(slot, Found::Is(kind));
+            return Ok(None);
+        }
+        let date = match s.number()? {
+            JsonNum::Int(i) if (i as f64).abs() <= LIMIT => Some(i),
+            JsonNum::Float(f) if f.is_finite() && f.abs() <= LIMIT => Some(f.trunc() as i64),
+            _ => None,
+        };
+        if date.is_none() {
+            self.found(slot, Found::OutOfRange);
+        }
+        Ok(date)
+    }
+
+    /// `aud`: a string, or a list of strings.
+    fn audience(&mut self, s: &mut Scanner<'_>) -> ScanResult<()> {
+        match s.next_kind()? {
+            Kind::String => self.aud = Some(vec![Text::of(&s.string()?)]),
+            Kind::Array => {
+                let mut items = Vec::with_capacity(2);
+                let mut all_strings = true;
+                s.array(|s| {
+                    if s.next_kind()? == Kind::String {
+                        items.push(Text::of(&s.string()?));
+                    } else {
+                        all_strings = false;
+                        s.skip()?;
+                    }
+                    Ok(())
+                })?;
+                if all_strings {
+                    self.aud = Some(items);
+                } else {
+                    self.found(slot::AUD, Found::Is(Kind::Array));
+                }
+            }
+            kind => {
+                s.skip()?;
+                self.found(slot::AUD, Found::Is(kind));
+            }
+        }
+        Ok(())
+    }
+
+    /// A `{name, uid}` member of `kubernetes.io`.
+    #[inline(never)]
+    fn reference(&mut self, s: &mut Scanner<'_>, i: usize) -> ScanResult<()> {
+        let kind = s.next_kind()?;
+        if kind != Kind::Object {
+            s.skip()?;
+            self.found(slot::reference(i, 0), Found::Is(kind));
+            return Ok(());
+        }
+        let mut out = RefText {
+            name: Text::EMPTY,
+            uid: Text::EMPTY,
+        };
+        s.object(|s, name| {
+            if name.is("name") {
+                if let Some(t) = self.text(s, slot::reference(i, 1))? {
+                    out.name = t;
+                }
+            } else if name.is("uid") {
+                if let Some(t) = self.text(s, slot::reference(i, 2))? {
+                    out.uid = t;
+                }
+            } else {
+                s.skip()?;
+            }
+            Ok(())
+        })?;
+        self.refs[i] = Some(out);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn kubernetes(&mut self, s: &mut Scanner<'_>) -> ScanResult<()> {
+        self.kubernetes = true;
+        let kind = s.next_kind()?;
+        if kind != Kind::Object {
+            s.skip()?;
+            self.found(slot::KUBERNETES, Found::Is(kind));
+            return Ok(());
+        }
+        s.object(|s, name| {
+            if name.is("namespace") {
+                self.namespace = self.text(s, slot::NAMESPACE)?;
+            } else if name.is("warnafter") {
+                self.warn_after = self.date(s, slot::WARN_AFTER)?;
+            } else if let Some(i) = REF_NAMES.iter().position(|r| name.is(r)) {
+                self.reference(s, i)?;
+            } else {
+                s.skip()?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Reads the claims object.
+    #[inline(never)]
+    fn claims(&mut self, json: &str) -> ScanResult<()> {
+        let mut s = Scanner::from_text(json);
+        s.object(|s, name| {
+            match &*name.text() {
+                "iss" => self.iss = self.text(s, slot::ISS)?,
+                "sub" => self.sub = self.text(s, slot::SUB)?,
+                "jti" => self.jti = self.text(s, slot::JTI)?,
+                "exp" => self.exp = self.date(s, slot::EXP)?,
+                "nbf" => self.nbf = self.date(s, slot::NBF)?,
+                "iat" => self.iat = self.date(s, slot::IAT)?,
+                "aud" => self.audience(s)?,
+                "kubernetes.io" => self.kubernetes(s)?,
+                other => match LEGACY_CLAIMS.iter().position(|c| *c == other) {
+                    Some(i) => {
+                        self.legacy_namespace |= i == 0;
+                        self.legacy[i] = self.text(s, slot::LEGACY + i)?;
+                    }
+                    None => s.skip()?,
+                },
+            }
+            Ok(())
+        })?;
+        s.end()
+    }
+
+    /// The first claim of the wrong type, in the order they are checked: `iss`, then the
+    /// identity (`kubernetes.io`, or the legacy claims when they make the identity), then
+    /// `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`.
+    #[cold]
+    #[inline(never)]
+    fn first_wrong(&self, legacy_identity: bool) -> Option<TokenError> {
+        // `kubernetes.io`'s slots are numbered in their order; the legacy identity reads the
+        // namespace, the service account's name and uid, then the secret's name.
+        let identity: Vec<usize> = if self.kubernetes {
+            (slot::KUBERNETES..=slot::WARN_AFTER).collect()
+        } else if legacy_identity {
+            [0, 2, 3, 1].iter().map(|i| slot::LEGACY + i).collect()
+        } else {
+            Vec::new()
+        };
+        std::iter::once(slot::ISS)
+            .chain(identity)
+            .chain([
+                slot::SUB,
+                slot::AUD,
+                slot::EXP,
+                slot::NBF,
+                slot::IAT,
+                slot::JTI,
+            ])
+            .find_map(|slot| self.wrong[slot].map(|found| wrong_type(slot, found)))
+    }
+}
+
+/// The error for a claim of the wrong type.
+#[cold]
+#[inline(never)]
+fn wrong_type(at: usize, found: Found) -> TokenError {
+    let string = |name: &str| {
+        let kind = match found {
+            Found::Is(kind) => kind_name(kind),
+            Found::OutOfRange => "a number",
+        };
+        invalid(name, format!("must be a string, not {kind}"))
+    };
+    let date = |name: &str| match found {
+        Found::OutOfRange => invalid(name, "is beyond the range of dates"),
+        Found::Is(kind) => invalid(
+            name,
+            format!(
+                "must be a number of seconds (NumericDate), not {}",
+                kind_name(kind)
+            ),
+        ),
+    };
+    match at {
+        slot::ISS => string("iss"),
+        slot::SUB => string("sub"),
+        slot::JTI => string("jti"),
+        slot::AUD => invalid("aud", "must be a string or an array of strings"),
+        slot::EXP => date("exp"),
+        slot::NBF => date("nbf"),
+        slot::IAT => date("iat"),
+        slot::KUBERNETES => invalid("kubernetes.io", "must be an object"),
+        slot::NAMESPACE => invalid("kubernetes.io", "member \"namespace\" must be a string"),
+        slot::WARN_AFTER => date("kubernetes.io.warnafter"),
+        _ if at >= slot::LEGACY => string(LEGACY_CLAIMS[at - slot::LEGACY]),
+        _ => {
+            let (i, part) = (
+                (at - slot::reference(0, 0)) / 3,
+                (at - slot::reference(0, 0)) % 3,
+            );
+            match part {
+                0 => invalid(REF_CLAIMS[i], "must be an object"),
+                1 => invalid(REF_CLAIMS[i], "member \"name\" must be a string"),
+                _ => invalid(REF_CLAIMS[i], "member \"uid\" must be a string"),
+            }
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
 fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::String => "a string",
@@ -198,217 +432,6 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::Array => "an array",
         Kind::Object => "an object",
     }
-}
-
-fn read_scalar(s: &mut Scanner<'_>) -> ScanResult<Scalar> {
-    Ok(match s.next_kind()? {
-        Kind::String => Scalar::Str(Text::of(&s.string()?)),
-        Kind::Number => match s.number()? {
-            JsonNum::Int(i) => Scalar::Int(i),
-            JsonNum::Float(f) => Scalar::Float(f),
-        },
-        other => {
-            s.skip()?;
-            Scalar::Other(kind_name(other))
-        }
-    })
-}
-
-fn read_audience(s: &mut Scanner<'_>) -> ScanResult<AudienceValue> {
-    Ok(match s.next_kind()? {
-        Kind::String => AudienceValue::One(Text::of(&s.string()?)),
-        Kind::Array => {
-            let mut items = Vec::with_capacity(2);
-            let mut all_strings = true;
-            s.array(|s| {
-                if s.next_kind()? == Kind::String {
-                    items.push(Text::of(&s.string()?));
-                } else {
-                    all_strings = false;
-                    s.skip()?;
-                }
-                Ok(())
-            })?;
-            if all_strings {
-                AudienceValue::Many(items)
-            } else {
-                AudienceValue::Other
-            }
-        }
-        _ => {
-            s.skip()?;
-            AudienceValue::Other
-        }
-    })
-}
-
-#[inline(never)]
-fn read_ref(s: &mut Scanner<'_>) -> ScanResult<RefValue> {
-    if s.next_kind()? != Kind::Object {
-        s.skip()?;
-        return Ok(RefValue::default());
-    }
-    let mut out = RefValue {
-        is_object: true,
-        ..RefValue::default()
-    };
-    s.object(|s, name| {
-        if name.is("name") {
-            out.name = Some(read_scalar(s)?);
-        } else if name.is("uid") {
-            out.uid = Some(read_scalar(s)?);
-        } else {
-            s.skip()?;
-        }
-        Ok(())
-    })?;
-    Ok(out)
-}
-
-/// Reads `kubernetes.io` into `out` (filled in place: the value is large to move).
-#[inline(never)]
-fn read_kubernetes(s: &mut Scanner<'_>, out: &mut KubernetesValue) -> ScanResult<()> {
-    if s.next_kind()? != Kind::Object {
-        return s.skip();
-    }
-    out.is_object = true;
-    s.object(|s, name| {
-        if name.is("namespace") {
-            out.namespace = Some(read_scalar(s)?);
-        } else if name.is("warnafter") {
-            out.warn_after = Some(read_scalar(s)?);
-        } else if let Some(i) = REF_NAMES.iter().position(|r| name.is(r)) {
-            out.refs[i] = Some(read_ref(s)?);
-        } else {
-            s.skip()?;
-        }
-        Ok(())
-    })
-}
-
-const LEGACY_CLAIMS: [&str; 4] = [
-    legacy::NAMESPACE,
-    legacy::SECRET_NAME,
-    legacy::SERVICE_ACCOUNT_NAME,
-    legacy::SERVICE_ACCOUNT_UID,
-];
-
-/// Reads the claims into `known` (filled in place: the value is large to move).
-#[inline(never)]
-fn read_known(json: &str, known: &mut Known) -> ScanResult<()> {
-    let mut s = Scanner::from_text(json);
-    s.object(|s, name| {
-        match &*name.text() {
-            "iss" => known.strings[0] = Some(read_scalar(s)?),
-            "sub" => known.strings[1] = Some(read_scalar(s)?),
-            "jti" => known.strings[2] = Some(read_scalar(s)?),
-            "exp" => known.dates[0] = Some(read_scalar(s)?),
-            "nbf" => known.dates[1] = Some(read_scalar(s)?),
-            "iat" => known.dates[2] = Some(read_scalar(s)?),
-            "aud" => known.aud = Some(read_audience(s)?),
-            "kubernetes.io" => {
-                read_kubernetes(s, known.kubernetes.get_or_insert_default())?;
-            }
-            other => match LEGACY_CLAIMS.iter().position(|c| *c == other) {
-                Some(i) => known.legacy[i] = Some(read_scalar(s)?),
-                None => s.skip()?,
-            },
-        }
-        Ok(())
-    })?;
-    s.end()
-}
-
-#[inline(never)]
-fn string_of(value: Option<Scalar>, name: &str) -> Result<Option<Text>, TokenError> {
-    match value {
-        None => Ok(None),
-        Some(Scalar::Str(s)) => Ok(Some(s)),
-        Some(other) => Err(invalid(
-            name,
-            format!("must be a string, not {}", other.kind()),
-        )),
-    }
-}
-
-/// A NumericDate (RFC 7519 §2): a JSON number of seconds. Fractions are truncated, as go-jose
-/// (kube-apiserver, Vault) does; strings and numbers beyond the range of dates are refused.
-#[inline(never)]
-fn date_of(value: Option<&Scalar>, name: &str) -> Result<Option<i64>, TokenError> {
-    const LIMIT: f64 = 253_402_300_799.0; // 9999-12-31T23:59:59Z
-    match value {
-        None => Ok(None),
-        Some(Scalar::Int(i)) if (*i as f64).abs() <= LIMIT => Ok(Some(*i)),
-        Some(Scalar::Float(f)) if f.is_finite() && f.abs() <= LIMIT => Ok(Some(f.trunc() as i64)),
-        Some(Scalar::Int(_) | Scalar::Float(_)) => {
-            Err(invalid(name, "is beyond the range of dates"))
-        }
-        Some(Scalar::Str(_)) => Err(invalid(
-            name,
-            "must be a number of seconds (NumericDate), not a string",
-        )),
-        Some(other) => Err(invalid(
-            name,
-            format!(
-                "must be a number of seconds (NumericDate), not {}",
-                other.kind()
-            ),
-        )),
-    }
-}
-
-#[inline(never)]
-fn audience_of(value: Option<AudienceValue>) -> Result<Option<Vec<Text>>, TokenError> {
-    match value {
-        None => Ok(None),
-        Some(AudienceValue::One(s)) => Ok(Some(vec![s])),
-        Some(AudienceValue::Many(items)) => Ok(Some(items)),
-        Some(AudienceValue::Other) => {
-            Err(invalid("aud", "must be a string or an array of strings"))
-        }
-    }
-}
-
-fn ref_of(value: Option<RefValue>, claim: &str) -> Result<Option<RefText>, TokenError> {
-    let Some(value) = value else { return Ok(None) };
-    if !value.is_object {
-        return Err(invalid(claim, "must be an object"));
-    }
-    let field = |v: Option<Scalar>, name: &str| match v {
-        None => Ok(Text::EMPTY),
-        Some(Scalar::Str(s)) => Ok(s),
-        Some(_) => Err(invalid(claim, format!("member {name:?} must be a string"))),
-    };
-    Ok(Some(RefText {
-        name: field(value.name, "name")?,
-        uid: field(value.uid, "uid")?,
-    }))
-}
-
-#[inline(never)]
-fn kubernetes_identity(k8s: KubernetesValue) -> Result<IdentityText, TokenError> {
-    let claim = "kubernetes.io";
-    if !k8s.is_object {
-        return Err(invalid(claim, "must be an object"));
-    }
-    let namespace = match k8s.namespace {
-        Some(Scalar::Str(s)) => s,
-        Some(_) => return Err(invalid(claim, "member \"namespace\" must be a string")),
-        None => Text::EMPTY,
-    };
-    let [serviceaccount, pod, node, secret] = k8s.refs;
-    Ok(IdentityText {
-        namespace,
-        service_account: ref_of(serviceaccount, REF_CLAIMS[0])?.unwrap_or(RefText {
-            name: Text::EMPTY,
-            uid: Text::EMPTY,
-        }),
-        pod: ref_of(pod, REF_CLAIMS[1])?,
-        node: ref_of(node, REF_CLAIMS[2])?,
-        secret: ref_of(secret, REF_CLAIMS[3])?,
-        warn_after: date_of(k8s.warn_after.as_ref(), "kubernetes.io.warnafter")?,
-        legacy: false,
-    })
 }
 
 impl Claims {
@@ -421,52 +444,63 @@ impl Claims {
     /// [`Claims::parse`] without copying the bytes.
     pub fn parse_owned(json: Vec<u8>) -> Result<Claims, TokenError> {
         let json = String::from_utf8(json).map_err(|_| bad_claims("are not UTF-8"))?;
-        let mut known = Known::default();
-        read_known(&json, &mut known).map_err(|e| bad_claims(&e))?;
-        let Known {
-            strings: [iss, sub, jti],
-            aud,
-            dates: [exp, nbf, iat],
-            kubernetes,
-            legacy: [namespace, secret_name, sa_name, sa_uid],
-        } = known;
-        let iss = string_of(iss, "iss")?;
-        let legacy_iss = iss.as_ref().is_some_and(|t| t.get(&json) == LEGACY_ISSUER);
-        let identity = match kubernetes {
-            Some(k8s) => Some(kubernetes_identity(k8s)?),
-            None if legacy_iss || namespace.is_some() => {
-                let get = |v: Option<Scalar>, name: &str| {
-                    string_of(v, name).map(|t| t.unwrap_or(Text::EMPTY))
-                };
-                Some(IdentityText {
-                    namespace: get(namespace, legacy::NAMESPACE)?,
-                    service_account: RefText {
-                        name: get(sa_name, legacy::SERVICE_ACCOUNT_NAME)?,
-                        uid: get(sa_uid, legacy::SERVICE_ACCOUNT_UID)?,
-                    },
-                    pod: None,
-                    node: None,
-                    secret: Some(RefText {
-                        name: get(secret_name, legacy::SECRET_NAME)?,
-                        uid: Text::EMPTY,
-                    }),
-                    warn_after: None,
-                    legacy: true,
-                })
-            }
-            None => None,
+        let mut read = Read::default();
+        read.claims(&json).map_err(|e| bad_claims(&e))?;
+        let legacy_iss = read
+            .iss
+            .as_ref()
+            .is_some_and(|t| t.get(&json) == LEGACY_ISSUER);
+        let legacy_identity = !read.kubernetes && (legacy_iss || read.legacy_namespace);
+        if read.any_wrong
+            && let Some(error) = read.first_wrong(legacy_identity)
+        {
+            return Err(error);
+        }
+        let identity = if read.kubernetes {
+            let [serviceaccount, pod, node, secret] = read.refs;
+            Some(IdentityText {
+                namespace: read.namespace.unwrap_or(Text::EMPTY),
+                service_account: serviceaccount.unwrap_or(RefText {
+                    name: Text::EMPTY,
+                    uid: Text::EMPTY,
+                }),
+                pod,
+                node,
+                secret,
+                warn_after: read.warn_after,
+                legacy: false,
+            })
+        } else if legacy_identity {
+            let [namespace, secret_name, sa_name, sa_uid] = read.legacy;
+            Some(IdentityText {
+                namespace: namespace.unwrap_or(Text::EMPTY),
+                service_account: RefText {
+                    name: sa_name.unwrap_or(Text::EMPTY),
+                    uid: sa_uid.unwrap_or(Text::EMPTY),
+                },
+                pod: None,
+                node: None,
+                secret: Some(RefText {
+                    name: secret_name.unwrap_or(Text::EMPTY),
+                    uid: Text::EMPTY,
+                }),
+                warn_after: None,
+                legacy: true,
+            })
+        } else {
+            None
         };
         Ok(Claims {
             json: json.into_boxed_str(),
             raw: std::sync::OnceLock::new(),
             identity,
-            iss,
-            sub: string_of(sub, "sub")?,
-            aud: audience_of(aud)?,
-            exp: date_of(exp.as_ref(), "exp")?,
-            nbf: date_of(nbf.as_ref(), "nbf")?,
-            iat: date_of(iat.as_ref(), "iat")?,
-            jti: string_of(jti, "jti")?,
+            iss: read.iss,
+            sub: read.sub,
+            aud: read.aud,
+            exp: read.exp,
+            nbf: read.nbf,
+            iat: read.iat,
+            jti: read.jti,
         })
     }
 

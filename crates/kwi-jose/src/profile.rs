@@ -188,6 +188,7 @@ fn subject_mismatch(sub: &str, namespace: &str, name: &str) -> TokenError {
 }
 
 /// kube-apiserver's `legacyValidator`.
+#[inline(never)]
 fn validate_legacy(claims: &Claims) -> Result<(), TokenError> {
     use crate::claims::legacy;
     let sub = claims
