@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::json_scan::{JsonNum, Kind, ScanResult, Scanner, Text};
+use crate::json_scan::{JsonNum, Kind, MAX_DOCUMENT, ScanResult, Scanner, Text, Texts};
 use crate::token_error::TokenError;
 
 /// The issuer of legacy, secret-based service-account tokens.
@@ -87,7 +87,10 @@ pub struct ServiceAccountRef<'a> {
 /// A token's claims: the registered ones typed once, every one available raw.
 #[derive(Debug, Clone)]
 pub struct Claims {
-    json: Box<str>,
+    /// The claims JSON, followed by the decoded copies of strings that had escapes.
+    json: String,
+    /// Where the claims JSON ends in `json`.
+    json_len: usize,
     raw: std::sync::OnceLock<Map<String, Value>>,
     identity: Option<IdentityText>,
     iss: Option<Text>,
@@ -190,6 +193,7 @@ struct Read {
     legacy_namespace: bool,
     wrong: [Option<Found>; slot::COUNT],
     any_wrong: bool,
+    texts: Texts,
 }
 
 impl Read {
@@ -202,7 +206,7 @@ impl Read {
     #[inline(never)]
     fn text(&mut self, s: &mut Scanner<'_>, slot: usize) -> ScanResult<Option<Text>> {
         match s.next_kind()? {
-            Kind::String => Ok(Some(Text::of(&s.string()?))),
+            Kind::String => Ok(Some(self.texts.add(&s.string()?))),
             kind => {
                 s.skip()?;
                 self.found(slot, Found::Is(kind));
@@ -237,13 +241,13 @@ impl Read {
     /// `aud`: a string, or a list of strings.
     fn audience(&mut self, s: &mut Scanner<'_>) -> ScanResult<()> {
         match s.next_kind()? {
-            Kind::String => self.aud = Some(vec![Text::of(&s.string()?)]),
+            Kind::String => self.aud = Some(vec![self.texts.add(&s.string()?)]),
             Kind::Array => {
                 let mut items = Vec::with_capacity(2);
                 let mut all_strings = true;
                 s.array(|s| {
                     if s.next_kind()? == Kind::String {
-                        items.push(Text::of(&s.string()?));
+                        items.push(self.texts.add(&s.string()?));
                     } else {
                         all_strings = false;
                         s.skip()?;
@@ -443,8 +447,14 @@ impl Claims {
 
     /// [`Claims::parse`] without copying the bytes.
     pub fn parse_owned(json: Vec<u8>) -> Result<Claims, TokenError> {
+        if json.len() > MAX_DOCUMENT {
+            return Err(bad_claims("are too large"));
+        }
         let json = String::from_utf8(json).map_err(|_| bad_claims("are not UTF-8"))?;
-        let mut read = Read::default();
+        let mut read = Read {
+            texts: Texts::new(&json),
+            ..Read::default()
+        };
         read.claims(&json).map_err(|e| bad_claims(&e))?;
         let legacy_iss = read
             .iss
@@ -490,8 +500,10 @@ impl Claims {
         } else {
             None
         };
+        let json_len = json.len();
         Ok(Claims {
-            json: json.into_boxed_str(),
+            json: read.texts.finish(json),
+            json_len,
             raw: std::sync::OnceLock::new(),
             identity,
             iss: read.iss,
@@ -515,7 +527,8 @@ impl Claims {
     /// Every claim as decoded (parsed on first use).
     pub fn raw(&self) -> &Map<String, Value> {
         self.raw.get_or_init(|| {
-            crate::strict_json::parse_object(self.json.as_bytes()).unwrap_or_default()
+            let json = self.json.get(..self.json_len).unwrap_or_default();
+            crate::strict_json::parse_object(json.as_bytes()).unwrap_or_default()
         })
     }
 

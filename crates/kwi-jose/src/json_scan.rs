@@ -19,18 +19,19 @@ pub(crate) struct JsonStr<'a> {
 }
 
 impl<'a> JsonStr<'a> {
-    /// The byte range of the text in the scanned document, when it has no escapes (so that
-    /// the document itself holds it).
-    pub(crate) fn span(&self) -> Option<(usize, usize)> {
-        (!self.escaped).then_some((self.at, self.at + self.raw.len()))
-    }
-
     /// The text with escapes resolved.
     pub(crate) fn decode(&self) -> String {
-        if !self.escaped {
-            return self.raw.to_owned();
-        }
         let mut out = String::with_capacity(self.raw.len());
+        self.decode_into(&mut out);
+        out
+    }
+
+    /// Appends the text with escapes resolved to `out`.
+    pub(crate) fn decode_into(&self, out: &mut String) {
+        if !self.escaped {
+            out.push_str(self.raw);
+            return;
+        }
         let mut chars = self.raw.chars();
         while let Some(c) = chars.next() {
             if c != '\\' {
@@ -63,7 +64,6 @@ impl<'a> JsonStr<'a> {
                 None => {}
             }
         }
-        out
     }
 
     /// The text with escapes resolved, copied only when it has some.
@@ -107,33 +107,64 @@ impl<'a> JsonStr<'a> {
     }
 }
 
-/// A string read from a scanned document: where it sits in the document when it has no
-/// escapes (the usual case, which costs no allocation), or its own decoded copy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Text {
-    Span(u32, u32),
-    Owned(Box<str>),
+/// Documents longer than this are refused before they are read, so that every [`Text`] span
+/// (into the document and the decoded copies after it, at most as long again) fits `u32`.
+pub(crate) const MAX_DOCUMENT: usize = (u32::MAX / 2) as usize;
+
+/// A string read from a scanned document, as a span of one buffer: the document itself
+/// followed by the decoded copies of the strings that had escapes (see [`Texts`]). Plain
+/// spans: nothing to free, nothing to match on to read one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Text {
+    from: u32,
+    to: u32,
 }
 
 impl Text {
-    pub(crate) const EMPTY: Text = Text::Span(0, 0);
+    pub(crate) const EMPTY: Text = Text { from: 0, to: 0 };
 
-    pub(crate) fn of(s: &JsonStr<'_>) -> Text {
-        match s.span() {
-            Some((from, to)) => match (u32::try_from(from), u32::try_from(to)) {
-                (Ok(from), Ok(to)) => Text::Span(from, to),
-                _ => Text::Owned(s.decode().into()),
-            },
-            None => Text::Owned(s.decode().into()),
+    /// The text, given the buffer [`Texts::finish`] made.
+    pub(crate) fn get(self, buffer: &str) -> &str {
+        buffer
+            .get(self.from as usize..self.to as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// Makes the [`Text`]s of one document (no longer than [`MAX_DOCUMENT`]): strings without
+/// escapes (the usual case) are spans of the document; the others are decoded into a buffer
+/// that [`Texts::finish`] appends to it.
+#[derive(Debug, Default)]
+pub(crate) struct Texts {
+    base: usize,
+    decoded: String,
+}
+
+impl Texts {
+    pub(crate) fn new(document: &str) -> Texts {
+        Texts {
+            base: document.len(),
+            decoded: String::new(),
         }
     }
 
-    /// The text, given the document it was read from.
-    pub(crate) fn get<'a>(&'a self, json: &'a str) -> &'a str {
-        match self {
-            Text::Span(from, to) => json.get(*from as usize..*to as usize).unwrap_or_default(),
-            Text::Owned(text) => text,
+    pub(crate) fn add(&mut self, s: &JsonStr<'_>) -> Text {
+        let span = |from: usize, to: usize| Text {
+            from: u32::try_from(from).unwrap_or(u32::MAX),
+            to: u32::try_from(to).unwrap_or(u32::MAX),
+        };
+        if !s.escaped {
+            return span(s.at, s.at + s.raw.len());
         }
+        let from = self.base + self.decoded.len();
+        s.decode_into(&mut self.decoded);
+        span(from, self.base + self.decoded.len())
+    }
+
+    /// The buffer the texts are spans of.
+    pub(crate) fn finish(self, mut document: String) -> String {
+        document.push_str(&self.decoded);
+        document
     }
 }
 
