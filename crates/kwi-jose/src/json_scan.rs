@@ -75,13 +75,21 @@ impl<'a> JsonStr<'a> {
         }
     }
 
-    /// Whether the text equals `name` (which has no escapes).
+    /// Whether the text equals `name` (which has no escapes). Inlined so that a constant
+    /// `name` compares as a few integer loads, not a call to memcmp.
+    #[inline(always)]
     pub(crate) fn is(&self, name: &str) -> bool {
         if self.escaped {
-            self.decode() == name
+            self.is_escaped(name)
         } else {
             self.raw == name
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn is_escaped(&self, name: &str) -> bool {
+        self.decode() == name
     }
 
     /// One of 64 bits picked from the length and the first and last bytes: equal unescaped
@@ -253,7 +261,11 @@ impl<'a> Scanner<'a> {
     }
 
     fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+        // White space is all below '!': one comparison for the usual case of none.
+        while let Some(&b) = self.b.get(self.i)
+            && b <= b' '
+            && matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+        {
             self.i += 1;
         }
     }
