@@ -263,8 +263,10 @@ impl KeySet {
         let mut buffer = [0u8; jws::SIGNATURE_BUFFER];
         let signature = jws::decode_segment_in(parts.signature, "signature", &mut buffer)?;
         // Decoded before the signature is checked so that a token that is not base64url says
-        // so; parsed only after.
-        let claims = jws::decode_segment(parts.claims, "claims")?;
+        // so. Read now too, while the JSON reader's code is still in the instruction cache
+        // from the header (the signature check evicts it), but a claims error is reported
+        // only for a token whose signature holds, as if they had been read after it.
+        let claims = Claims::parse_owned(jws::decode_segment(parts.claims, "claims")?);
         let indexes = self.candidates(header.kid(), options)?;
         let candidates = (0..indexes.map_or(self.keys.len(), <[usize]>::len))
             .map(|j| &self.keys[indexes.map_or(j, |i| i[j])]);
@@ -280,7 +282,7 @@ impl KeySet {
             {
                 return Ok(VerifiedToken {
                     header,
-                    claims: Claims::parse_owned(claims)?,
+                    claims: claims?,
                 });
             }
         }
@@ -295,6 +297,47 @@ impl KeySet {
 mod tests {
     use super::*;
     use crate::{KeySpec, SigningKey, generate};
+
+    /// Claims are read before the signature is checked, but an error in them is reported only
+    /// for a token whose signature holds: a forged token is a bad signature whatever it says.
+    #[test]
+    fn a_claims_error_is_reported_only_under_a_good_signature() {
+        let key = generate(KeySpec::Ec(crate::Curve::P256)).unwrap();
+        let other = generate(KeySpec::Ec(crate::Curve::P256)).unwrap();
+        let set = KeySet::new([(key.to_public(), Some("k".to_string()))]).unwrap();
+        let options = VerifyOptions::default();
+        for bad in [
+            &br#"{"exp":1,"exp":2}"#[..],
+            b"[1]",
+            b"not json",
+            b"{\"iss\":7}",
+        ] {
+            let sign = |with: &Key, kid: &str| {
+                SigningKey::new(with, None, Some(kid.to_string()))
+                    .unwrap()
+                    .sign(bad)
+                    .unwrap()
+            };
+            let good = set.verify(&sign(&key, "k"), &options);
+            assert!(
+                matches!(
+                    good,
+                    Err(TokenError::BadClaims(_) | TokenError::InvalidClaim { .. })
+                ),
+                "{good:?}"
+            );
+            let forged = set.verify(&sign(&other, "k"), &options);
+            assert!(
+                matches!(forged, Err(TokenError::BadSignature)),
+                "{forged:?}"
+            );
+            let unknown = set.verify(&sign(&key, "nope"), &options);
+            assert!(
+                matches!(unknown, Err(TokenError::UnknownKid { .. })),
+                "{unknown:?}"
+            );
+        }
+    }
 
     /// Sets of every size around the switch from comparing kids to hashing them: each kid
     /// selects its own key, and an unknown kid is refused with the kids known.
