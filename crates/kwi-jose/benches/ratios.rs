@@ -64,13 +64,15 @@ fn verify_row(rounds: usize, label: &str, key: &Key) -> bool {
     let mut kwi_fn = || case.verify_kwi();
     let mut jwt_fn = || case.verify_jsonwebtoken();
     let (raw_ns, rest) = paired(rounds, 200, &mut raw_fn, &mut [&mut kwi_fn, &mut jwt_fn]);
-    let ((kwi_ns, kwi_vs_raw), (jwt_ns, _)) = (rest[0], rest[1]);
+    // raw / jsonwebtoken: what kwi / jsonwebtoken would be if kwi's own work cost nothing.
+    let ((kwi_ns, kwi_vs_raw), (jwt_ns, jwt_vs_raw)) = (rest[0], rest[1]);
+    let ceiling = 1.0 / jwt_vs_raw;
     // kwi vs jsonwebtoken, paired on their own.
     let (kwi_ns2, rest2) = paired(rounds, 200, &mut kwi_fn, &mut [&mut jwt_fn]);
     let kwi_vs_jwt = 1.0 / rest2[0].1;
     let ok = kwi_vs_raw >= 0.90 && kwi_vs_jwt >= 1.2;
     println!(
-        "| verify {label} ({} B token) | {:>9.0}/s | {:>9.0}/s | {:>9.0}/s | {kwi_vs_raw:.3} (≥ 0.90) | {kwi_vs_jwt:.2} (≥ 1.2) | {} |",
+        "| verify {label} ({} B token) | {:>9.0}/s | {:>9.0}/s | {:>9.0}/s | {kwi_vs_raw:.3} (≥ 0.90) | {kwi_vs_jwt:.2} (≥ 1.2) | {ceiling:.2} | {} |",
         case.token.len(),
         1e9 / raw_ns,
         1e9 / ((kwi_ns + kwi_ns2) / 2.0),
@@ -97,7 +99,7 @@ fn mint_row(rounds: usize, label: &str, key: &Key) {
     };
     let (raw_ns, rest) = paired(rounds, batch, &mut raw_fn, &mut [&mut kwi_fn]);
     println!(
-        "| mint {label} | {:>9.0}/s | {:>9.0}/s | | {:.3} | | |",
+        "| mint {label} | {:>9.0}/s | {:>9.0}/s | | {:.3} | | | |",
         1e9 / raw_ns,
         1e9 / rest[0].0,
         rest[0].1
@@ -111,9 +113,9 @@ fn main() {
     let rsa = generate(KeySpec::Rsa { bits: 2048 }).unwrap();
     let ec = generate(KeySpec::Ec(Curve::P256)).unwrap();
     println!(
-        "| what | raw aws-lc-rs | kwi | jsonwebtoken | kwi / raw | kwi / jsonwebtoken | target |"
+        "| what | raw aws-lc-rs | kwi | jsonwebtoken | kwi / raw | kwi / jsonwebtoken | raw / jsonwebtoken | target |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut ok = verify_row(rounds, "RS256-2048", &rsa);
     ok &= verify_row(rounds, "ES256", &ec);
     mint_row(rounds, "RS256-2048", &rsa);
