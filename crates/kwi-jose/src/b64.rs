@@ -52,21 +52,10 @@ pub(crate) fn url_decoded_len(len: usize) -> Option<usize> {
 /// any byte outside the alphabet, an impossible length or non-zero trailing bits. Not constant
 /// time: keys and other secrets go through [`url_decode`].
 pub(crate) fn url_decode_public(text: &[u8]) -> Option<Vec<u8>> {
-    let len = url_decoded_len(text.len())?;
-    let mut out = vec![0u8; len];
-    url_decode_public_into(text, &mut out)?;
-    Some(out)
-}
-
-/// [`url_decode_public`] into the start of `out`, which must hold at least
-/// `url_decoded_len(text.len())` bytes; returns the decoded length.
-pub(crate) fn url_decode_public_into(text: &[u8], out: &mut [u8]) -> Option<usize> {
-    let len = url_decoded_len(text.len())?;
-    let out = out.get_mut(..len)?;
-    let decoded = base64_simd::URL_SAFE_NO_PAD
-        .decode(text, base64_simd::Out::from_slice(out))
-        .ok()?;
-    Some(decoded.len())
+    url_decoded_len(text.len())?;
+    // Into fresh capacity: no zeroing first (a zeroed allocation is a calloc, which glibc
+    // serves on its slow path).
+    base64_simd::URL_SAFE_NO_PAD.decode_to_vec(text).ok()
 }
 
 #[cfg(test)]

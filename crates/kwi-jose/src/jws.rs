@@ -106,25 +106,6 @@ pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, Token
     b64::url_decode_public(segment.as_bytes()).ok_or_else(|| bad_segment(segment, what))
 }
 
-/// Room for the longest signature a verifier accepts (RSA-8192) without allocating.
-pub(crate) const SIGNATURE_BUFFER: usize = 1024;
-
-/// Decodes a segment into `buffer` when it fits, or into a new vector.
-pub(crate) fn decode_segment_in<'b>(
-    segment: &str,
-    what: &str,
-    buffer: &'b mut [u8; SIGNATURE_BUFFER],
-) -> Result<std::borrow::Cow<'b, [u8]>, TokenError> {
-    match b64::url_decoded_len(segment.len()) {
-        Some(len) if len <= buffer.len() => {
-            let len = b64::url_decode_public_into(segment.as_bytes(), buffer)
-                .ok_or_else(|| bad_segment(segment, what))?;
-            Ok(std::borrow::Cow::Borrowed(&buffer[..len]))
-        }
-        _ => decode_segment(segment, what).map(std::borrow::Cow::Owned),
-    }
-}
-
 /// The JOSE header of a token.
 #[derive(Debug, Clone)]
 pub struct Header {

@@ -260,8 +260,7 @@ impl KeySet {
         else {
             return Err(algorithm_not_allowed(header.alg(), &options.algorithms));
         };
-        let mut buffer = [0u8; jws::SIGNATURE_BUFFER];
-        let signature = jws::decode_segment_in(parts.signature, "signature", &mut buffer)?;
+        let signature = jws::decode_segment(parts.signature, "signature")?;
         // Decoded before the signature is checked so that a token that is not base64url says
         // so. Read now too, while the JSON reader's code is still in the instruction cache
         // from the header (the signature check evicts it), but a claims error is reported
