@@ -88,6 +88,8 @@ pub struct KeySet {
     keys: Vec<VerificationKey>,
     /// Each kid with the indexes of its keys, in key order.
     by_kid: Vec<(String, Vec<usize>)>,
+    /// The index of every key, in order: the candidates of a token without a kid.
+    all: Vec<usize>,
     /// Where each kid is in `by_kid`, for sets too large to search in a row.
     kid_index: Option<HashMap<String, usize>>,
 }
@@ -159,6 +161,7 @@ impl KeySet {
             }
         }
         Ok(KeySet {
+            all: (0..keys.len()).collect(),
             keys,
             kid_index: (by_kid.len() > LINEAR_KIDS).then_some(index),
             by_kid,
@@ -170,6 +173,7 @@ impl KeySet {
         KeySet {
             keys: Vec::new(),
             by_kid: Vec::new(),
+            all: Vec::new(),
             kid_index: None,
         }
     }
@@ -229,18 +233,19 @@ impl KeySet {
         }
     }
 
-    /// The indexes of the keys a token's kid selects; `None` means every key.
+    /// The indexes of the keys a token's kid selects: those with that kid, or every key for a
+    /// token without one (or with an unknown one, when the options say so).
     fn candidates(
         &self,
         kid: Option<&str>,
         options: &VerifyOptions,
-    ) -> Result<Option<&[usize]>, TokenError> {
+    ) -> Result<&[usize], TokenError> {
         let Some(kid) = kid.filter(|k| !k.is_empty()) else {
-            return Ok(None);
+            return Ok(&self.all);
         };
         match self.keys_with_kid(kid) {
-            Some(indexes) => Ok(Some(indexes)),
-            None if options.unknown_kid_tries_all => Ok(None),
+            Some(indexes) => Ok(indexes),
+            None if options.unknown_kid_tries_all => Ok(&self.all),
             None => Err(self.unknown_kid(kid)),
         }
     }
@@ -266,9 +271,10 @@ impl KeySet {
         // from the header (the signature check evicts it), but a claims error is reported
         // only for a token whose signature holds, as if they had been read after it.
         let claims = Claims::parse_owned(jws::decode_segment(parts.claims, "claims")?);
-        let indexes = self.candidates(header.kid(), options)?;
-        let candidates = (0..indexes.map_or(self.keys.len(), <[usize]>::len))
-            .map(|j| &self.keys[indexes.map_or(j, |i| i[j])]);
+        let candidates = self
+            .candidates(header.kid(), options)?
+            .iter()
+            .map(|&i| &self.keys[i]);
         let mut fitting = 0;
         for key in candidates.clone() {
             let Some(verifier) = key.verifier(alg) else {
