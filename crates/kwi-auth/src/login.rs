@@ -192,7 +192,8 @@ fn cidr_contains(cidr: &str, addr: IpAddr) -> bool {
 /// What a login request says.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginRequest<'a> {
-    /// The `role` field (lower-cased), or empty for the config's default role.
+    /// The `role` field (lower-cased), or the config's `default_role` when the field is empty
+    /// (empty when both are).
     pub role_name: &'a str,
     /// The `jwt` field.
     pub jwt: &'a str,
@@ -220,11 +221,7 @@ pub fn login(
     let Some(config) = config else {
         return Err(ApiError::bad_request("could not load configuration"));
     };
-    let role_name = if role_name.is_empty() {
-        config.default_role.as_str()
-    } else {
-        role_name
-    };
+    // The caller has already put the config's `default_role` in place of a missing role.
     if role_name.is_empty() {
         return Err(ApiError::bad_request("missing role"));
     }
