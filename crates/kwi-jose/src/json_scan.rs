@@ -92,19 +92,17 @@ impl<'a> JsonStr<'a> {
         self.decode() == name
     }
 
-    /// One of 64 bits picked from the length and the first and last bytes: equal unescaped
-    /// names get the same bit.
+    /// One of 64 bits picked from the length and the first, second and last bytes (a
+    /// multiplicative hash, its top 6 bits): equal unescaped names get the same bit, and the
+    /// names of Kubernetes tokens and headers get different ones (no comparison at all for them).
     fn filter_bit(&self) -> u64 {
         let b = self.raw.as_bytes();
-        let (first, last) = (
-            b.first().copied().unwrap_or(0),
-            b.last().copied().unwrap_or(0),
-        );
-        let mix = (b.len() as u32)
-            .wrapping_mul(31)
-            .wrapping_add(u32::from(first).wrapping_mul(7))
-            .wrapping_add(u32::from(last).wrapping_mul(13));
-        1 << (mix % 64)
+        let byte = |at: Option<&u8>| u32::from(at.copied().unwrap_or(0));
+        let key = (b.len() as u32 & 0xff)
+            | byte(b.first()) << 8
+            | byte(b.get(1)) << 16
+            | byte(b.last()) << 24;
+        1 << (key.wrapping_mul(0x27d4_eb2f) >> 26)
     }
 
     fn same_as(&self, other: &JsonStr<'_>) -> bool {
@@ -666,6 +664,61 @@ mod tests {
                     .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
             ]
         })
+    }
+
+    /// The member names of Kubernetes tokens and JOSE headers never share a filter bit within
+    /// their object, so reading them compares no names.
+    #[test]
+    fn kubernetes_names_have_distinct_filter_bits() {
+        let objects: [&[&str]; 5] = [
+            &[
+                "aud",
+                "exp",
+                "iat",
+                "iss",
+                "jti",
+                "kubernetes.io",
+                "nbf",
+                "sub",
+            ],
+            &[
+                "aud",
+                "exp",
+                "iat",
+                "iss",
+                "jti",
+                "nbf",
+                "sub",
+                "kubernetes.io/serviceaccount/namespace",
+                "kubernetes.io/serviceaccount/secret.name",
+                "kubernetes.io/serviceaccount/service-account.name",
+                "kubernetes.io/serviceaccount/service-account.uid",
+            ],
+            &[
+                "namespace",
+                "node",
+                "pod",
+                "secret",
+                "serviceaccount",
+                "warnafter",
+            ],
+            &["name", "uid"],
+            &["alg", "kid", "typ"],
+        ];
+        for names in objects {
+            let bits: std::collections::HashSet<u64> = names
+                .iter()
+                .map(|n| {
+                    JsonStr {
+                        raw: n,
+                        escaped: false,
+                        at: 0,
+                    }
+                    .filter_bit()
+                })
+                .collect();
+            assert_eq!(bits.len(), names.len(), "{names:?}");
+        }
     }
 
     proptest! {
