@@ -456,6 +456,9 @@ impl Claims {
             ..Read::default()
         };
         read.claims(&json).map_err(|e| bad_claims(&e))?;
+        // From here on, texts are read from the buffer that holds their decoded copies too.
+        let json_len = json.len();
+        let json = std::mem::take(&mut read.texts).finish(json);
         let legacy_iss = read
             .iss
             .as_ref()
@@ -500,9 +503,8 @@ impl Claims {
         } else {
             None
         };
-        let json_len = json.len();
         Ok(Claims {
-            json: read.texts.finish(json),
+            json,
             json_len,
             raw: std::sync::OnceLock::new(),
             identity,
@@ -549,7 +551,7 @@ impl Claims {
                 .collect();
         }
         let mut out = Map::new();
-        let json: &str = &self.json;
+        let json = self.json.get(..self.json_len).unwrap_or_default();
         let mut s = Scanner::from_text(json);
         // The claims were read strictly when parsed: this walk cannot fail.
         let _ = s.object(|s, name| {

@@ -35,29 +35,46 @@ pub const KUBERNETES_ALGORITHMS: [Algorithm; 9] = [
 
 /// exp, nbf and iat with one leeway, in go-jose's order: nbf, exp, iat.
 pub(crate) fn check_times(claims: &Claims, now: i64, leeway: i64) -> Result<(), TokenError> {
-    let late = |t: Option<i64>| t.is_some_and(|t| now.saturating_add(leeway) < t);
-    let passed = claims
-        .exp
-        .is_some_and(|exp| now.saturating_sub(leeway) > exp);
-    if late(claims.nbf) || passed || late(claims.iat) {
-        return Err(times_error(claims, now, leeway));
+    match time_problem(claims, now, leeway) {
+        None => Ok(()),
+        Some(problem) => Err(times_error(problem, now, leeway)),
     }
-    Ok(())
 }
 
-/// The error [`check_times`] found, in go-jose's order: nbf, exp, iat.
+/// Which of a token's times fails, if any: the first of nbf, exp, iat, with its value.
+#[derive(Clone, Copy)]
+enum TimeProblem {
+    NotYetValid(i64),
+    Expired(i64),
+    IssuedInFuture(i64),
+}
+
+fn time_problem(claims: &Claims, now: i64, leeway: i64) -> Option<TimeProblem> {
+    if let Some(nbf) = claims.nbf
+        && now.saturating_add(leeway) < nbf
+    {
+        return Some(TimeProblem::NotYetValid(nbf));
+    }
+    if let Some(exp) = claims.exp
+        && now.saturating_sub(leeway) > exp
+    {
+        return Some(TimeProblem::Expired(exp));
+    }
+    if let Some(iat) = claims.iat
+        && now.saturating_add(leeway) < iat
+    {
+        return Some(TimeProblem::IssuedInFuture(iat));
+    }
+    None
+}
+
 #[cold]
 #[inline(never)]
-fn times_error(claims: &Claims, now: i64, leeway: i64) -> TokenError {
-    match (claims.nbf, claims.exp, claims.iat) {
-        (Some(nbf), _, _) if now.saturating_add(leeway) < nbf => {
-            TokenError::NotYetValid { nbf, now, leeway }
-        }
-        (_, Some(exp), _) if now.saturating_sub(leeway) > exp => {
-            TokenError::Expired { exp, now, leeway }
-        }
-        (_, _, Some(iat)) => TokenError::IssuedInFuture { iat, now, leeway },
-        _ => TokenError::Rejected("the token's times are not valid".into()),
+fn times_error(problem: TimeProblem, now: i64, leeway: i64) -> TokenError {
+    match problem {
+        TimeProblem::NotYetValid(nbf) => TokenError::NotYetValid { nbf, now, leeway },
+        TimeProblem::Expired(exp) => TokenError::Expired { exp, now, leeway },
+        TimeProblem::IssuedInFuture(iat) => TokenError::IssuedInFuture { iat, now, leeway },
     }
 }
 

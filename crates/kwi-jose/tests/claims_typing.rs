@@ -102,7 +102,18 @@ fn typed_claims_agree_with_a_plain_reading() {
                 put(&mut m, &mut r, name, json!("x"));
             }
         }
-        let json = serde_json::to_string(&m).unwrap();
+        let mut json = serde_json::to_string(&m).unwrap();
+        // The same object written with escapes: `\/` for every `/` (what PHP writes; it
+        // reaches the legacy issuer and the legacy claim names), names spelt with `\u`.
+        if r.below(3) == 0 {
+            json = json.replace('/', "\\/");
+        }
+        if r.below(3) == 0 {
+            json = json
+                .replace("\"sub\":", "\"\\u0073ub\":")
+                .replace("\"kubernetes.io\":", "\"kubernetes\\u002eio\":")
+                .replace("\"name\":", "\"n\\u0061me\":");
+        }
         let want = expected(&m);
         assert_eq!(read(json.as_bytes()), Some(want.clone()), "{json}");
         match want {
