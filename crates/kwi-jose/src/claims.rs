@@ -85,7 +85,7 @@ pub struct ServiceAccountRef<'a> {
 }
 
 /// A token's claims: the registered ones typed once, every one available raw.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Claims {
     /// The claims JSON, followed by the decoded copies of strings that had escapes.
     json: String,
@@ -103,6 +103,22 @@ pub struct Claims {
     pub nbf: Option<i64>,
     /// `iat`, seconds since the epoch.
     pub iat: Option<i64>,
+}
+
+impl std::fmt::Debug for Claims {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claims")
+            .field("iss", &self.iss())
+            .field("sub", &self.sub())
+            .field("aud", &self.aud_list())
+            .field("exp", &self.exp)
+            .field("nbf", &self.nbf)
+            .field("iat", &self.iat)
+            .field("jti", &self.jti())
+            .field("identity", &self.service_account())
+            .field("json", &self.json.get(..self.json_len).unwrap_or_default())
+            .finish()
+    }
 }
 
 impl PartialEq for Claims {

@@ -107,7 +107,7 @@ pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, Token
 }
 
 /// The JOSE header of a token.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Header {
     /// The header JSON, followed by the decoded copies of strings that had escapes.
     json: String,
@@ -117,6 +117,17 @@ pub struct Header {
     kid: Option<Text>,
     typ: Option<Text>,
     raw: std::sync::OnceLock<Map<String, Value>>,
+}
+
+impl std::fmt::Debug for Header {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Header")
+            .field("alg", &self.alg())
+            .field("kid", &self.kid())
+            .field("typ", &self.typ())
+            .field("json", &self.json())
+            .finish()
+    }
 }
 
 impl PartialEq for Header {
