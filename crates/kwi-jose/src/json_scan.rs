@@ -199,11 +199,12 @@ fn plain_run(b: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let special = |v: u64| {
-        let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-        let quote = has_zero(v ^ (ONES * u64::from(b'"')));
-        let backslash = has_zero(v ^ (ONES * u64::from(b'\\')));
-        let control = v.wrapping_sub(ONES * 0x20) & !v & HIGHS;
-        quote | backslash | control
+        // Bytes below n (n <= 0x80), flagged in their high bit.
+        let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS;
+        // x ^ 2 is below 0x21 exactly for the control characters and '"' (0x22 ^ 2 = 0x20).
+        let quote_or_control = below(v ^ (ONES * 2), 0x21);
+        let backslash = below(v ^ (ONES * u64::from(b'\\')), 1);
+        quote_or_control | backslash
     };
     while let Some(chunk) = b.get(i..i + 8) {
         let mut word = [0u8; 8];
@@ -664,6 +665,21 @@ mod tests {
                     .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
             ]
         })
+    }
+
+    proptest! {
+        #[test]
+        fn plain_run_stops_at_the_first_byte_that_needs_attention(
+            bytes in proptest::collection::vec(prop_oneof![any::<u8>(), Just(b'"'), Just(b'\\'), 0x18u8..0x24], 0..40),
+            from in 0usize..45,
+        ) {
+            let from = from.min(bytes.len());
+            let naive = bytes[from..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .map_or(bytes.len(), |i| from + i);
+            prop_assert_eq!(plain_run(&bytes, from), naive);
+        }
     }
 
     /// The member names of Kubernetes tokens and JOSE headers never share a filter bit within
