@@ -3,8 +3,25 @@
 //! repeated in any object, and hands string slices to the caller, which copies only the few
 //! claims it types. Differential property tests keep it in step with `serde_json`.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+
 /// Deeper nesting than this is refused (serde_json's limit).
 const MAX_DEPTH: usize = 128;
+
+/// How many member names an object compares one by one before it keeps them in a hash set.
+const FIRST_NAMES: usize = 16;
+
+/// The error for a member name that an object already has.
+#[cold]
+#[inline(never)]
+fn repeated(name: &JsonStr<'_>) -> Box<str> {
+    format!(
+        "are not a valid JSON object: duplicate member {:?}",
+        name.decode()
+    )
+    .into()
+}
 
 /// Marks, in the length of a remembered member name, a name written with escapes.
 const ESCAPED: usize = 1 << (usize::BITS - 1);
@@ -496,11 +513,12 @@ impl<'a> Scanner<'a> {
         if self.depth > MAX_DEPTH {
             return self.err("nesting too deep");
         }
-        // The names seen so far, as (start, length | ESCAPED): the first ones on the stack,
-        // the rest (rare) in a Vec.
-        let mut first = [(0usize, 0usize); 16];
+        // The first names seen, as (start, length | ESCAPED), with a 64-bit filter in front;
+        // past FIRST_NAMES, a hash set of them all (so that a large object costs linear time,
+        // not quadratic).
+        let mut first = [(0usize, 0usize); FIRST_NAMES];
         let mut count = 0;
-        let mut more: Vec<(usize, usize)> = Vec::new();
+        let mut many: Option<HashSet<Cow<'a, str>>> = None;
         let (mut filter, mut escaped_seen) = (0u64, false);
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -509,24 +527,31 @@ impl<'a> Scanner<'a> {
         }
         loop {
             let name = self.string()?;
-            // A 64-bit filter of the names seen: only a name whose bit is already set (or any
-            // name once an escaped one was seen) is compared with the others.
-            let bit = name.filter_bit();
-            let suspect = escaped_seen || name.escaped || filter & bit != 0;
-            filter |= bit;
-            escaped_seen |= name.escaped;
-            if suspect {
-                self.refuse_repeated(&first[..count.min(first.len())], &more, &name)?;
+            if let Some(names) = &mut many {
+                if !names.insert(name.text()) {
+                    return Err(repeated(&name));
+                }
+            } else {
+                // Only a name whose filter bit is already set (or any name once an escaped one
+                // was seen) is compared with the others.
+                let bit = name.filter_bit();
+                let suspect = escaped_seen || name.escaped || filter & bit != 0;
+                filter |= bit;
+                escaped_seen |= name.escaped;
+                if suspect {
+                    self.refuse_repeated(&first[..count], &name)?;
+                }
+                match first.get_mut(count) {
+                    Some(slot) => {
+                        *slot = (
+                            name.at,
+                            name.raw.len() | if name.escaped { ESCAPED } else { 0 },
+                        );
+                        count += 1;
+                    }
+                    None => many = Some(self.name_set(&first, &name)),
+                }
             }
-            let entry = (
-                name.at,
-                name.raw.len() | if name.escaped { ESCAPED } else { 0 },
-            );
-            match first.get_mut(count) {
-                Some(slot) => *slot = entry,
-                None => more.push(entry),
-            }
-            count += 1;
             if self.peek() != Some(b':') {
                 return self.err("expected ':'");
             }
@@ -544,33 +569,35 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Fails when `name` equals a name already seen in the object (stored as in
-    /// [`Scanner::object_dyn`]).
+    /// A name remembered by [`Scanner::object_dyn`].
+    fn stored(&self, (at, stored): (usize, usize)) -> JsonStr<'a> {
+        let len = stored & !ESCAPED;
+        JsonStr {
+            raw: self.text.get(at..at + len).unwrap_or_default(),
+            escaped: stored & ESCAPED != 0,
+            at,
+        }
+    }
+
+    /// Fails when `name` equals one of the names already seen in the object.
     #[cold]
     #[inline(never)]
-    fn refuse_repeated(
-        &self,
-        first: &[(usize, usize)],
-        more: &[(usize, usize)],
-        name: &JsonStr<'a>,
-    ) -> ScanResult<()> {
-        let repeated = first.iter().chain(more).any(|&(at, stored)| {
-            let len = stored & !ESCAPED;
-            let seen = JsonStr {
-                raw: self.text.get(at..at + len).unwrap_or_default(),
-                escaped: stored & ESCAPED != 0,
-                at,
-            };
-            seen.same_as(name)
-        });
-        if repeated {
-            return Err(format!(
-                "are not a valid JSON object: duplicate member {:?}",
-                name.decode()
-            )
-            .into());
+    fn refuse_repeated(&self, first: &[(usize, usize)], name: &JsonStr<'a>) -> ScanResult<()> {
+        if first.iter().any(|&seen| self.stored(seen).same_as(name)) {
+            return Err(repeated(name));
         }
         Ok(())
+    }
+
+    /// The set of names an object switches to past [`FIRST_NAMES`]: the first ones and `name`
+    /// (already compared with them).
+    #[cold]
+    #[inline(never)]
+    fn name_set(&self, first: &[(usize, usize)], name: &JsonStr<'a>) -> HashSet<Cow<'a, str>> {
+        let mut names: HashSet<Cow<'a, str>> =
+            first.iter().map(|&seen| self.stored(seen).text()).collect();
+        names.insert(name.text());
+        names
     }
 
     /// Walks an array, calling `item` for each element; `item` must consume it.
@@ -794,6 +821,39 @@ mod tests {
             let mut scanner = Scanner::new(text.as_bytes()).unwrap();
             prop_assert_eq!(scanner.string().unwrap().decode(), s);
         }
+    }
+
+    /// Past the names compared one by one, a large object keeps its names in a set: every
+    /// repeat is still found, written plainly or with escapes, on either side of the switch.
+    #[test]
+    fn large_objects_find_repeated_names() {
+        let names: Vec<String> = (0..1000).map(|i| format!("n{i}")).collect();
+        let object = |extra: &str| {
+            let members: Vec<String> = names
+                .iter()
+                .map(|n| format!("\"{n}\":{{\"x\":1}}"))
+                .collect();
+            format!("{{{}{extra}}}", members.join(","))
+        };
+        assert!(scan_all(object("").as_bytes()).is_ok());
+        for (repeat, shown) in [
+            (r#","n0":1"#, "n0"),
+            (r#","\u006e0":1"#, "n0"),
+            (r#","n15":1"#, "n15"),
+            (r#","n16":1"#, "n16"),
+            (r#","n999":1"#, "n999"),
+        ] {
+            let error = scan_all(object(repeat).as_bytes()).unwrap_err();
+            assert!(
+                error.contains(&format!("duplicate member {shown:?}")),
+                "{error}"
+            );
+        }
+        // A name first written with escapes, repeated plainly after the switch.
+        let rest: Vec<String> = names[1..].iter().map(|n| format!("\"{n}\":1")).collect();
+        let escaped = format!("{{\"\\u006e0\":1,{},\"n0\":2}}", rest.join(","));
+        let error = scan_all(escaped.as_bytes()).unwrap_err();
+        assert!(error.contains("duplicate member \"n0\""), "{error}");
     }
 
     #[test]
