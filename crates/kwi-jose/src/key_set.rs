@@ -94,6 +94,9 @@ pub struct KeySet {
     kid_index: Option<HashMap<String, usize>>,
 }
 
+/// Claims up to this size are read before the signature is checked (see [`KeySet::verify`]).
+const EARLY_CLAIMS: usize = 2048;
+
 /// Up to this many kids, a kid is looked for by comparing it with each (cheaper than hashing).
 const LINEAR_KIDS: usize = 8;
 
@@ -267,10 +270,17 @@ impl KeySet {
         };
         let signature = jws::decode_segment(parts.signature, "signature")?;
         // Decoded before the signature is checked so that a token that is not base64url says
-        // so. Read now too, while the JSON reader's code is still in the instruction cache
-        // from the header (the signature check evicts it), but a claims error is reported
-        // only for a token whose signature holds, as if they had been read after it.
-        let claims = Claims::parse_owned(jws::decode_segment(parts.claims, "claims")?);
+        // so. Small claims (every service-account token's) are read now too, while the JSON
+        // reader's code is still in the instruction cache from the header (the signature
+        // check evicts it); larger ones only under a good signature, so that a forged token
+        // never makes kwi read more than EARLY_CLAIMS bytes of JSON. Either way a claims error
+        // is reported only for a token whose signature holds.
+        let claims = jws::decode_segment(parts.claims, "claims")?;
+        let claims = if claims.len() <= EARLY_CLAIMS {
+            Ok(Claims::parse_owned(claims))
+        } else {
+            Err(claims)
+        };
         let candidates = self
             .candidates(header.kid(), options)?
             .iter()
@@ -285,10 +295,11 @@ impl KeySet {
                 .verify_sig(parts.signing_input.as_bytes(), &signature)
                 .is_ok()
             {
-                return Ok(VerifiedToken {
-                    header,
-                    claims: claims?,
-                });
+                let claims = match claims {
+                    Ok(read) => read?,
+                    Err(unread) => Claims::parse_owned(unread)?,
+                };
+                return Ok(VerifiedToken { header, claims });
             }
         }
         if fitting == 0 {
@@ -311,11 +322,24 @@ mod tests {
         let other = generate(KeySpec::Ec(crate::Curve::P256)).unwrap();
         let set = KeySet::new([(key.to_public(), Some("k".to_string()))]).unwrap();
         let options = VerifyOptions::default();
+        // Past EARLY_CLAIMS the claims are read only after the signature: same answers, and a
+        // good large token still verifies.
+        let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(EARLY_CLAIMS));
+        let token = SigningKey::new(&key, None, Some("k".to_string()))
+            .unwrap()
+            .sign(big.as_bytes())
+            .unwrap();
+        assert!(set.verify(&token, &options).is_ok());
+        let large = format!(
+            "{{\"pad\":\"{}\",\"exp\":1,\"exp\":2}}",
+            "x".repeat(EARLY_CLAIMS)
+        );
         for bad in [
             &br#"{"exp":1,"exp":2}"#[..],
             b"[1]",
             b"not json",
             b"{\"iss\":7}",
+            large.as_bytes(),
         ] {
             let sign = |with: &Key, kid: &str| {
                 SigningKey::new(with, None, Some(kid.to_string()))
