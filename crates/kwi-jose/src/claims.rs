@@ -84,6 +84,46 @@ pub struct ServiceAccountRef<'a> {
     pub uid: &'a str,
 }
 
+/// The `aud` values: up to [`Audience::INLINE`] in place (a token has one or two), more in a
+/// `Vec`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Audience {
+    Inline([Text; Audience::INLINE], usize),
+    Many(Vec<Text>),
+}
+
+impl Audience {
+    const INLINE: usize = 3;
+
+    fn push(&mut self, text: Text) {
+        match self {
+            Audience::Inline(items, len) if *len < Audience::INLINE => {
+                items[*len] = text;
+                *len += 1;
+            }
+            Audience::Inline(items, _) => {
+                let mut many = items.to_vec();
+                many.push(text);
+                *self = Audience::Many(many);
+            }
+            Audience::Many(items) => items.push(text),
+        }
+    }
+
+    fn as_slice(&self) -> &[Text] {
+        match self {
+            Audience::Inline(items, len) => items.get(..*len).unwrap_or_default(),
+            Audience::Many(items) => items,
+        }
+    }
+}
+
+impl Default for Audience {
+    fn default() -> Audience {
+        Audience::Inline([Text::EMPTY; Audience::INLINE], 0)
+    }
+}
+
 /// A token's claims: the registered ones typed once, every one available raw.
 #[derive(Clone)]
 pub struct Claims {
@@ -95,7 +135,7 @@ pub struct Claims {
     identity: Option<IdentityText>,
     iss: Option<Text>,
     sub: Option<Text>,
-    aud: Option<Vec<Text>>,
+    aud: Option<Audience>,
     jti: Option<Text>,
     /// `exp`, seconds since the epoch.
     pub exp: Option<i64>,
@@ -195,7 +235,7 @@ struct Read {
     iss: Option<Text>,
     sub: Option<Text>,
     jti: Option<Text>,
-    aud: Option<Vec<Text>>,
+    aud: Option<Audience>,
     exp: Option<i64>,
     nbf: Option<i64>,
     iat: Option<i64>,
@@ -257,9 +297,13 @@ impl Read {
     /// `aud`: a string, or a list of strings.
     fn audience(&mut self, s: &mut Scanner<'_>) -> ScanResult<()> {
         match s.next_kind()? {
-            Kind::String => self.aud = Some(vec![self.texts.add(&s.string()?)]),
+            Kind::String => {
+                let mut one = Audience::default();
+                one.push(self.texts.add(&s.string()?));
+                self.aud = Some(one);
+            }
             Kind::Array => {
-                let mut items = Vec::with_capacity(2);
+                let mut items = Audience::default();
                 let mut all_strings = true;
                 s.array(|s| {
                     if s.next_kind()? == Kind::String {
@@ -607,7 +651,7 @@ impl Claims {
     pub fn aud(&self) -> Option<impl ExactSizeIterator<Item = &str> + Clone + '_> {
         self.aud
             .as_ref()
-            .map(|list| list.iter().map(|t| t.get(&self.json)))
+            .map(|list| list.as_slice().iter().map(|t| t.get(&self.json)))
     }
 
     /// `aud` as owned strings, for messages and output.

@@ -34,6 +34,7 @@ impl Rng {
             Value::Null,
             json!([]),
             json!(["a", "b"]),
+            json!(["a", "b", "c", "d\u{e9}", "e"]),
             json!([1]),
             json!({}),
             json!({"name": "n", "uid": "u"}),
