@@ -38,22 +38,11 @@ pub(crate) fn std_decode(text: &str) -> Result<Vec<u8>, String> {
     Base64::decode_vec(text).map_err(|_| "the base64 is truncated or malformed".into())
 }
 
-/// Exact decoded length of `len` base64url characters without padding, `None` when no input
-/// has that length.
-pub(crate) fn url_decoded_len(len: usize) -> Option<usize> {
-    match len % 4 {
-        1 => None,
-        0 => Some(len / 4 * 3),
-        rest => Some(len / 4 * 3 + rest - 1),
-    }
-}
-
 /// Fast (SIMD), strict base64url without padding, for public data (token segments): `None` on
 /// any byte outside the alphabet, an impossible length or non-zero trailing bits. Not constant
 /// time: keys and other secrets go through [`url_decode`].
 pub(crate) fn url_decode_public(text: &[u8]) -> Option<Vec<u8>> {
-    url_decoded_len(text.len())?;
-    // Into fresh capacity: no zeroing first (a zeroed allocation is a calloc, which glibc
+    // base64-simd refuses the impossible lengths (4n + 1) itself. Into fresh capacity: no zeroing first (a zeroed allocation is a calloc, which glibc
     // serves on its slow path).
     base64_simd::URL_SAFE_NO_PAD.decode_to_vec(text).ok()
 }
