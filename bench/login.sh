@@ -17,8 +17,7 @@ for tool in wrk:wrk ss:iproute2; do
   command -v "${tool%%:*}" >/dev/null || { $sudo apt-get update -qq; $sudo apt-get install -y -qq "${tool##*:}" >/dev/null; }
 done
 scripts/install-test-deps >/dev/null
-# pip may put `bao` where PATH does not look (a --user install, a virtualenv's bin directory).
-export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$(python3 -m site --user-base)/bin"
+. scripts/pip-path.sh
 cargo build -q --release -p kwi
 kwi=target/release/kwi
 

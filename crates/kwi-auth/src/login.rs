@@ -256,10 +256,7 @@ pub fn login(
     // by kid (go-oidc), and a miss is "failed to verify id token signature".
     static STATIC_KEYS: LazyLock<VerifyOptions> =
         LazyLock::new(|| VaultRules::default().verify_options());
-    static REMOTE_KEYS: LazyLock<VerifyOptions> = LazyLock::new(|| VerifyOptions {
-        unknown_kid_tries_all: false,
-        ..VaultRules::default().verify_options()
-    });
+    static REMOTE_KEYS: LazyLock<VerifyOptions> = LazyLock::new(VerifyOptions::default);
     let options: &VerifyOptions = if remote_keys {
         &REMOTE_KEYS
     } else {
