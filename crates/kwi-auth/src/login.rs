@@ -44,7 +44,7 @@ fn claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     if name.starts_with('/') {
         let mut current: Option<&Value> = None;
         for (i, part) in name.split('/').skip(1).enumerate() {
-            let part = part.replace("~1", "/").replace("~0", "~");
+            let part = pointer_token(part);
             current = if i == 0 {
                 claims.get(&part)
             } else {
@@ -73,15 +73,15 @@ fn oidc_algorithm_error(alg: &str) -> Option<String> {
     ))
 }
 
+/// One reference token of a JSON pointer, unescaped (RFC 6901: `~1` is `/`, `~0` is `~`).
+fn pointer_token(part: &str) -> String {
+    part.replace("~1", "/").replace("~0", "~")
+}
+
 /// The top-level claim a claim name or JSON pointer starts from.
 fn top_level_name(name: &str) -> String {
     match name.strip_prefix('/') {
-        Some(pointer) => pointer
-            .split('/')
-            .next()
-            .unwrap_or_default()
-            .replace("~1", "/")
-            .replace("~0", "~"),
+        Some(pointer) => pointer_token(pointer.split('/').next().unwrap_or_default()),
         None => name.to_string(),
     }
 }
