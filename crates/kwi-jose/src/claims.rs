@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::json_scan::{JsonNum, Kind, MAX_DOCUMENT, ScanResult, Scanner, Text, Texts};
+use crate::json_scan::{Document, JsonNum, Kind, MAX_DOCUMENT, ScanResult, Scanner, Text, Texts};
 use crate::token_error::TokenError;
 
 /// The issuer of legacy, secret-based service-account tokens.
@@ -127,11 +127,7 @@ impl Default for Audience {
 /// A token's claims: the registered ones typed once, every one available raw.
 #[derive(Clone)]
 pub struct Claims {
-    /// The claims JSON, followed by the decoded copies of strings that had escapes.
-    json: String,
-    /// Where the claims JSON ends in `json`.
-    json_len: usize,
-    raw: std::sync::OnceLock<Map<String, Value>>,
+    json: Document,
     identity: Option<IdentityText>,
     iss: Option<Text>,
     sub: Option<Text>,
@@ -156,7 +152,7 @@ impl std::fmt::Debug for Claims {
             .field("iat", &self.iat)
             .field("jti", &self.jti())
             .field("identity", &self.service_account())
-            .field("json", &self.json.get(..self.json_len).unwrap_or_default())
+            .field("json", &self.json.json())
             .finish()
     }
 }
@@ -516,8 +512,7 @@ impl Claims {
             ..Read::default()
         };
         read.claims(&json).map_err(|e| bad_claims(&e))?;
-        // From here on, texts are read from the buffer that holds their decoded copies too.
-        let json_len = json.len();
+        // From here on, texts are read from the document that holds their decoded copies too.
         let json = std::mem::take(&mut read.texts).finish(json);
         let legacy_iss = read
             .iss
@@ -565,8 +560,6 @@ impl Claims {
         };
         Ok(Claims {
             json,
-            json_len,
-            raw: std::sync::OnceLock::new(),
             identity,
             iss: read.iss,
             sub: read.sub,
@@ -582,16 +575,13 @@ impl Claims {
     pub fn from_map(raw: Map<String, Value>) -> Result<Claims, TokenError> {
         let json = serde_json::to_vec(&raw).map_err(|e| TokenError::BadClaims(e.to_string()))?;
         let claims = Claims::parse(&json)?;
-        let _ = claims.raw.set(raw);
+        claims.json.set_raw(raw);
         Ok(claims)
     }
 
     /// Every claim as decoded (parsed on first use).
     pub fn raw(&self) -> &Map<String, Value> {
-        self.raw.get_or_init(|| {
-            let json = self.json.get(..self.json_len).unwrap_or_default();
-            crate::strict_json::parse_object(json.as_bytes()).unwrap_or_default()
-        })
+        self.json.raw()
     }
 
     /// One claim as decoded.
@@ -604,14 +594,14 @@ impl Claims {
     ///
     /// [`raw`]: Claims::raw
     pub fn select(&self, names: &[&str]) -> Map<String, Value> {
-        if let Some(raw) = self.raw.get() {
+        if let Some(raw) = self.json.raw_if_parsed() {
             return names
                 .iter()
                 .filter_map(|&n| raw.get(n).map(|v| (n.to_string(), v.clone())))
                 .collect();
         }
         let mut out = Map::new();
-        let json = self.json.get(..self.json_len).unwrap_or_default();
+        let json = self.json.json();
         let mut s = Scanner::from_text(json);
         // The claims were read strictly when parsed: this walk cannot fail.
         let _ = s.object(|s, name| {

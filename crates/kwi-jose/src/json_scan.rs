@@ -5,6 +5,11 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value};
+
+use crate::strict_json;
 
 /// Deeper nesting than this is refused (serde_json's limit).
 const MAX_DEPTH: usize = 128;
@@ -146,9 +151,10 @@ pub(crate) struct Text {
 impl Text {
     pub(crate) const EMPTY: Text = Text { from: 0, to: 0 };
 
-    /// The text, given the buffer [`Texts::finish`] made.
-    pub(crate) fn get(self, buffer: &str) -> &str {
-        buffer
+    /// The text, from the document [`Texts::finish`] made.
+    pub(crate) fn get(self, document: &Document) -> &str {
+        document
+            .buffer
             .get(self.from as usize..self.to as usize)
             .unwrap_or_default()
     }
@@ -184,10 +190,49 @@ impl Texts {
         span(from, self.base + self.decoded.len())
     }
 
-    /// The buffer the texts are spans of.
-    pub(crate) fn finish(self, mut document: String) -> String {
-        document.push_str(&self.decoded);
-        document
+    /// The document the texts are spans of.
+    pub(crate) fn finish(self, json: String) -> Document {
+        let json_len = json.len();
+        let mut buffer = json;
+        buffer.push_str(&self.decoded);
+        Document {
+            buffer,
+            json_len,
+            raw: OnceLock::new(),
+        }
+    }
+}
+
+/// A JSON object as kwi keeps it once read (a token's header or claims): the JSON, followed by
+/// the decoded copies of its strings that had escapes (what [`Text`]s are spans of), and its
+/// members as a serde_json map, parsed on first use.
+#[derive(Debug, Clone)]
+pub(crate) struct Document {
+    buffer: String,
+    json_len: usize,
+    raw: OnceLock<Map<String, Value>>,
+}
+
+impl Document {
+    /// The JSON as read.
+    pub(crate) fn json(&self) -> &str {
+        self.buffer.get(..self.json_len).unwrap_or_default()
+    }
+
+    /// Every member, as serde_json reads it (parsed on first use).
+    pub(crate) fn raw(&self) -> &Map<String, Value> {
+        self.raw
+            .get_or_init(|| strict_json::parse_object(self.json().as_bytes()).unwrap_or_default())
+    }
+
+    /// The members, when [`Document::raw`] has been asked for or given already.
+    pub(crate) fn raw_if_parsed(&self) -> Option<&Map<String, Value>> {
+        self.raw.get()
+    }
+
+    /// Gives the members ahead of time (a document made from a map already at hand).
+    pub(crate) fn set_raw(&self, raw: Map<String, Value>) {
+        let _ = self.raw.set(raw);
     }
 }
 

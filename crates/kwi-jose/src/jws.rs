@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::alg::Algorithm;
-use crate::json_scan::{Kind, MAX_DOCUMENT, Scanner, Text, Texts};
+use crate::json_scan::{Document, Kind, MAX_DOCUMENT, Scanner, Text, Texts};
 use crate::token_error::TokenError;
 use crate::{b64, strict_json};
 
@@ -109,14 +109,10 @@ pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, Token
 /// The JOSE header of a token.
 #[derive(Clone)]
 pub struct Header {
-    /// The header JSON, followed by the decoded copies of strings that had escapes.
-    json: String,
-    /// Where the header JSON ends in `json`.
-    json_len: usize,
+    json: Document,
     alg: Text,
     kid: Option<Text>,
     typ: Option<Text>,
-    raw: std::sync::OnceLock<Map<String, Value>>,
 }
 
 impl std::fmt::Debug for Header {
@@ -125,14 +121,14 @@ impl std::fmt::Debug for Header {
             .field("alg", &self.alg())
             .field("kid", &self.kid())
             .field("typ", &self.typ())
-            .field("json", &self.json())
+            .field("json", &self.json.json())
             .finish()
     }
 }
 
 impl PartialEq for Header {
     fn eq(&self, other: &Header) -> bool {
-        self.json() == other.json()
+        self.json.json() == other.json.json()
     }
 }
 
@@ -179,11 +175,6 @@ impl Header {
         self.typ.map(|t| t.get(&self.json))
     }
 
-    /// The header JSON as decoded.
-    fn json(&self) -> &str {
-        self.json.get(..self.json_len).unwrap_or_default()
-    }
-
     /// The algorithm, when it is one kwi knows.
     pub fn algorithm(&self) -> Option<Algorithm> {
         Algorithm::from_name(self.alg())
@@ -191,8 +182,7 @@ impl Header {
 
     /// Every member, as decoded (parsed on first use).
     pub fn raw(&self) -> &Map<String, Value> {
-        self.raw
-            .get_or_init(|| strict_json::parse_object(self.json().as_bytes()).unwrap_or_default())
+        self.json.raw()
     }
 
     /// Parses a decoded header.
@@ -245,7 +235,6 @@ impl Header {
             return Err(failure);
         }
         let alg = alg.ok_or_else(|| bad_header("there is no \"alg\""))?;
-        let json_len = json.len();
         let json = texts.finish(json);
         if let Some(kid) = kid.map(|t| t.get(&json)) {
             // Printable ASCII (every kid seen in practice) needs no closer look.
@@ -261,11 +250,9 @@ impl Header {
         }
         Ok(Header {
             json,
-            json_len,
             alg,
             kid,
             typ,
-            raw: std::sync::OnceLock::new(),
         })
     }
 }
