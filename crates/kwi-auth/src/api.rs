@@ -233,12 +233,13 @@ fn json_text_response(status: StatusCode, body: String) -> Response {
     response
 }
 
-/// A login's answer, serialized straight from borrowed parts (members in the order Vault's
-/// JSON has them: sorted).
+/// Vault's answer envelope, serialized straight from borrowed parts (members in the order
+/// Vault's JSON has them: sorted): `auth` for a login, `data` for everything else, `()` (null)
+/// for the one not given.
 #[derive(serde::Serialize)]
-struct LoginResponse<'a> {
-    auth: LoginResponseAuth<'a>,
-    data: (),
+struct Envelope<'a, A, D> {
+    auth: A,
+    data: D,
     lease_duration: i64,
     lease_id: &'a str,
     renewable: bool,
@@ -295,17 +296,21 @@ fn error_response(e: &ApiError) -> Response {
 
 /// Vault's answer envelope around `data` (logins build theirs with `auth`).
 fn data_response(data: Value) -> Response {
-    let body = json!({
-        "request_id": random_uuid().unwrap_or_default(),
-        "lease_id": "",
-        "renewable": false,
-        "lease_duration": 0,
-        "data": data,
-        "wrap_info": null,
-        "warnings": null,
-        "auth": null,
-    });
-    json_response(StatusCode::OK, &body)
+    let request_id = random_uuid().unwrap_or_default();
+    let body = Envelope {
+        auth: (),
+        data,
+        lease_duration: 0,
+        lease_id: "",
+        renewable: false,
+        request_id: &request_id,
+        warnings: (),
+        wrap_info: (),
+    };
+    match serde_json::to_string(&body) {
+        Ok(text) => json_text_response(StatusCode::OK, text),
+        Err(e) => error_response(&ApiError::internal(e.to_string())),
+    }
 }
 
 /// A JSON object body, or a form body (`a=b&c=d`), or nothing.
@@ -679,7 +684,7 @@ async fn route(
                 };
                 let (client_token, accessor) = state.tokens.issue(&auth, mount, now())?;
                 let request_id = random_uuid().unwrap_or_default();
-                let body = LoginResponse {
+                let body = Envelope {
                     auth: LoginResponseAuth {
                         accessor: &accessor,
                         client_token: &client_token,
