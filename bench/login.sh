@@ -87,24 +87,33 @@ end
 LUA
 
 peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+# CPU time (user + system, all threads) the server has used so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run() { # name port pid
+  local before after
+  before=$(cpu_ticks "$3")
   TOKENS="$work/tokens.txt" wrk -t2 -c"$connections" -d"${duration}s" -s "$work/login.lua" "http://127.0.0.1:$2" \
     | awk '/^RESULT/ {print}' > "$work/$1.result"
+  after=$(cpu_ticks "$3")
   read -r _ requests rps p50 p99 errors _ < "$work/$1.result"
   rss=$(peak_rss_kb "$3")
-  echo "$1 $rps $p50 $p99 $errors $rss"
+  # Microseconds of the server's CPU per login: what it costs whatever the machine's cores.
+  cpu_us=$(( (after - before) * 1000000 / $(getconf CLK_TCK) / (requests > 0 ? requests : 1) ))
+  cores=$(python3 -c "print(f'{($after - $before) / $(getconf CLK_TCK) / $duration:.2f}')")
+  echo "$1 $rps $p50 $p99 $errors $rss $cpu_us $cores"
 }
 # Warm both up, then measure OpenBao first and kwi second (each alone on the machine).
 TOKENS="$work/tokens.txt" wrk -t1 -c4 -d2s -s "$work/login.lua" "http://127.0.0.1:$bao_port" >/dev/null
 TOKENS="$work/tokens.txt" wrk -t1 -c4 -d2s -s "$work/login.lua" "http://127.0.0.1:$kwi_port" >/dev/null
-read -r _ bao_rps bao_p50 bao_p99 bao_err bao_rss <<<"$(run openbao "$bao_port" "$bao_real_pid")"
-read -r _ kwi_rps kwi_p50 kwi_p99 kwi_err kwi_rss <<<"$(run kwi "$kwi_port" "$kwi_pid")"
+read -r _ bao_rps bao_p50 bao_p99 bao_err bao_rss bao_cpu bao_cores <<<"$(run openbao "$bao_port" "$bao_real_pid")"
+read -r _ kwi_rps kwi_p50 kwi_p99 kwi_err kwi_rss kwi_cpu kwi_cores <<<"$(run kwi "$kwi_port" "$kwi_pid")"
 
-printf '| server | logins/s | p50 ms | p99 ms | errors | peak RSS |\n| --- | --- | --- | --- | --- | --- |\n'
-printf '| OpenBao %s dev | %.0f | %s | %s | %s | %d MiB |\n' "$(bao version | awk '{print $2}')" "$bao_rps" "$bao_p50" "$bao_p99" "$bao_err" $((bao_rss / 1024))
-printf '| kwi serve | %.0f | %s | %s | %s | %d MiB |\n' "$kwi_rps" "$kwi_p50" "$kwi_p99" "$kwi_err" $((kwi_rss / 1024))
-python3 - "$kwi_rps" "$bao_rps" "$kwi_rss" "$bao_rss" "$kwi_err" <<'PY'
+printf '| server | logins/s | p50 ms | p99 ms | errors | peak RSS | CPU per login | cores used |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n'
+printf '| OpenBao %s dev | %.0f | %s | %s | %s | %d MiB | %d µs | %s |\n' "$(bao version | awk '{print $2}')" "$bao_rps" "$bao_p50" "$bao_p99" "$bao_err" $((bao_rss / 1024)) "$bao_cpu" "$bao_cores"
+printf '| kwi serve | %.0f | %s | %s | %s | %d MiB | %d µs | %s |\n' "$kwi_rps" "$kwi_p50" "$kwi_p99" "$kwi_err" $((kwi_rss / 1024)) "$kwi_cpu" "$kwi_cores"
+python3 - "$kwi_rps" "$bao_rps" "$kwi_rss" "$bao_rss" "$kwi_err" "$kwi_cpu" "$bao_cpu" <<'PY'
 import sys
-k, b, kr, br, ke = map(float, sys.argv[1:])
+k, b, kr, br, ke, kc, bc = map(float, sys.argv[1:])
 print(f"throughput kwi/OpenBao: {k / b:.1f}x (target >= 15x); RSS kwi/OpenBao: {kr / br:.2f} (target <= 0.2); kwi errors: {int(ke)} (target 0)")
+print(f"CPU per login OpenBao/kwi: {bc / kc:.1f}x (the same comparison without the load generator's share of the cores)")
 PY
