@@ -321,3 +321,69 @@ def test_malformed_token_answers_match_openbao(servers, keys, malformed_tokens, 
     assert kwi[0] == bao[0] == 400
     assert kwi[1][0].startswith(prefix) and bao[1][0].startswith(prefix)
     assert kwi[1] != bao[1], f"{name} now matches OpenBao: drop it from KNOWN_DIFFERENCES"
+
+
+def _pubkey_entries(keys) -> dict:
+    """`jwt_validation_pubkeys` values, good and bad: name -> value (a list, or a comma string)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    rsa_pub, ec_pub = keys["rsa"]["pub"], keys["ec"]["pub"]
+    private = ec.generate_private_key(ec.SECP256R1())
+    encoding = serialization.Encoding.PEM
+    pkcs8 = private.private_bytes(encoding, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    sec1 = private.private_bytes(encoding, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()).decode()
+    pkcs1 = serialization.load_pem_public_key(rsa_pub.encode()).public_bytes(encoding, serialization.PublicFormat.PKCS1).decode()
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "kwi test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(private, hashes.SHA256()).public_bytes(encoding).decode())
+    body = "".join(rsa_pub.splitlines(keepends=True)[1:-1])
+    return {
+        "two PEMs": [rsa_pub, ec_pub],
+        "two PEMs as a comma string": f"{rsa_pub},{ec_pub}",
+        "two keys in one entry": [rsa_pub + ec_pub],
+        "text before the block": ["the cluster key:\n" + rsa_pub],
+        "text after the block": [rsa_pub + "more\n"],
+        "white space after the block": [rsa_pub + "\n \t\n"],
+        "CRLF line ends": [rsa_pub.replace("\n", "\r\n")],
+        "another label": [rsa_pub.replace("PUBLIC KEY", "SOMETHING")],
+        "headers in the block": [f"-----BEGIN PUBLIC KEY-----\nComment: x\n\n{body}-----END PUBLIC KEY-----\n"],
+        "END label differs": [rsa_pub.replace("END PUBLIC KEY", "END OTHER KEY")],
+        "bad base64": ["-----BEGIN PUBLIC KEY-----\n@@@@\n-----END PUBLIC KEY-----\n"],
+        "base64 of no DER": ["-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"],
+        "a certificate": [cert],
+        "PKCS#1 public key": [pkcs1],
+        "PKCS#8 private key": [pkcs8],
+        "SEC1 private key": [sec1],
+        "a JWK": [json.dumps(keys["ec"]["jwk"].as_dict(private=False))],
+        "not a key": ["hello"],
+    }
+
+
+PUBKEY_ENTRY_NAMES = [
+    "two PEMs", "two PEMs as a comma string", "two keys in one entry", "text before the block",
+    "text after the block", "white space after the block", "CRLF line ends", "another label",
+    "headers in the block", "END label differs", "bad base64", "base64 of no DER", "a certificate",
+    "PKCS#1 public key", "PKCS#8 private key", "SEC1 private key", "a JWK", "not a key",
+]
+
+
+def test_every_pubkey_entry_is_compared(keys):
+    assert sorted(PUBKEY_ENTRY_NAMES) == sorted(_pubkey_entries(keys))
+
+
+@pytest.mark.parametrize("name", PUBKEY_ENTRY_NAMES)
+def test_config_pubkeys_are_read_as_openbao_reads_them(servers, keys, name):
+    value = _pubkey_entries(keys)[name]
+    answers = []
+    for s in servers:
+        mount = f"pk{next(_counter)}"
+        assert s.request("POST", f"sys/auth/{mount}", {"type": "jwt"})[0] == 204
+        status, body, _ = s.request("POST", f"auth/{mount}/config", {"jwt_validation_pubkeys": value})
+        answers.append((status, body))
+    assert answers[0] == answers[1], answers

@@ -1,6 +1,6 @@
 //! `auth/<mount>/config`: where the keys that verify tokens come from.
 
-use kwi_jose::{Algorithm, KeySet, KidMethod, parse_keys};
+use kwi_jose::{Algorithm, KeySet, KidMethod};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -138,15 +138,14 @@ impl JwtConfig {
     /// The trusted keys, each known by its Kubernetes kid so a token's kid finds it at once.
     pub fn key_set(&self) -> Result<KeySet, ApiError> {
         let mut entries = Vec::new();
+        // One PEM block per entry, read as OpenBao reads it (and refused with its words).
         for pem in &self.jwt_validation_pubkeys {
-            let keys = parse_keys(pem.as_bytes())
+            let key = kwi_jose::openbao_public_key(pem)
                 .map_err(|e| ApiError::bad_request(format!("error parsing public key: {e}")))?;
-            for key in keys {
-                let kid = KidMethod::Kubernetes
-                    .kid(&key)
-                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
-                entries.push((key.to_public(), Some(kid)));
-            }
+            let kid = KidMethod::Kubernetes
+                .kid(&key)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            entries.push((key, Some(kid)));
         }
         KeySet::new(entries)
             .map_err(|e| ApiError::bad_request(format!("error parsing public key: {e}")))

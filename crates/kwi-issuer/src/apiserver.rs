@@ -148,10 +148,11 @@ impl ApiserverFlags {
                     ));
                 } else if !matches!(format, Format::Pem("PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY")) {
                     warnings.push(format!(
-                        "{}: kube-apiserver reads signing keys only as PEM PKCS#8, PKCS#1 or SEC1, and this is {}; run: kwi keys convert {} --to pkcs8 -o sa.key",
+                        "{}: kube-apiserver reads signing keys only as PEM PKCS#8, PKCS#1 or SEC1, and this is {}; run: kwi keys convert {} --to pkcs8 -o {}",
                         file.path,
                         format.describe(),
-                        file.path
+                        file.path,
+                        sibling_file(&file.path, "pem")
                     ));
                 }
             }
@@ -178,8 +179,10 @@ impl ApiserverFlags {
                         label.to_string()
                     };
                     warnings.push(format!(
-                        "{}: {what}: kube-apiserver reads only SPKI \"PUBLIC KEY\" (or private key and certificate PEM) and will ignore this key; run: kwi keys convert {} --to {fix} -o {}.pem",
-                        file.path, file.path, file.path
+                        "{}: {what}: kube-apiserver reads only SPKI \"PUBLIC KEY\" (or private key and certificate PEM) and will ignore this key; run: kwi keys convert {} --to {fix} -o {}",
+                        file.path,
+                        file.path,
+                        sibling_file(&file.path, "pem")
                     ));
                 } else if !key.public().kubernetes_supported() {
                     warnings.push(format!(
@@ -197,8 +200,10 @@ impl ApiserverFlags {
                 .any(|(k, format)| k.public() == signing.public() && format.kube_apiserver_reads());
             if !verified {
                 warnings.push(format!(
-                    "the public half of {} is in no --key file that kube-apiserver can read: tokens it signs will be rejected by the cluster itself; add --key with its public key (kwi keys convert {} --to spki --public -o sa.pub)",
-                    self.signing_key.path, self.signing_key.path
+                    "the public half of {} is in no --key file that kube-apiserver can read: tokens it signs will be rejected by the cluster itself; add --key with its public key (kwi keys convert {} --to spki --public -o {})",
+                    self.signing_key.path,
+                    self.signing_key.path,
+                    sibling_file(&self.signing_key.path, "pub")
                 ));
             }
             let distinct = files
@@ -239,5 +244,18 @@ impl ApiserverFlags {
                 self.issuer
             ));
         }
+    }
+}
+
+/// A file name for a converted copy of `path`, to suggest in a hint: `path` with its extension
+/// replaced by `extension` (`sa.key` -> `sa.pub`), or with `extension` appended when that would
+/// name `path` itself, so that following a hint never overwrites the input.
+pub fn sibling_file(path: &str, extension: &str) -> String {
+    let p = std::path::Path::new(path);
+    let replaced = p.with_extension(extension);
+    if replaced == p {
+        format!("{path}.{extension}")
+    } else {
+        replaced.display().to_string()
     }
 }

@@ -13,7 +13,7 @@ mod issuer_url;
 mod key_set;
 mod site;
 
-pub use apiserver::{ApiserverFlags, FlagsFormat, KeyFile};
+pub use apiserver::{ApiserverFlags, FlagsFormat, KeyFile, sibling_file};
 pub use discovery::{DiscoveryStyle, discovery_document, signing_algorithms};
 pub use error::IssuerError;
 pub use issuer_url::IssuerUrl;

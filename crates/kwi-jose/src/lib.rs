@@ -14,6 +14,7 @@ mod claims;
 mod error;
 mod generate;
 mod go_jose;
+mod go_pem;
 mod input;
 mod json_scan;
 mod jwk;
@@ -37,6 +38,7 @@ pub use claims::{
 pub use error::KeyError;
 pub use generate::{KeySpec, generate, random_uuid};
 pub use go_jose::{go_jose_compact, go_jose_header_error};
+pub use go_pem::openbao_public_key;
 pub use input::{Format, parse_keys, parse_keys_with_format};
 pub use jwk::{Jwk, Jwks, jwk_from_key, jwks_document};
 pub use jws::{

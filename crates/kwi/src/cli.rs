@@ -220,6 +220,9 @@ pub struct ConvertArgs {
     /// Write here instead of standard output (atomically; mode 0600 for private keys).
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
+    /// Replace OUT if it exists (without it, an existing file is never overwritten).
+    #[arg(long)]
+    pub force: bool,
 }
 
 const KID_EXAMPLES: &str = "\
@@ -512,19 +515,25 @@ checks its issuer, then fetches its jwks_uri (HTTPS; --ca-file for a private CA)
 pub enum ProfileArg {
     /// kube-apiserver: 60 s leeway, audience intersection, legacy tokens only with --allow-legacy.
     Kubernetes,
-    /// AWS STS AssumeRoleWithWebIdentity: RS/ES algorithms, 4–20000 bytes, exp required, no leeway.
+    /// AWS STS AssumeRoleWithWebIdentity: RS/ES algorithms, 4–20,000 characters, exp required, no leeway.
     Sts,
     /// OpenBao/Vault JWT auth with a role's defaults: its leeways, checks and messages.
     Vault,
 }
 
 #[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("trusted_keys")
+        .required(true)
+        .multiple(true)
+        .args(["keys", "jwks", "jwks_url", "issuer_url"])
+))]
 pub struct VerifyArgs {
     /// The token, a file holding it, or '-' (default) for standard input.
     #[arg(value_name = "TOKEN|FILE|-", default_value = "-")]
     pub token: String,
     /// Public keys to trust (repeat; each file may hold several).
-    #[arg(long = "key", value_name = "FILE", required_unless_present_any = ["jwks", "jwks_url", "issuer_url"])]
+    #[arg(long = "key", value_name = "FILE")]
     pub keys: Vec<String>,
     /// A JWKS file to trust.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["jwks_url", "issuer_url"])]

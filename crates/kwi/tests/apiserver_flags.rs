@@ -150,12 +150,22 @@ fn warns_when_the_signing_key_is_not_verified_and_when_rotation_lacks_the_old_ke
         "{}",
         run.stderr
     );
-    let run = w.run(&BASE).ok();
+    // The fix it suggests writes beside the signing key, never over it.
     assert!(
-        run.stderr.contains("keep the old public key"),
+        run.stderr
+            .contains("kwi keys convert sa.key --to spki --public -o sa.pub)"),
         "{}",
         run.stderr
     );
+    let run = w.run(&BASE).ok();
+    // Advice is a note, with one prefix.
+    assert!(
+        run.stderr
+            .contains("kwi: note: only the signing key verifies tokens"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("warning: note"), "{}", run.stderr);
     assert!(run.stderr.contains("relative path"), "{}", run.stderr);
 }
 

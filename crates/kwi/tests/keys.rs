@@ -62,6 +62,49 @@ fn generate_never_overwrites_without_force() {
 }
 
 #[test]
+fn convert_never_overwrites_without_force() {
+    let w = Workdir::new();
+    let key = conformance("rsa-private-pkcs1.pem");
+    let key = key.to_str().unwrap();
+    w.write("sa.pub", "precious");
+    w.run(&["keys", "convert", key, "--to", "spki", "-o", "sa.pub"])
+        .usage_error(&["sa.pub", "already exists", "--force"]);
+    assert_eq!(w.read("sa.pub"), b"precious");
+    w.run(&[
+        "keys", "convert", key, "--to", "spki", "-o", "sa.pub", "--force",
+    ])
+    .ok();
+    assert_eq!(
+        w.read("sa.pub"),
+        std::fs::read(conformance("rsa-public.pem")).unwrap()
+    );
+}
+
+#[test]
+fn the_public_key_hint_names_a_file_beside_the_key() {
+    let w = Workdir::new();
+    let run = w
+        .run(&["keys", "generate", "--alg", "ES256", "--out", "sa-ec.key"])
+        .ok();
+    assert!(
+        run.stderr
+            .contains("kwi keys convert sa-ec.key --to spki -o sa-ec.pub"),
+        "{}",
+        run.stderr
+    );
+    // A key named *.pub gets a hint that does not name the key itself.
+    let run = w
+        .run(&["keys", "generate", "--alg", "ES256", "--out", "odd.pub"])
+        .ok();
+    assert!(
+        run.stderr
+            .contains("kwi keys convert odd.pub --to spki -o odd.pub.pub"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn generate_every_algorithm_and_format() {
     let w = Workdir::new();
     for (args, label) in [

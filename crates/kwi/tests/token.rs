@@ -99,3 +99,16 @@ fn mint_is_reproducible_and_private() {
         0o600
     );
 }
+
+#[test]
+fn a_missing_token_file_is_named_as_such() {
+    let w = Workdir::new();
+    for command in ["inspect", "verify"] {
+        let mut args = vec!["token", command, "nonexistent.jwt"];
+        if command == "verify" {
+            args.extend(["--key", "k.pub"]);
+        }
+        w.run(&args)
+            .usage_error(&["nonexistent.jwt: no such file, and not a token"]);
+    }
+}

@@ -32,7 +32,11 @@ pub fn run(args: ApiserverFlagsArgs) -> Result<()> {
         FlagsFormatArg::K3s => FlagsFormat::K3s,
     };
     for warning in flags.warnings() {
-        eprintln!("kwi: warning: {warning}");
+        // Advice that is not a problem comes as "note: …" and is printed as a note.
+        match warning.strip_prefix("note: ") {
+            Some(note) => eprintln!("kwi: note: {note}"),
+            None => eprintln!("kwi: warning: {warning}"),
+        }
     }
     files::emit(None, flags.render(format).as_bytes(), false)
 }

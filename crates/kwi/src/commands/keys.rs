@@ -66,10 +66,13 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
             "kwi: wrote {} (its public key, SPKI \"PUBLIC KEY\")",
             p.display()
         ),
-        None => eprintln!(
-            "kwi: public key for --service-account-key-file: kwi keys convert {} --to spki -o sa.pub",
-            args.out.display()
-        ),
+        None => {
+            let out = args.out.display().to_string();
+            eprintln!(
+                "kwi: public key for --service-account-key-file: kwi keys convert {out} --to spki -o {}",
+                kwi_issuer::sibling_file(&out, "pub")
+            );
+        }
     }
     eprintln!("kwi: kid {}", kubernetes_kid(&key)?);
     note_unsupported_by_kubernetes(std::slice::from_ref(&key));
@@ -232,7 +235,11 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
             }
         }
     }
-    files::emit(args.output.as_deref(), &out, secret)?;
+    match &args.output {
+        // Like `keys generate`: an existing file is replaced only with --force.
+        Some(path) => files::write_atomic(path, &out, secret, args.force)?,
+        None => files::emit(None, &out, secret)?,
+    }
     if args.to == ConvertTo::Pkcs1 && keys.iter().any(|k| !k.is_private()) {
         eprintln!(
             "kwi: note: kube-apiserver cannot read PKCS#1 \"RSA PUBLIC KEY\" files; use --to spki for --service-account-key-file"

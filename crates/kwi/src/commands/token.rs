@@ -27,14 +27,15 @@ fn now() -> i64 {
         .unwrap_or_default()
 }
 
-/// The token from the argument: `-` is standard input, an existing file is read, anything
-/// else is the token itself.
+/// The token from the argument: `-` is standard input, an existing file is read, text with the
+/// two dots of a JWT is the token itself, anything else is a missing file.
 fn read_token(arg: &str) -> Result<String> {
     let bytes = if arg == "-" || std::path::Path::new(arg).is_file() {
         files::read_input(arg)?
-    } else if arg.contains('.') {
+    } else if arg.matches('.').count() >= 2 {
         arg.as_bytes().to_vec()
     } else {
+        // `token.jwt`, a file name mistyped or missing, is not read as a broken token.
         bail!("{arg}: no such file, and not a token (a JWT has three parts separated by dots)");
     };
     if bytes.len() > MAX_TOKEN_INPUT {
