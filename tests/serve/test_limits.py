@@ -41,3 +41,35 @@ def test_bad_json_gets_vault_errors(kwi_server):
     except urllib.error.HTTPError as e:
         assert e.code == 400
         assert b"failed to parse JSON input" in e.read()
+
+
+def test_a_client_that_stops_reading_is_dropped(kwi_server):
+    """Pipelined requests whose answers are never read: once the server's writes stall for the
+    write deadline (10 s), it ends the connection instead of holding it open."""
+    host, port = kwi_server.addr.removeprefix("http://").split(":")
+    request = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        s.connect((host, int(port)))
+        s.settimeout(1)
+        batch, sent, started = request * 1000, 0, time.time()
+        try:
+            while time.time() - started < 60:  # until the server stops taking requests
+                s.sendall(batch)
+                sent += 1000
+        except (TimeoutError, socket.timeout):
+            pass
+        assert time.time() - started < 60, "the server never stopped taking requests"
+        time.sleep(13)
+        # Now read everything: a dropped connection ends (EOF or reset) before every request
+        # was answered; a connection still served would answer them all and then wait.
+        s.settimeout(5)
+        received = b""
+        try:
+            while chunk := s.recv(1 << 16):
+                received += chunk
+        except (ConnectionResetError, TimeoutError, socket.timeout) as e:
+            assert not isinstance(e, (TimeoutError, socket.timeout)), "connection still open"
+    answered = received.count(b"HTTP/1.1 200")
+    assert answered < sent, (answered, sent)

@@ -34,9 +34,10 @@ pub struct AppState {
     pub root_token: String,
     /// Each mount's config with its keys, built once per config write.
     keys: RwLock<HashMap<String, Arc<MountKeys>>>,
-    /// Whether a mount exists, as last read; dropped on every mount write.
+    /// The mounts found so far; dropped on every mount write. Names that are not mounts are
+    /// not kept: any client can send any number of them.
     mounts: RwLock<HashMap<String, bool>>,
-    /// Roles as last read (`None`: no such role); dropped on every role or mount write.
+    /// The roles found so far; dropped on every role or mount write. Unknown names are not kept.
     roles: RwLock<HashMap<String, Option<Arc<Role>>>>,
     /// Counters for `/metrics`.
     metrics: Metrics,
@@ -110,7 +111,7 @@ impl AppState {
             return Ok(found);
         }
         let exists = self.store.mount(mount)?.is_some();
-        if let Ok(mut map) = self.mounts.write() {
+        if exists && let Ok(mut map) = self.mounts.write() {
             map.insert(mount.to_string(), exists);
         }
         Ok(exists)
@@ -122,7 +123,9 @@ impl AppState {
             return Ok(found);
         }
         let role = self.store.role(mount, name)?.map(Arc::new);
-        if let Ok(mut map) = self.roles.write() {
+        if role.is_some()
+            && let Ok(mut map) = self.roles.write()
+        {
             map.insert(key, role.clone());
         }
         Ok(role)
@@ -265,6 +268,21 @@ struct LoginResponseAuth<'a> {
 }
 
 /// The log line of one login: who, how it ended, never the token.
+/// The longest error text a login log line carries: a token cut there has lost its signature.
+const LOG_EXCERPT: usize = 160;
+
+/// At most [`LOG_EXCERPT`] bytes of `text` (cut at a character boundary, marked with `…`).
+fn log_excerpt(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= LOG_EXCERPT {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = LOG_EXCERPT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}…", &text[..end]))
+}
+
 #[derive(serde::Serialize)]
 struct LoginLogLine<'a> {
     error: Option<&'a str>,
@@ -718,10 +736,13 @@ async fn route(
                 .metrics
                 .login(mount, &role_label, outcome(status), took);
             // One JSON line per login on standard error: who, how it ended, never the token.
+            // Errors can quote what the client sent (a role name of any length, even a token
+            // put in the wrong field): the log keeps their start only.
             let error = result
                 .as_ref()
                 .err()
-                .and_then(|e| e.errors.first().cloned());
+                .and_then(|e| e.errors.first())
+                .map(|e| log_excerpt(e));
             let line = LoginLogLine {
                 error: error.as_deref(),
                 event: "login",

@@ -2,8 +2,11 @@
 //! request, a cap on connections, and a graceful stop.
 
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -11,6 +14,7 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_service::Service;
@@ -21,6 +25,83 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_CONNECTIONS: usize = 4096;
 /// On shutdown, connections get this long to finish.
 pub const GRACE: Duration = Duration::from_secs(10);
+/// A write that makes no progress for this long (a client that stopped reading) ends the
+/// connection, so that it cannot hold a connection slot for ever.
+pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection whose writes must make progress: see [`WRITE_STALL_TIMEOUT`]. Reads are bounded
+/// by hyper's header deadline and the API's body deadline.
+struct WriteDeadline<T> {
+    inner: T,
+    /// Started when a write first waits, dropped when one goes through.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<T> WriteDeadline<T> {
+    fn new(inner: T) -> WriteDeadline<T> {
+        WriteDeadline {
+            inner,
+            stalled: None,
+        }
+    }
+
+    fn deadline<R>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<R>>) -> Poll<io::Result<R>> {
+        if poll.is_ready() {
+            self.stalled = None;
+            return poll;
+        }
+        let timer = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_STALL_TIMEOUT)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client stopped reading",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for WriteDeadline<T> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for WriteDeadline<T> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.deadline(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.deadline(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_flush(cx);
+        this.deadline(cx, poll)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.deadline(cx, poll)
+    }
+}
 
 /// The TLS side of the server: a certificate chain and its key.
 #[derive(Clone)]
@@ -122,7 +203,10 @@ pub async fn serve_with(
         match &tls {
             None => {
                 let connection =
-                    graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                    graceful.watch(builder.serve_connection(
+                        TokioIo::new(WriteDeadline::new(stream)),
+                        service,
+                    ));
                 tokio::spawn(async move {
                     let _ = connection.await;
                     drop(permit);
@@ -137,7 +221,10 @@ pub async fn serve_with(
                         tokio::time::timeout(HEADER_TIMEOUT, acceptor.accept(stream)).await
                     {
                         let _ = watcher
-                            .watch(builder.serve_connection(TokioIo::new(stream), service))
+                            .watch(builder.serve_connection(
+                                TokioIo::new(WriteDeadline::new(stream)),
+                                service,
+                            ))
                             .await;
                     }
                     drop(permit);
