@@ -387,3 +387,62 @@ def test_config_pubkeys_are_read_as_openbao_reads_them(servers, keys, name):
         status, body, _ = s.request("POST", f"auth/{mount}/config", {"jwt_validation_pubkeys": value})
         answers.append((status, body))
     assert answers[0] == answers[1], answers
+
+
+def _raw_request(server, method, path):
+    """One request with any method, as sent (urllib refuses made-up methods)."""
+    import http.client
+
+    host, port = server.addr.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request(method, f"/v1/{path}", headers={"X-Vault-Token": "root"})
+    response = connection.getresponse()
+    raw = response.read()
+    connection.close()
+    return response.status, (json.loads(raw) if raw else None)
+
+
+def test_mount_paths_refused_as_openbao_refuses_them(servers):
+    base = f"m{next(_counter)}"
+    answers = []
+    for s in servers:
+        out = [s.request("POST", f"sys/auth/{base}/a", {"type": "jwt"})[:2]]
+        for path in ["token", "token/x", f"{base}/a/inner", base, f"{base}/a"]:
+            out.append(s.request("POST", f"sys/auth/{path}", {"type": "jwt"})[:2])
+        answers.append(out)
+    assert answers[0] == answers[1], answers
+    assert [status for status, _ in answers[0]] == [204, 400, 400, 400, 400, 400]
+
+
+def test_dot_segments_are_no_mount(kwi_server):
+    for path in [".", "..", "a/../b", "a/./b"]:
+        status, body, _ = kwi_server.request("POST", f"sys/auth/{path}", {"type": "jwt"})
+        assert status == 400, (path, status, body)
+
+
+def test_methods_a_path_does_not_take_get_405(servers, keys):
+    mount = setup_both(servers, keys)
+    cases = [("POST", "sys/health"), ("DELETE", "sys/health"), ("FOO", "sys/health"),
+             ("POST", "sys/auth"), ("PUT", "sys/auth"), ("DELETE", "sys/auth"),
+             ("GET", f"auth/{mount}/role"), ("POST", f"auth/{mount}/role"), ("DELETE", f"auth/{mount}/role"),
+             ("LIST", f"auth/{mount}/role")]
+    answers = [[_raw_request(s, method, path) for method, path in cases] for s in servers]
+    kwi, bao = answers
+    for (method, path), k, b in zip(cases, kwi, bao):
+        assert k[0] == b[0], (method, path, k, b)
+        if k[0] != 200:
+            assert k[1] == b[1], (method, path, k, b)
+    assert [k[0] for k in kwi].count(405) == 9
+
+
+def test_roles_named_like_actions(servers, keys):
+    mount = setup_both(servers, keys, role=False)
+    for name in ["login", "config", "role"]:
+        for s in servers:
+            assert s.request("POST", f"auth/{mount}/role/{name}", BASE_ROLE)[0] == 204, (s.name, name)
+        reads = [s.request("GET", f"auth/{mount}/role/{name}") for s in servers]
+        assert reads[0][0] == reads[1][0] == 200, reads
+        assert reads[0][1]["data"] == reads[1][1]["data"]
+        assert assert_same(servers, mount, {"role": name, "jwt": sign(keys, sa_claims())})[0] == 200
+    lists = [s.request("LIST", f"auth/{mount}/role")[1]["data"] for s in servers]
+    assert lists[0] == lists[1] == {"keys": ["config", "login", "role"]}

@@ -73,3 +73,67 @@ def test_a_client_that_stops_reading_is_dropped(kwi_server):
             assert not isinstance(e, (TimeoutError, socket.timeout)), "connection still open"
     answered = received.count(b"HTTP/1.1 200")
     assert answered < sent, (answered, sent)
+
+
+def _raw(kwi_server, data: bytes) -> bytes:
+    host, port = kwi_server.addr.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := s.recv(4096):
+            received += chunk
+    return received
+
+
+def test_a_broken_body_is_a_bad_request_not_a_large_one(kwi_server):
+    head = b"POST /v1/auth/jwt/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    truncated = _raw(kwi_server, head + b"Content-Length: 100\r\n\r\n{\"a\"")
+    bad_chunk = _raw(kwi_server, head + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
+    for answer in (truncated, bad_chunk):
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+
+
+def test_names_that_are_not_there_cost_no_memory_and_little_log(tmp_path):
+    """Any client can send any number of unknown mount and role names (and long ones): the
+    server keeps none of them, and its log line of a refused login stays short."""
+    import http.client
+    import json
+
+    from conftest import ROOT, launch_kwi
+
+    server = launch_kwi(["--dev", "--dev-root-token-id", ROOT, "--listen", "127.0.0.1:0",
+                         "--data-dir", tmp_path / "data"], tmp_path / "kwi.log")
+    try:
+        assert server.request("POST", "sys/auth/jwt", {"type": "jwt"})[0] == 204
+        host, port = server.addr.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+
+        def post(path, body):
+            connection.request("POST", path, body=json.dumps(body))
+            response = connection.getresponse()
+            response.read()
+            return response.status
+
+        def rss_kib():
+            status = open(f"/proc/{server.process.pid}/status").read()
+            return int(status.split("VmRSS:")[1].split()[0])
+
+        for i in range(20):
+            post(f"/v1/auth/warm{i}/login", {})
+            post("/v1/auth/jwt/login", {"role": f"warm{i}", "jwt": "a.b.c"})
+        before = rss_kib()
+        for i in range(300):
+            assert post(f"/v1/auth/{i:06d}{'m' * 60000}/login", {}) == 404
+            assert post("/v1/auth/jwt/login", {"role": f"{i:06d}{'r' * 60000}", "jwt": "a.b.c"}) == 400
+        grown = rss_kib() - before
+        # 36 MB of names were sent; kept, they would show here.
+        assert grown < 8 * 1024, f"{grown} KiB more"
+        time.sleep(0.5)  # the log is written every 100 ms
+        lines = (tmp_path / "kwi.log").read_text().splitlines()
+        logins = [line for line in lines if '"event":"login"' in line]
+        assert len(logins) >= 300
+        assert max(len(line) for line in logins) < 1000
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=15)

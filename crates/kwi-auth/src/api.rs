@@ -414,6 +414,17 @@ fn issuer_document(state: &AppState, path: &str, headers: &HeaderMap) -> Option<
     }
 }
 
+/// Whether `token` is the root token, compared in constant time.
+fn is_root_token(state: &AppState, token: &str) -> bool {
+    let expected = state.root_token.as_bytes();
+    token.len() == expected.len()
+        && token
+            .bytes()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 fn require_root(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let given = headers
         .get("x-vault-token")
@@ -424,18 +435,37 @@ fn require_root(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    let expected = state.root_token.as_bytes();
-    let matches = |t: &str| {
-        t.len() == expected.len()
-            && t.bytes()
-                .zip(expected)
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    };
-    if matches(given) || matches(bearer) {
+    if is_root_token(state, given) || is_root_token(state, bearer) {
         Ok(())
     } else {
         Err(ApiError::permission_denied())
+    }
+}
+
+/// Refuses a new mount where OpenBao would: a path in use, inside a mount or holding one
+/// (mounts never nest), the token method's, or `.`/`..`.
+fn check_new_mount(mount: &str, existing: &[(String, Mount)]) -> Result<(), ApiError> {
+    if mount.split('/').any(|s| s == "." || s == "..") {
+        return Err(ApiError::bad_request(if matches!(mount, "." | "..") {
+            "cannot write to a path ending in '/'".to_string()
+        } else {
+            format!("{mount:?}: a mount path has no \".\" or \"..\" parts")
+        }));
+    }
+    let within = |inner: &str, outer: &str| {
+        inner == outer
+            || inner
+                .strip_prefix(outer)
+                .is_some_and(|r| r.starts_with('/'))
+    };
+    let taken = std::iter::once("token")
+        .chain(existing.iter().map(|(name, _)| name.as_str()))
+        .find(|other| within(mount, other) || within(other, mount));
+    match taken {
+        Some(other) => Err(ApiError::bad_request(format!(
+            "path is already in use at {other}/"
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -464,11 +494,20 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
     let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await
     {
         Ok(Ok(b)) => b,
-        Ok(Err(_)) => {
+        Ok(Err(e))
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) =>
+        {
             return error_response(&ApiError {
                 status: 413,
                 errors: vec![format!("request body larger than {MAX_BODY} bytes")],
             });
+        }
+        // Cut short, or a broken chunked encoding.
+        Ok(Err(_)) => {
+            return error_response(&ApiError::bad_request(
+                "the request body could not be read (incomplete or malformed)",
+            ));
         }
         Err(_) => {
             return error_response(&ApiError {
@@ -530,6 +569,12 @@ async fn route(
     remote: Option<std::net::IpAddr>,
 ) -> Result<Response, ApiError> {
     if path == "sys/health" {
+        if !matches!(*method, Method::GET | Method::HEAD) {
+            return Err(ApiError {
+                status: 405,
+                errors: vec![],
+            });
+        }
         return Ok(json_response(
             StatusCode::OK,
             &json!({
@@ -546,6 +591,9 @@ async fn route(
     }
     if path == "sys/auth" {
         require_root(state, headers)?;
+        if *method != Method::GET {
+            return Err(method_not_allowed());
+        }
         let mut mounts = Map::new();
         for (name, mount) in state.store.mounts()? {
             mounts.insert(
@@ -577,11 +625,7 @@ async fn route(
                         "kwi serves the jwt auth method only; {kind:?} is not available"
                     )));
                 }
-                if state.store.mount(mount)?.is_some() {
-                    return Err(ApiError::bad_request(format!(
-                        "path is already in use at {mount}/"
-                    )));
-                }
+                check_new_mount(mount, &state.store.mounts()?)?;
                 let accessor = format!("auth_jwt_{}", &random_uuid().unwrap_or_default()[..8]);
                 let description = body
                     .get("description")
@@ -612,7 +656,7 @@ async fn route(
             .get("x-vault-token")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        if token == state.root_token {
+        if is_root_token(state, token) {
             return Ok(data_response(
                 json!({"id": token, "policies": ["root"], "display_name": "root", "meta": null, "ttl": 0, "type": "service", "path": "auth/token/root"}),
             ));
@@ -624,21 +668,26 @@ async fn route(
     let Some(rest) = path.strip_prefix("auth/") else {
         return Err(unsupported_path(path));
     };
-    // auth/<mount>/login | config | role | role/<name>; the mount may contain slashes.
-    let (mount, action, name) = if let Some(mount) = rest.strip_suffix("/login") {
-        (mount, "login", "")
-    } else if let Some(mount) = rest.strip_suffix("/config") {
-        (mount, "config", "")
-    } else if let Some(mount) = rest.strip_suffix("/role") {
-        (mount, "roles", "")
-    } else if let Some((mount, name)) = rest.rsplit_once("/role/") {
-        (mount, "role", name)
-    } else {
+    // auth/<mount>/login | config | role | role/<name>; the mount may contain slashes, so a
+    // path can read several ways (`jwt/role/login`: the login of mount `jwt/role`, or the role
+    // `login` of mount `jwt`): the first whose mount exists wins (mounts never nest).
+    let readings = [
+        rest.strip_suffix("/login").map(|m| (m, "login", "")),
+        rest.strip_suffix("/config").map(|m| (m, "config", "")),
+        rest.strip_suffix("/role").map(|m| (m, "roles", "")),
+        rest.rsplit_once("/role/")
+            .map(|(m, name)| (m, "role", name)),
+    ];
+    let mut found = None;
+    for (mount, action, name) in readings.into_iter().flatten() {
+        if state.mount_exists(mount)? {
+            found = Some((mount, action, name));
+            break;
+        }
+    }
+    let Some((mount, action, name)) = found else {
         return Err(unsupported_path(path));
     };
-    if !state.mount_exists(mount)? {
-        return Err(unsupported_path(path));
-    }
     match (action, method.clone()) {
         ("login", Method::POST | Method::PUT) => {
             let started = std::time::Instant::now();
@@ -775,7 +824,7 @@ async fn route(
             state.remember_keys(mount, keys);
             Ok(no_content())
         }
-        ("roles", _) | ("role", Method::GET) if list || action == "roles" => {
+        ("roles", _) | ("role", Method::GET) if list => {
             require_root(state, headers)?;
             let roles = state.store.roles(mount)?;
             if roles.is_empty() {

@@ -45,7 +45,11 @@ impl<T> WriteDeadline<T> {
         }
     }
 
-    fn deadline<R>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<R>>) -> Poll<io::Result<R>> {
+    fn deadline<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Poll<io::Result<R>>,
+    ) -> Poll<io::Result<R>> {
         if poll.is_ready() {
             self.stalled = None;
             return poll;
@@ -64,13 +68,21 @@ impl<T> WriteDeadline<T> {
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for WriteDeadline<T> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
     }
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for WriteDeadline<T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
         this.deadline(cx, poll)
@@ -202,11 +214,9 @@ pub async fn serve_with(
         };
         match &tls {
             None => {
-                let connection =
-                    graceful.watch(builder.serve_connection(
-                        TokioIo::new(WriteDeadline::new(stream)),
-                        service,
-                    ));
+                let connection = graceful.watch(
+                    builder.serve_connection(TokioIo::new(WriteDeadline::new(stream)), service),
+                );
                 tokio::spawn(async move {
                     let _ = connection.await;
                     drop(permit);
