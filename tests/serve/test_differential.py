@@ -5,6 +5,7 @@ and tokens aside). Tokens are signed here with joserfc so that any claim can be 
 import itertools
 import json
 import time
+import urllib.parse
 
 import pytest
 from joserfc import jwt
@@ -446,3 +447,22 @@ def test_roles_named_like_actions(servers, keys):
         assert assert_same(servers, mount, {"role": name, "jwt": sign(keys, sa_claims())})[0] == 200
     lists = [s.request("LIST", f"auth/{mount}/role")[1]["data"] for s in servers]
     assert lists[0] == lists[1] == {"keys": ["config", "login", "role"]}
+
+
+def test_escaped_paths_name_what_they_decode_to(servers, keys):
+    """Vault routes on the decoded path: an escaped mount or role name is the same name (and a
+    role name must still be Vault's kind of name: `my role` is not, `my.role` is)."""
+    mount = f"caf\u00e9{next(_counter)}"
+    escaped = urllib.parse.quote(mount)
+    answers = []
+    for s in servers:
+        out = [s.request("POST", f"sys/auth/{escaped}", {"type": "jwt"})[0],
+               s.request("POST", f"auth/{escaped.lower()}/config", {"jwt_validation_pubkeys": [keys["rsa"]["pub"]]})[0],
+               s.request("POST", f"auth/{escaped}/role/my%20role", BASE_ROLE)[:2],
+               s.request("POST", f"auth/{escaped}/role/my%2Erole", BASE_ROLE)[0],
+               f"{mount}/" in s.request("GET", "sys/auth")[1]["data"],
+               s.request("LIST", f"auth/{escaped}/role")[1]["data"]]
+        answers.append(out)
+    unsupported = (404, {"errors": ["1 error occurred:\n\t* unsupported path\n\n"]})
+    assert answers[0] == answers[1] == [204, 204, unsupported, 204, True, {"keys": ["my.role"]}], answers
+    assert assert_same(servers, escaped, {"role": "my.role", "jwt": sign(keys, sa_claims())})[0] == 200

@@ -442,6 +442,19 @@ fn require_root(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// Go's `\w(([\w-.@]+)?\w)?` (Vault's `GenericNameRegex`): ASCII letters, digits and `_`, with
+/// `-`, `.` and `@` allowed inside.
+fn generic_name(name: &str) -> bool {
+    let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
+    match name.as_bytes() {
+        [] => false,
+        [only] => word(only),
+        [first, middle @ .., last] => {
+            word(first) && word(last) && middle.iter().all(|c| word(c) || b"-.@".contains(c))
+        }
+    }
+}
+
 /// Refuses a new mount where OpenBao would: a path in use, inside a mount or holding one
 /// (mounts never nest), the token method's, or `.`/`..`.
 fn check_new_mount(mount: &str, existing: &[(String, Mount)]) -> Result<(), ApiError> {
@@ -485,6 +498,41 @@ fn method_not_allowed() -> ApiError {
     }
 }
 
+/// The request path with its `%XX` escapes decoded, as Go's `URL.Path` (what Vault routes on)
+/// has it: `caf%C3%A9` and `café` are one mount, `my%20role` is the role `my role`.
+fn decoded_path(raw: &str) -> Result<std::borrow::Cow<'_, str>, ApiError> {
+    if !raw.contains('%') {
+        return Ok(std::borrow::Cow::Borrowed(raw));
+    }
+    let hex = |b: u8| (b as char).to_digit(16);
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let (Some(high), Some(low)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) else {
+                return Err(ApiError::bad_request(format!(
+                    "invalid URL escape {:?} in the path",
+                    String::from_utf8_lossy(&bytes[i..(i + 3).min(bytes.len())])
+                )));
+            };
+            out.push(((high << 4) | low) as u8);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out)
+        .map(std::borrow::Cow::Owned)
+        .map_err(|_| {
+            ApiError::bad_request("the URL path is not UTF-8 once its escapes are decoded")
+        })
+}
+
 async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let remote = request
         .extensions()
@@ -524,7 +572,10 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
             .uri
             .query()
             .is_some_and(|q| q.split('&').any(|p| p == "list=true"));
-    let path = parts.uri.path().trim_end_matches('/').to_string();
+    let path = match decoded_path(parts.uri.path()) {
+        Ok(path) => path.trim_end_matches('/').to_string(),
+        Err(e) => return error_response(&e),
+    };
     if parts.method == Method::GET
         && let Some(document) = issuer_document(&state, &path, &parts.headers)
     {
@@ -688,6 +739,13 @@ async fn route(
     let Some((mount, action, name)) = found else {
         return Err(unsupported_path(path));
     };
+    // OpenBao's role paths take `framework.GenericNameRegex` names only; others match no route.
+    if action == "role" && !generic_name(name) {
+        return Err(ApiError {
+            status: 404,
+            errors: vec!["1 error occurred:\n\t* unsupported path\n\n".into()],
+        });
+    }
     match (action, method.clone()) {
         ("login", Method::POST | Method::PUT) => {
             let started = std::time::Instant::now();
