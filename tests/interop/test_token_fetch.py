@@ -406,3 +406,21 @@ def test_server_that_never_answers_times_out(pki, silent_server):
     assert took < 20, f"kwi took {took:.1f} s to give up"
     assert url in proc.stderr
     assert "timed out" in proc.stderr
+
+
+def test_ca_file_pins_the_ca(issuer, pki):
+    """--ca-file replaces the platform's roots (as curl's --cacert and OpenBao's jwks_ca_pem):
+    a server the platform trusts is refused when its CA is not the one given."""
+    import os
+    import subprocess
+
+    from interop_helpers import KWI
+
+    token = mint(RSA_KEY, issuer.url)
+    env = dict(os.environ, SSL_CERT_FILE=str(pki.ca_file))  # the platform now trusts the server
+    args = [KWI, "token", "verify", token, "--issuer-url", issuer.url, "--aud", AUD]
+    trusted = subprocess.run(args, env=env, capture_output=True, text=True)
+    assert trusted.returncode == 0, trusted.stderr
+    pinned = subprocess.run([*args, "--ca-file", pki.other_ca_file], env=env, capture_output=True, text=True)
+    assert pinned.returncode == 2, pinned.stderr
+    assert "certificate" in pinned.stderr

@@ -22,8 +22,9 @@ pub const REFETCH_COOLDOWN: Duration = Duration::from_secs(5);
 /// The HTTP client kwi fetches keys with.
 pub type HttpClient = reqwest::Client;
 
-/// Builds an HTTP client, trusting `ca_pem` in addition to the platform's roots; with
-/// `https_only`, a plain-HTTP URL is refused, redirects included.
+/// Builds an HTTP client trusting the platform's roots, or only the CA certificates of `ca_pem`
+/// when given (as OpenBao's `jwks_ca_pem` and curl's `--cacert`: a private CA pins the server);
+/// with `https_only`, a plain-HTTP URL is refused, redirects included.
 pub fn http_client(ca_pem: Option<&str>, https_only: bool) -> Result<reqwest::Client, String> {
     let mut builder = reqwest::Client::builder()
         .https_only(https_only)
@@ -33,24 +34,43 @@ pub fn http_client(ca_pem: Option<&str>, https_only: bool) -> Result<reqwest::Cl
         .user_agent(concat!("kwi/", env!("CARGO_PKG_VERSION")));
     // Say "timed out" plainly: reqwest's own text for it is terse.
     if let Some(pem) = ca_pem.filter(|p| !p.trim().is_empty()) {
-        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-            .map_err(|e| format!("not PEM certificates: {e}"))?;
+        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|_| {
+            "not PEM certificates: a CERTIFICATE block could not be read".to_string()
+        })?;
         if certs.is_empty() {
             return Err("no CERTIFICATE block".into());
         }
-        builder = builder.tls_certs_merge(certs);
+        builder = builder.tls_certs_only(certs);
     }
     builder.build().map_err(|e| e.to_string())
 }
 
-/// Builds an HTTP client trusting the CA certificates of a PEM file as well.
+/// Builds an HTTP client trusting only the CA certificates of a PEM file, when given.
 pub fn http_client_with_ca_file(
     ca_file: Option<&Path>,
     https_only: bool,
 ) -> Result<reqwest::Client, String> {
+    use std::io::Read;
+    /// No CA bundle is this large (a system bundle is ~200 KiB).
+    const MAX_CA_FILE: u64 = 16 * 1024 * 1024;
     let pem = match ca_file {
         Some(path) => {
-            Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?)
+            let shown = path.display();
+            let mut text = String::new();
+            std::fs::File::open(path)
+                .and_then(|f| f.take(MAX_CA_FILE + 1).read_to_string(&mut text))
+                .map_err(|e| format!("{shown}: cannot read: {e}"))?;
+            if text.len() as u64 > MAX_CA_FILE {
+                return Err(format!(
+                    "{shown}: larger than 16 MiB; this is not a CA file"
+                ));
+            }
+            if text.trim().is_empty() {
+                return Err(format!(
+                    "{shown}: empty; give the PEM certificates of the CA"
+                ));
+            }
+            Some(text)
         }
         None => None,
     };

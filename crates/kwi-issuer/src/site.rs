@@ -63,6 +63,9 @@ pub fn jwks_site_path(issuer: &IssuerUrl, jwks_uri: &str) -> Result<(String, boo
     Ok((checked_path(jwks_uri, path)?, true))
 }
 
+/// Where the discovery document goes, under the issuer.
+const DISCOVERY_PATH: &str = ".well-known/openid-configuration";
+
 /// The discovery document and the JWKS as site files: the discovery document at
 /// `.well-known/openid-configuration`, the JWKS at the path its URI names below the issuer.
 pub fn site_files(
@@ -72,9 +75,20 @@ pub fn site_files(
     jwks: String,
 ) -> Result<Vec<SiteFile>, IssuerError> {
     let (jwks_path, _) = jwks_site_path(issuer, jwks_uri)?;
+    // The two files must be two files: neither the same path nor one inside the other.
+    let inside = |a: &str, b: &str| a.strip_prefix(b).is_some_and(|r| r.starts_with('/'));
+    if jwks_path == DISCOVERY_PATH
+        || inside(&jwks_path, DISCOVERY_PATH)
+        || inside(DISCOVERY_PATH, &jwks_path)
+    {
+        return Err(IssuerError::BadJwksUri {
+            uri: jwks_uri.to_string(),
+            rule: format!("would be written over the discovery document ({DISCOVERY_PATH})"),
+        });
+    }
     Ok(vec![
         SiteFile {
-            path: ".well-known/openid-configuration".into(),
+            path: DISCOVERY_PATH.into(),
             contents: discovery.into_bytes(),
             content_type: "application/json",
         },
@@ -89,6 +103,31 @@ pub fn site_files(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_jwks_is_never_written_over_the_discovery_document() {
+        let issuer = IssuerUrl::parse("https://a.example.com").unwrap();
+        for uri in [
+            "https://a.example.com/.well-known/openid-configuration",
+            "https://a.example.com/.well-known/openid-configuration/keys",
+            "https://a.example.com/.well-known",
+        ] {
+            let err = site_files(&issuer, uri, "{}".into(), "{}".into()).unwrap_err();
+            assert!(
+                err.to_string().contains("over the discovery document"),
+                "{err}"
+            );
+        }
+        assert!(
+            site_files(
+                &issuer,
+                "https://a.example.com/.well-known/keys",
+                "{}".into(),
+                "{}".into()
+            )
+            .is_ok()
+        );
+    }
 
     #[test]
     fn jwks_paths() {

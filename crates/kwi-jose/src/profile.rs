@@ -384,26 +384,30 @@ impl VaultRules {
         }
         if exp.is_none() {
             let latest = iat.unwrap_or(0).max(nbf.unwrap_or(0));
-            exp = Some(latest + vault_leeway(self.expiration_leeway, VAULT_DEFAULT_LEEWAY));
+            exp = Some(
+                latest.saturating_add(vault_leeway(self.expiration_leeway, VAULT_DEFAULT_LEEWAY)),
+            );
         }
         if nbf.is_none() {
             nbf = match iat {
                 Some(iat) => Some(iat),
-                None => exp.map(|e| e - vault_leeway(self.not_before_leeway, VAULT_DEFAULT_LEEWAY)),
+                None => exp.map(|e| {
+                    e.saturating_sub(vault_leeway(self.not_before_leeway, VAULT_DEFAULT_LEEWAY))
+                }),
             };
         }
         let skew = vault_leeway(self.clock_skew_leeway, VAULT_DEFAULT_CLOCK_SKEW);
-        if nbf.is_some_and(|nbf| now + skew < nbf) {
+        if nbf.is_some_and(|nbf| now.saturating_add(skew) < nbf) {
             return Err(rejected(
                 "invalid not before (nbf) claim: token not yet valid",
             ));
         }
-        if exp.is_some_and(|exp| now - skew > exp) {
+        if exp.is_some_and(|exp| now.saturating_sub(skew) > exp) {
             return Err(rejected(
                 "invalid expiration time (exp) claim: token is expired",
             ));
         }
-        if iat.is_some_and(|iat| now + skew < iat) {
+        if iat.is_some_and(|iat| now.saturating_add(skew) < iat) {
             return Err(rejected(
                 "invalid issued at (iat) claim: token issued in the future",
             ));

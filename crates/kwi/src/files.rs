@@ -42,7 +42,7 @@ pub fn read_input(path: &str) -> Result<Vec<u8>> {
     }
     if data.len() as u64 > MAX_INPUT {
         bail!(
-            "{}: larger than {} MiB; this is not a key file",
+            "{}: larger than {} MiB; kwi reads no key, token or document this large",
             display_name(path),
             MAX_INPUT >> 20
         );
@@ -139,11 +139,43 @@ pub fn write_atomic(dest: &Path, bytes: &[u8], secret: bool, replace: bool) -> R
     Ok(())
 }
 
-/// Writes output to a file (atomically, replacing) or to standard output.
+/// Whether a file holds a private key (which kwi never replaces with anything else).
+fn holds_private_key(path: &Path, meta: &fs::Metadata) -> bool {
+    meta.len() <= MAX_INPUT
+        && fs::read(path).is_ok_and(|data| {
+            kwi_jose::parse_keys(&data).is_ok_and(|keys| keys.iter().any(Key::is_private))
+        })
+}
+
+/// Writes an output file: atomically, replacing what was there, except that a private key is
+/// never replaced (`kwi jwks sa.key -o sa.key` would lose it), and that devices and pipes
+/// (`-o /dev/stdout`) are written into rather than replaced.
+/// `replace_private` (`keys convert --force`) lifts the private-key rule.
+pub fn write_output(dest: &Path, bytes: &[u8], secret: bool, replace_private: bool) -> Result<()> {
+    let shown = dest.display();
+    if let Ok(meta) = fs::metadata(dest) {
+        let kind = meta.file_type();
+        if !kind.is_file() && !kind.is_dir() {
+            return OpenOptions::new()
+                .write(true)
+                .open(dest)
+                .and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()))
+                .map_err(|e| anyhow!("{shown}: cannot write: {e}"));
+        }
+        if kind.is_file() && !replace_private && holds_private_key(dest, &meta) {
+            bail!(
+                "{shown}: holds a private key, which kwi never replaces; choose another file name"
+            );
+        }
+    }
+    write_atomic(dest, bytes, secret, true)
+}
+
+/// Writes output to a file (see [`write_output`]) or, for none or `-`, to standard output.
 pub fn emit(output: Option<&Path>, bytes: &[u8], secret: bool) -> Result<()> {
     match output {
-        Some(path) => write_atomic(path, bytes, secret, true),
-        None => {
+        Some(path) if path.as_os_str() != "-" => write_output(path, bytes, secret, false),
+        _ => {
             let mut out = std::io::stdout().lock();
             out.write_all(bytes)
                 .and_then(|()| out.flush())

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 
 use common::{Workdir, conformance};
 
@@ -327,4 +327,62 @@ fn bad_inputs_exit_2_with_one_line_naming_the_file() {
         w.run(&["keys", "convert", file, "--to", "jwk"])
             .usage_error(words);
     }
+}
+
+#[test]
+fn outputs_never_replace_a_private_key_and_write_into_devices() {
+    let w = Workdir::new();
+    let key = conformance("rsa-private-pkcs1.pem");
+    let private = std::fs::read(&key).unwrap();
+    w.write("sa.key", &private);
+    // Documents and tokens written over the private key they were made from: refused.
+    w.run(&["jwks", "sa.key", "-o", "sa.key"])
+        .usage_error(&["sa.key", "holds a private key"]);
+    w.run(&[
+        "discovery",
+        "--issuer",
+        "https://a.example.com",
+        "--key",
+        "sa.key",
+        "-o",
+        "sa.key",
+    ])
+    .usage_error(&["sa.key", "holds a private key"]);
+    assert_eq!(w.read("sa.key"), private);
+    // A public file is replaced as before.
+    w.write("jwks.json", "old");
+    w.run(&["jwks", "sa.key", "-o", "jwks.json"]).ok();
+    assert!(
+        String::from_utf8(w.read("jwks.json"))
+            .unwrap()
+            .starts_with("{\"keys\"")
+    );
+    // `-o -` is standard output; a device is written into, not replaced.
+    let run = w.run(&["jwks", "sa.key", "-o", "-"]).ok();
+    assert!(run.stdout_text().starts_with("{\"keys\""));
+    assert!(!w.path("-").exists());
+    w.run(&["jwks", "sa.key", "-o", "/dev/null"]).ok();
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
+
+#[test]
+fn generate_checks_both_outputs_before_writing_either() {
+    let w = Workdir::new();
+    w.run(&["keys", "generate", "--out", "k", "--public-out", "k"])
+        .usage_error(&["same file"]);
+    w.write("k.pub", "precious");
+    w.run(&["keys", "generate", "--out", "k", "--public-out", "k.pub"])
+        .usage_error(&["k.pub", "already exists"]);
+    assert!(!w.path("k").exists(), "the private key was written anyway");
+    std::fs::create_dir(w.path("d")).unwrap();
+    w.run(&["keys", "generate", "--out", "k", "--public-out", "d"])
+        .usage_error(&["d", "directory"]);
+    assert!(!w.path("k").exists());
+    w.run(&["keys", "generate", "--out", "-"])
+        .usage_error(&["file names"]);
 }

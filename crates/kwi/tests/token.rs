@@ -112,3 +112,98 @@ fn a_missing_token_file_is_named_as_such() {
             .usage_error(&["nonexistent.jwt: no such file, and not a token"]);
     }
 }
+
+#[test]
+fn mint_refuses_times_no_verifier_reads() {
+    let w = Workdir::new();
+    let key = conformance("rsa-private-pkcs1.pem");
+    let base = [
+        "token",
+        "mint",
+        "--key",
+        key.to_str().unwrap(),
+        "--issuer",
+        "https://i.example.com",
+        "--namespace",
+        "default",
+        "--service-account",
+        "app",
+        "--aud",
+        "vault",
+    ];
+    for (extra, words) in [
+        (
+            &["--issued-at=-9223372036854775808"][..],
+            &["--issued-at", "9999-12-31"][..],
+        ),
+        (&["--ttl", "3000000000000h"], &["--ttl", "after 9999-12-31"]),
+        (&["--ttl", "0"], &["--ttl", "positive"]),
+        (
+            &["--issued-at", "1800000000", "--not-before", "1900000000"],
+            &["--not-before", "before it becomes valid"],
+        ),
+    ] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        w.run(&args).usage_error(words);
+    }
+    // A token minted in the past says it has expired.
+    let mut args = base.to_vec();
+    args.extend_from_slice(&["--issued-at", "0"]);
+    let run = w.run(&args).ok();
+    assert!(
+        run.stderr.contains("expired 1970-01-01T01:00:00Z ("),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(" ago)"), "{}", run.stderr);
+}
+
+#[test]
+fn extreme_leeways_and_times_are_answers_not_crashes() {
+    let w = Workdir::new();
+    minted(&w);
+    for extra in [
+        &["--profile", "vault", "--leeway", "9223372036854775807"][..],
+        &["--profile", "vault", "--at", "9223372036854775807"],
+        &["--profile", "kubernetes", "--at=-9223372036854775808"],
+    ] {
+        let mut args = vec![
+            "token", "verify", "t.jwt", "--key", "pub.pem", "--aud", "vault",
+        ];
+        args.extend_from_slice(extra);
+        let run = w.run(&args);
+        assert!(
+            matches!(run.code, 0 | 1),
+            "{extra:?}: {} {}",
+            run.code,
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn a_token_is_read_from_a_pipe() {
+    let w = Workdir::new();
+    minted(&w);
+    let fifo = w.path("token.fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let token = std::fs::read(w.path("t.jwt")).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, token).unwrap())
+    };
+    let run = w
+        .run(&["token", "inspect", fifo.to_str().unwrap(), "--json"])
+        .ok();
+    writer.join().unwrap();
+    assert!(
+        run.stdout_text()
+            .contains("system:serviceaccount:default:app")
+    );
+}

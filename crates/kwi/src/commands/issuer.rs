@@ -44,7 +44,7 @@ pub fn build(args: BuildArgs) -> Result<()> {
     let site = site_files(&issuer, &jwks_uri, discovery, jwks_document(&jwks))?;
     for file in &site {
         let path = args.out.join(&file.path);
-        files::write_atomic(&path, &file.contents, false, true)?;
+        files::write_output(&path, &file.contents, false, false)?;
         eprintln!("kwi: wrote {} ({})", path.display(), file.content_type);
     }
     eprintln!(

@@ -34,7 +34,21 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
         PrivateFormat::Pkcs1 => bail!("--format pkcs1 holds RSA keys only; use --format pkcs8"),
         PrivateFormat::Sec1 => bail!("--format sec1 holds EC keys only; use --format pkcs8"),
     };
+    if args.out.as_os_str() == "-"
+        || args
+            .public_out
+            .as_ref()
+            .is_some_and(|p| p.as_os_str() == "-")
+    {
+        bail!("--out and --public-out take file names (the private key is written with mode 0600)");
+    }
+    if args.public_out.as_ref() == Some(&args.out) {
+        bail!("--out and --public-out name the same file; give the public key another name");
+    }
     for path in std::iter::once(&args.out).chain(args.public_out.as_ref()) {
+        if path.is_dir() {
+            bail!("{}: is a directory; give a file name", path.display());
+        }
         if !args.force && path.exists() {
             bail!(
                 "{}: already exists; kwi never overwrites a key (add --force to replace it)",
@@ -237,7 +251,9 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
     }
     match &args.output {
         // Like `keys generate`: an existing file is replaced only with --force.
-        Some(path) => files::write_atomic(path, &out, secret, args.force)?,
+        Some(path) if path.as_os_str() == "-" => files::emit(None, &out, secret)?,
+        Some(path) if !args.force => files::write_atomic(path, &out, secret, false)?,
+        Some(path) => files::write_output(path, &out, secret, true)?,
         None => files::emit(None, &out, secret)?,
     }
     if args.to == ConvertTo::Pkcs1 && keys.iter().any(|k| !k.is_private()) {

@@ -17,6 +17,9 @@ use crate::Rejected;
 use crate::cli::{InspectArgs, MintArgs, ProfileArg, VerifyArgs};
 use crate::files::{self, display_name};
 
+/// The last date verifiers read (9999-12-31T23:59:59Z): later `exp` values are refused.
+const LAST_DATE: i64 = 253_402_300_799;
+
 /// Longest token input read; the verifier's own limit (16 KiB) then applies.
 const MAX_TOKEN_INPUT: usize = 1024 * 1024;
 
@@ -30,7 +33,11 @@ fn now() -> i64 {
 /// The token from the argument: `-` is standard input, an existing file is read, text with the
 /// two dots of a JWT is the token itself, anything else is a missing file.
 fn read_token(arg: &str) -> Result<String> {
-    let bytes = if arg == "-" || std::path::Path::new(arg).is_file() {
+    let path = std::path::Path::new(arg);
+    let bytes = if path.is_dir() {
+        bail!("{arg}: is a directory; give the token file inside it");
+    } else if arg == "-" || path.exists() {
+        // Files, but also pipes and devices: `kwi token inspect <(kubectl create token app)`.
         files::read_input(arg)?
     } else if arg.matches('.').count() >= 2 {
         arg.as_bytes().to_vec()
@@ -139,15 +146,24 @@ pub fn mint(args: MintArgs) -> Result<()> {
         }
         claims.insert("iss".into(), Value::from(issuer));
         claims.insert("aud".into(), Value::from(args.audiences.clone()));
+        for (value, flag) in [(iat, "--issued-at"), (nbf, "--not-before")] {
+            if !(0..=LAST_DATE).contains(&value) {
+                bail!("{flag}: {value} is not between 1970-01-01 and 9999-12-31");
+            }
+        }
+        if ttl <= 0 {
+            bail!("--ttl: must be positive (a token that expires as it is issued is of no use)");
+        }
+        let exp = iat
+            .checked_add(ttl)
+            .filter(|exp| *exp <= LAST_DATE)
+            .ok_or_else(|| anyhow!("--ttl: the token would expire after 9999-12-31"))?;
+        if nbf >= exp {
+            bail!("--not-before: the token expires at {exp}, before it becomes valid");
+        }
         claims.insert("iat".into(), Value::from(iat));
         claims.insert("nbf".into(), Value::from(nbf));
-        claims.insert(
-            "exp".into(),
-            Value::from(
-                iat.checked_add(ttl)
-                    .ok_or_else(|| anyhow!("--ttl: too long"))?,
-            ),
-        );
+        claims.insert("exp".into(), Value::from(exp));
         claims.insert(
             "jti".into(),
             Value::from(match &args.jti {
@@ -182,11 +198,9 @@ pub fn mint(args: MintArgs) -> Result<()> {
     let expiry = if args.legacy {
         "never expires (legacy)".to_string()
     } else {
-        format!(
-            "expires {} (in {})",
-            format_rfc3339(iat + ttl),
-            format_duration(iat + ttl - now())
-        )
+        let exp = iat.saturating_add(ttl);
+        let verb = if exp < now() { "expired" } else { "expires" };
+        format!("{verb} {} ({})", format_rfc3339(exp), relative(exp, now()))
     };
     eprintln!(
         "kwi: minted a {} token for {sub}, {expiry}, {} kid {}",
