@@ -244,3 +244,40 @@ def test_remote_key_algorithm_list_matches_openbao(servers, jwks):
         answers.append((status, (body or {}).get("errors")))
     assert answers[0] == answers[1], f"\nkwi:     {answers[0]}\nopenbao: {answers[1]}"
     assert "token signed with unexpected algorithm" in answers[0][1][0]
+
+
+def test_keys_not_loaded_are_fetched_once_per_cooldown(tmp_path, jwks):
+    """After a restart, a mount's remote keys are loaded by the first login: concurrent logins
+    share that one fetch, and a failed fetch is not retried before the cooldown, however many
+    logins (no token needed) ask."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import launch_kwi
+
+    args = ["--dev", "--dev-root-token-id", ROOT, "--listen", "127.0.0.1:0", "--data-dir", tmp_path / "data"]
+    key = new_key()
+    jwks.keys["/keys"] = [key]
+    server = launch_kwi(args, tmp_path / "kwi.log")
+    name, status, body = mount(server, {"jwks_url": jwks.url + "/keys"})
+    assert status == 204, body
+    server.process.terminate()
+    server.process.wait(timeout=15)
+
+    jwks.mode = "garbage"
+    server = launch_kwi(args, tmp_path / "kwi2.log")
+    try:
+        before = jwks.hits.get("/keys", 0)
+        answers = [login(server, name, token(key))[0] for _ in range(5)]
+        with ThreadPoolExecutor(20) as pool:
+            answers += list(pool.map(lambda _: login(server, name, token(key))[0], range(20)))
+        assert set(answers) == {400}, answers
+        assert jwks.hits.get("/keys", 0) - before == 1, jwks.hits
+        # After the cooldown the next login tries again, and a good answer is kept.
+        jwks.mode = "ok"
+        time.sleep(5.5)
+        assert login(server, name, token(key))[0] == 200
+        assert login(server, name, token(key))[0] == 200
+        assert jwks.hits.get("/keys", 0) - before == 2, jwks.hits
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=15)

@@ -34,6 +34,12 @@ pub struct AppState {
     pub root_token: String,
     /// Each mount's config with its keys, built once per config write.
     keys: RwLock<HashMap<String, Arc<MountKeys>>>,
+    /// Builds keys that are not loaded (after a restart), one at a time: concurrent first logins
+    /// wait for one fetch instead of each making its own.
+    building: tokio::sync::Mutex<()>,
+    /// The last failed build of each mount's keys: within the refetch cooldown its error is
+    /// answered again without fetching, so logins cannot make kwi hammer a failing cluster.
+    failed: std::sync::Mutex<HashMap<String, (std::time::Instant, ApiError)>>,
     /// The mounts found so far; dropped on every mount write. Names that are not mounts are
     /// not kept: any client can send any number of them.
     mounts: RwLock<HashMap<String, bool>>,
@@ -57,6 +63,8 @@ impl AppState {
             tokens,
             root_token,
             keys: RwLock::new(HashMap::new()),
+            building: tokio::sync::Mutex::new(()),
+            failed: std::sync::Mutex::new(HashMap::new()),
             mounts: RwLock::new(HashMap::new()),
             roles: RwLock::new(HashMap::new()),
             metrics: Metrics::default(),
@@ -146,27 +154,57 @@ impl AppState {
     }
 
     async fn mount_keys(&self, mount: &str) -> Result<Option<Arc<MountKeys>>, ApiError> {
-        let cached = self.keys.read().ok().and_then(|m| m.get(mount).cloned());
-        if let Some(found) = cached {
+        let cached = || self.keys.read().ok().and_then(|m| m.get(mount).cloned());
+        if let Some(found) = cached() {
             return Ok(Some(found));
+        }
+        let _one_at_a_time = self.building.lock().await;
+        if let Some(found) = cached() {
+            return Ok(Some(found));
+        }
+        let recent_failure = self.failed.lock().ok().and_then(|m| {
+            m.get(mount)
+                .filter(|(at, _)| at.elapsed() < crate::remote::REFETCH_COOLDOWN)
+                .map(|(_, e)| e.clone())
+        });
+        if let Some(error) = recent_failure {
+            return Err(error);
         }
         let Some(config) = self.store.config(mount)? else {
             return Ok(None);
         };
-        let entry = Arc::new(MountKeys::build(config).await?);
-        if let Ok(mut map) = self.keys.write() {
-            map.insert(mount.to_string(), entry.clone());
+        match MountKeys::build(config).await {
+            Ok(entry) => {
+                let entry = Arc::new(entry);
+                self.remember(mount, entry.clone());
+                Ok(Some(entry))
+            }
+            Err(error) => {
+                if let Ok(mut map) = self.failed.lock() {
+                    map.insert(mount.to_string(), (std::time::Instant::now(), error.clone()));
+                }
+                Err(error)
+            }
         }
-        Ok(Some(entry))
+    }
+
+    fn remember(&self, mount: &str, entry: Arc<MountKeys>) {
+        if let Ok(mut map) = self.failed.lock() {
+            map.remove(mount);
+        }
+        if let Ok(mut map) = self.keys.write() {
+            map.insert(mount.to_string(), entry);
+        }
     }
 
     fn remember_keys(&self, mount: &str, keys: MountKeys) {
-        if let Ok(mut map) = self.keys.write() {
-            map.insert(mount.to_string(), Arc::new(keys));
-        }
+        self.remember(mount, Arc::new(keys));
     }
 
     fn forget_keys(&self, mount: &str) {
+        if let Ok(mut map) = self.failed.lock() {
+            map.remove(mount);
+        }
         if let Ok(mut map) = self.keys.write() {
             map.remove(mount);
         }
