@@ -69,3 +69,60 @@ bound_audiences = ["vault"]
     assert "kwi.toml" in log and 'role "nouser"' in log and "a user claim must be defined on the role" in log
     code, log = start(tmp_path, "[[mount]]\npath = 'jwt'\nconfig = 3\n")
     assert code == 2 and "kwi.toml" in log
+
+
+def test_a_refused_file_leaves_the_data_directory_as_it_was(tmp_path):
+    """A file whose remote keys cannot be fetched stops the start before the store is touched:
+    the mount written through the API before keeps its config and roles."""
+    pem, token = keypair(tmp_path)
+    data = tmp_path / "data"
+    args = ["--listen", "127.0.0.1:0", "--data-dir", data]
+    env = dict(os.environ, KWI_ROOT_TOKEN="s3cret")
+    server = launch_kwi(args, tmp_path / "first.log", env=env)
+    try:
+        assert server.request("POST", "sys/auth/jwt", {"type": "jwt"}, token="s3cret")[0] == 204
+        assert server.request("POST", "auth/jwt/config", {"jwt_validation_pubkeys": [pem]}, token="s3cret")[0] == 204
+        role = {"role_type": "jwt", "bound_audiences": "vault", "user_claim": "sub"}
+        assert server.request("POST", "auth/jwt/role/keep", role, token="s3cret")[0] == 204
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+    code, log = start(tmp_path, """
+[[mount]]
+path = "jwt"
+[mount.config]
+jwks_url = "http://127.0.0.1:1/keys"
+[mount.roles.new]
+role_type = "jwt"
+bound_audiences = ["vault"]
+user_claim = "sub"
+""")
+    assert code == 2 and "kwi.toml" in log and "jwks" in log, log
+    server = launch_kwi(args, tmp_path / "third.log", env=env)
+    try:
+        status, body, _ = server.request("LIST", "auth/jwt/role", token="s3cret")
+        assert body["data"]["keys"] == ["keep"], body
+        status, body, _ = server.request("POST", "auth/jwt/login", {"role": "keep", "jwt": token}, token=None)
+        assert status == 200, body
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+
+
+def test_unknown_fields_and_bad_mount_paths_are_refused(tmp_path):
+    pem, _ = keypair(tmp_path)
+    config = f"[mount.config]\njwt_validation_pubkeys = [{json.dumps(pem)}]\n"
+    role = '[mount.roles.app]\nrole_type = "jwt"\nbound_audiences = ["vault"]\nuser_claim = "sub"\n'
+    cases = [
+        # a misspelt constraint must not vanish silently
+        (f'[[mount]]\npath = "jwt"\n{config}{role}bound_subjekt = "system:serviceaccount:default:app"\n',
+         ['role "app"', 'unknown field "bound_subjekt"']),
+        (f'[[mount]]\npath = "jwt"\n{config}bound_isuer = "https://k"\n{role}', ['config', 'unknown field "bound_isuer"']),
+        (f'[[mount]]\npath = "token"\n{config}', ["path is already in use at token/"]),
+        (f'[[mount]]\npath = "jwt"\n{config}[[mount]]\npath = "jwt/sub"\n{config}', ["path is already in use at jwt"]),
+        (f'[[mount]]\npath = "a/../b"\n{config}', ['".."']),
+    ]
+    for text, words in cases:
+        code, log = start(tmp_path, text)
+        assert code == 2, (text, log)
+        assert "kwi.toml" in log and all(w in log for w in words), (words, log)

@@ -181,7 +181,10 @@ impl AppState {
             }
             Err(error) => {
                 if let Ok(mut map) = self.failed.lock() {
-                    map.insert(mount.to_string(), (std::time::Instant::now(), error.clone()));
+                    map.insert(
+                        mount.to_string(),
+                        (std::time::Instant::now(), error.clone()),
+                    );
                 }
                 Err(error)
             }
@@ -209,6 +212,12 @@ impl AppState {
             map.remove(mount);
         }
     }
+}
+
+/// Reads a config's keys as a config write does (parsing its PEMs, fetching its remote keys),
+/// without storing anything: `--config` files are checked this way before they are applied.
+pub async fn check_keys(config: &JwtConfig) -> Result<(), ApiError> {
+    MountKeys::build(config.clone()).await.map(|_| ())
 }
 
 /// A mount's config with the keys it names: static PEMs, or keys fetched and cached.
@@ -494,13 +503,19 @@ fn generic_name(name: &str) -> bool {
 }
 
 /// Refuses a new mount where OpenBao would: a path in use, inside a mount or holding one
-/// (mounts never nest), the token method's, or `.`/`..`.
-fn check_new_mount(mount: &str, existing: &[(String, Mount)]) -> Result<(), ApiError> {
-    if mount.split('/').any(|s| s == "." || s == "..") {
+/// (mounts never nest), the token method's, or `.`/`..` and empty parts.
+pub(crate) fn check_new_mount<'a>(
+    mount: &str,
+    existing: impl IntoIterator<Item = &'a str>,
+) -> Result<(), ApiError> {
+    if mount
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
         return Err(ApiError::bad_request(if matches!(mount, "." | "..") {
             "cannot write to a path ending in '/'".to_string()
         } else {
-            format!("{mount:?}: a mount path has no \".\" or \"..\" parts")
+            format!("{mount:?}: a mount path has no empty, \".\" or \"..\" parts")
         }));
     }
     let within = |inner: &str, outer: &str| {
@@ -510,7 +525,7 @@ fn check_new_mount(mount: &str, existing: &[(String, Mount)]) -> Result<(), ApiE
                 .is_some_and(|r| r.starts_with('/'))
     };
     let taken = std::iter::once("token")
-        .chain(existing.iter().map(|(name, _)| name.as_str()))
+        .chain(existing)
         .find(|other| within(mount, other) || within(other, mount));
     match taken {
         Some(other) => Err(ApiError::bad_request(format!(
@@ -714,7 +729,8 @@ async fn route(
                         "kwi serves the jwt auth method only; {kind:?} is not available"
                     )));
                 }
-                check_new_mount(mount, &state.store.mounts()?)?;
+                let existing = state.store.mounts()?;
+                check_new_mount(mount, existing.iter().map(|(name, _)| name.as_str()))?;
                 let accessor = format!("auth_jwt_{}", &random_uuid().unwrap_or_default()[..8]);
                 let description = body
                     .get("description")

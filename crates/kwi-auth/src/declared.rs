@@ -77,44 +77,153 @@ impl Declared {
         Ok(declared)
     }
 
-    /// Checks every config and role as an API write would, then replaces what the store holds
-    /// for the declared mounts. Returns the mount paths, which become read-only.
-    pub fn apply(&self, store: &Store) -> Result<Vec<String>, String> {
+    /// Checks every mount, config and role as an API write would, more strictly (a field kwi
+    /// does not read is refused: a misspelt `bound_subject` must not silently drop a constraint),
+    /// without touching the store. Mount paths follow the API's rules, among themselves and
+    /// against the mounts the store holds (a store mount of the same path is replaced).
+    pub fn check(&self, store: &Store) -> Result<Vec<CheckedMount>, String> {
+        let declared: Vec<String> = self
+            .mounts
+            .iter()
+            .map(|m| m.path.trim_matches('/').to_string())
+            .collect();
+        let stored: Vec<String> = store
+            .mounts()
+            .map_err(|e| e.errors.join("; "))?
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| !declared.contains(name))
+            .collect();
         let mut checked = Vec::new();
-        for mount in &self.mounts {
-            let path = mount.path.trim_matches('/').to_string();
+        for (i, mount) in self.mounts.iter().enumerate() {
+            let path = declared[i].clone();
+            let others = declared
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, p)| p.as_str())
+                .chain(stored.iter().map(String::as_str));
+            crate::api::check_new_mount(&path, others)
+                .map_err(|e| format!("mount {path:?}: {}", e.errors.join("; ")))?;
+            known_fields(&mount.config, CONFIG_FIELDS)
+                .map_err(|e| format!("mount {path:?}: config: {e}"))?;
             let config = JwtConfig::from_request(&to_json(&mount.config)?)
                 .map_err(|e| format!("mount {path:?}: config: {}", e.errors.join("; ")))?;
             let mut roles = Vec::new();
             for (name, table) in &mount.roles {
-                let role = Role::from_request(None, &to_json(table)?).map_err(|e| {
-                    format!("mount {path:?}: role {name:?}: {}", e.errors.join("; "))
-                })?;
+                let role = known_fields(table, ROLE_FIELDS)
+                    .and_then(|()| {
+                        Role::from_request(None, &to_json(table)?).map_err(|e| e.errors.join("; "))
+                    })
+                    .map_err(|e| format!("mount {path:?}: role {name:?}: {e}"))?;
                 roles.push((name.to_lowercase(), role));
             }
-            checked.push((path, mount.description.clone(), config, roles));
+            checked.push(CheckedMount {
+                path,
+                description: mount.description.clone(),
+                config,
+                roles,
+            });
         }
-        let mut paths = Vec::new();
-        for (path, description, config, roles) in checked {
-            let err = |e: crate::ApiError| format!("mount {path:?}: {}", e.errors.join("; "));
-            store.delete_mount(&path).map_err(err)?;
-            let accessor = format!("auth_jwt_{}", path.replace('/', "_"));
-            store
-                .put_mount(
-                    &path,
-                    &Mount {
-                        kind: "jwt".into(),
-                        description,
-                        accessor,
-                    },
-                )
-                .map_err(err)?;
-            store.put_config(&path, &config).map_err(err)?;
-            for (name, role) in &roles {
-                store.put_role(&path, name, role).map_err(err)?;
-            }
-            paths.push(path);
+        Ok(checked)
+    }
+
+    /// Checks the file ([`Declared::check`]), then replaces what the store holds for the
+    /// declared mounts. Returns the mount paths, which become read-only.
+    pub fn apply(&self, store: &Store) -> Result<Vec<String>, String> {
+        let checked = self.check(store)?;
+        write(&checked, store)
+    }
+}
+
+/// A mount of the file, checked and ready to be written.
+#[derive(Debug)]
+pub struct CheckedMount {
+    /// The mount path.
+    pub path: String,
+    /// Free text.
+    pub description: String,
+    /// The config.
+    pub config: JwtConfig,
+    /// The roles, names lower-cased.
+    pub roles: Vec<(String, Role)>,
+}
+
+/// Replaces what the store holds for the checked mounts; returns their paths.
+pub fn write(checked: &[CheckedMount], store: &Store) -> Result<Vec<String>, String> {
+    let mut paths = Vec::new();
+    for mount in checked {
+        let path = &mount.path;
+        let err = |e: crate::ApiError| format!("mount {path:?}: {}", e.errors.join("; "));
+        store.delete_mount(path).map_err(err)?;
+        let accessor = format!("auth_jwt_{}", path.replace('/', "_"));
+        store
+            .put_mount(
+                path,
+                &Mount {
+                    kind: "jwt".into(),
+                    description: mount.description.clone(),
+                    accessor,
+                },
+            )
+            .map_err(err)?;
+        store.put_config(path, &mount.config).map_err(err)?;
+        for (name, role) in &mount.roles {
+            store.put_role(path, name, role).map_err(err)?;
         }
-        Ok(paths)
+        paths.push(path.clone());
+    }
+    Ok(paths)
+}
+
+/// The config fields kwi reads (`auth/<mount>/config`).
+const CONFIG_FIELDS: &[&str] = &[
+    "bound_issuer",
+    "default_role",
+    "jwks_ca_pem",
+    "jwks_pairs",
+    "jwks_url",
+    "jwt_supported_algs",
+    "jwt_validation_pubkeys",
+    "oidc_discovery_ca_pem",
+    "oidc_discovery_url",
+];
+
+/// The role fields kwi reads (`auth/<mount>/role/<name>`), deprecated ones included.
+const ROLE_FIELDS: &[&str] = &[
+    "bound_audiences",
+    "bound_cidrs",
+    "bound_claims",
+    "bound_claims_type",
+    "bound_subject",
+    "claim_mappings",
+    "clock_skew_leeway",
+    "expiration_leeway",
+    "groups_claim",
+    "max_ttl",
+    "not_before_leeway",
+    "policies",
+    "role_type",
+    "token_bound_cidrs",
+    "token_explicit_max_ttl",
+    "token_max_ttl",
+    "token_no_default_policy",
+    "token_num_uses",
+    "token_period",
+    "token_policies",
+    "token_ttl",
+    "token_type",
+    "ttl",
+    "user_claim",
+    "user_claim_json_pointer",
+];
+
+fn known_fields(table: &toml::Table, known: &[&str]) -> Result<(), String> {
+    match table.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(unknown) => Err(format!(
+            "unknown field {unknown:?}; kwi reads {}",
+            known.join(", ")
+        )),
+        None => Ok(()),
     }
 }

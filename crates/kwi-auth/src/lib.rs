@@ -19,10 +19,10 @@ mod role;
 mod server;
 mod store;
 
-pub use api::{AppState, router};
+pub use api::{AppState, check_keys, router};
 pub use client_token::ClientTokens;
 pub use config::{JwksPair, JwtConfig};
-pub use declared::{Declared, DeclaredMount};
+pub use declared::{CheckedMount, Declared, DeclaredMount, write as write_declared};
 pub use error::ApiError;
 pub use login::{LoginAuth, LoginRequest, login};
 pub use role::Role;

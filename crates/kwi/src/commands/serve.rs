@@ -71,23 +71,36 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .map_err(|e| anyhow!("{}: {e}", args.data_dir.display()))?;
     let tokens =
         ClientTokens::load_or_create(&args.data_dir.join("keyring")).map_err(|e| anyhow!("{e}"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let mut state = AppState::new(store, tokens, root_token.clone());
     state.tls = tls.is_some();
     let declared_paths = match (&declared, &args.config) {
         (Some(declared), Some(file)) => {
-            let paths = declared
-                .apply(&state.store)
-                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
-            state.declare(paths.clone(), &file.display().to_string());
+            // Everything is checked, remote keys fetched included, before the store is touched:
+            // a bad file stops the start and leaves the data directory as it was.
+            let shown = file.display().to_string();
+            let checked = declared
+                .check(&state.store)
+                .map_err(|e| anyhow!("{shown}: {e}"))?;
+            runtime.block_on(async {
+                for mount in &checked {
+                    kwi_auth::check_keys(&mount.config).await.map_err(|e| {
+                        anyhow!("{shown}: mount {:?}: {}", mount.path, e.errors.join("; "))
+                    })?;
+                }
+                Ok::<(), anyhow::Error>(())
+            })?;
+            let paths = kwi_auth::write_declared(&checked, &state.store)
+                .map_err(|e| anyhow!("{shown}: {e}"))?;
+            state.declare(paths.clone(), &shown);
             paths
         }
         _ => Vec::new(),
     };
     let state = Arc::new(state);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     runtime.block_on(async move {
         for path in &declared_paths {
             state
