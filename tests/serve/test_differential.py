@@ -466,3 +466,10 @@ def test_escaped_paths_name_what_they_decode_to(servers, keys):
     unsupported = (404, {"errors": ["1 error occurred:\n\t* unsupported path\n\n"]})
     assert answers[0] == answers[1] == [204, 204, unsupported, 204, True, {"keys": ["my.role"]}], answers
     assert assert_same(servers, escaped, {"role": "my.role", "jwt": sign(keys, sa_claims())})[0] == 200
+
+
+def test_negative_token_num_uses_is_refused_as_openbao_refuses_it(servers, keys):
+    mount = setup_both(servers, keys, role=False)
+    answers = [s.request("POST", f"auth/{mount}/role/r", {**BASE_ROLE, "token_num_uses": -1})[:2] for s in servers]
+    assert answers[0] == answers[1], answers
+    assert answers[0][0] == 400

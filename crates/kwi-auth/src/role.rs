@@ -114,6 +114,9 @@ impl Role {
         );
         set!(token_type, fields::string(body, "token_type")?);
         set!(token_num_uses, fields::integer(body, "token_num_uses")?);
+        if role.token_num_uses < 0 {
+            return Err(ApiError::bad_request("'token_num_uses' cannot be negative"));
+        }
         set!(token_bound_cidrs, fields::list(body, "token_bound_cidrs")?);
         set!(token_bound_cidrs, fields::list(body, "bound_cidrs")?);
 
