@@ -51,6 +51,33 @@ impl ApiserverFlags {
         if let Some(uri) = &self.jwks_uri {
             check_jwks_uri(uri)?;
         }
+        // A line break in a value would start another flag (`--audience $'x\n--authorization-mode=AlwaysAllow'`).
+        let bad = |flag, value: &str, rule| IssuerError::BadFlag {
+            flag,
+            value: value.to_string(),
+            rule,
+        };
+        for audience in &self.audiences {
+            if audience.trim().is_empty() {
+                return Err(bad("--audience", audience, "is empty"));
+            }
+            if audience.chars().any(char::is_control) {
+                return Err(bad(
+                    "--audience",
+                    audience,
+                    "holds a control character (a line break?)",
+                ));
+            }
+        }
+        for file in std::iter::once(&self.signing_key).chain(&self.verification_keys) {
+            if file.path.chars().any(char::is_control) {
+                return Err(bad(
+                    "key file",
+                    &file.path,
+                    "holds a control character (a line break?)",
+                ));
+            }
+        }
         Ok(())
     }
 

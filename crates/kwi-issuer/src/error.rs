@@ -20,6 +20,16 @@ pub enum IssuerError {
         /// The rule it breaks.
         rule: String,
     },
+    /// A flag value kube-apiserver could not take as it is.
+    #[error("{flag} {value:?} {rule}")]
+    BadFlag {
+        /// The flag.
+        flag: &'static str,
+        /// The value as given.
+        value: String,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
     /// No keys were given.
     #[error("no keys given: the issuer needs at least one public key")]
     NoKeys,

@@ -27,7 +27,7 @@ pub enum TokenError {
         allowed: Vec<String>,
     },
     /// The token names a kid that no key has.
-    #[error("no key has kid {kid:?} (known kids: {})", if known.is_empty() { "none".to_string() } else { known.join(", ") })]
+    #[error("no key has kid {kid:?} (known kids: {})", kid_list(known))]
     UnknownKid {
         /// The kid of the token.
         kid: String,
@@ -136,4 +136,31 @@ fn quote_list(items: &[String]) -> String {
         .map(|i| format!("{i:?}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The known kids for a message: all of a cluster's few, the first ten of a large set.
+fn kid_list(known: &[String]) -> String {
+    const SHOWN: usize = 10;
+    match known.len() {
+        0 => "none".to_string(),
+        n if n <= SHOWN => known.join(", "),
+        n => format!("{} and {} more", known[..SHOWN].join(", "), n - SHOWN),
+    }
+}
+
+#[cfg(test)]
+mod kid_list_tests {
+    use super::*;
+
+    #[test]
+    fn a_large_key_set_is_summed_up() {
+        let known: Vec<String> = (0..25_000).map(|i| format!("kid-{i}")).collect();
+        let message = TokenError::UnknownKid {
+            kid: "x".into(),
+            known,
+        }
+        .to_string();
+        assert!(message.len() < 300, "{message}");
+        assert!(message.ends_with("kid-9 and 24990 more)"), "{message}");
+    }
 }

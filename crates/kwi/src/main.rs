@@ -27,7 +27,22 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("kwi: {err:#}");
+            // Errors can quote what a token or a file holds: no escape sequence reaches the
+            // terminal.
+            let text = format!("{err:#}");
+            let shown: String = text
+                .chars()
+                .flat_map(|c| {
+                    let escape = (c.is_control() && c != '\n')
+                        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+                    let mut out = vec![c];
+                    if escape {
+                        out = c.escape_unicode().collect();
+                    }
+                    out
+                })
+                .collect();
+            eprintln!("kwi: {shown}");
             if err.downcast_ref::<Rejected>().is_some() {
                 ExitCode::from(1)
             } else {

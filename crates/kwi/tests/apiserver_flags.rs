@@ -195,3 +195,27 @@ fn a_public_signing_key_is_refused_loudly() {
     ])
     .usage_error(&["https"]);
 }
+
+#[test]
+fn a_value_cannot_smuggle_in_another_flag() {
+    let w = setup();
+    for (audience, words) in [
+        (
+            "x\n--authorization-mode=AlwaysAllow",
+            &["--audience", "control character"][..],
+        ),
+        ("", &["--audience", "empty"]),
+    ] {
+        let run = w.run(&[
+            "apiserver-flags",
+            "--issuer",
+            "https://oidc.example.com",
+            "--signing-key",
+            "sa.key",
+            "--audience",
+            audience,
+        ]);
+        assert!(!run.stdout_text().contains("AlwaysAllow"));
+        run.usage_error(words);
+    }
+}

@@ -207,3 +207,36 @@ fn a_token_is_read_from_a_pipe() {
             .contains("system:serviceaccount:default:app")
     );
 }
+
+#[test]
+fn token_text_reaches_the_terminal_escaped() {
+    // base64url without padding, written out: the test crate has no base64 dependency.
+    let b64 = |v: &str| {
+        const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in v.as_bytes().chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(char::from(ABC[(n >> (18 - 6 * i) & 63) as usize]));
+            }
+        }
+        out
+    };
+    let claims = r#"{"sub":"\u001b[2J\u001b[Hvalid: trusted\nforged","iss":"\u009b31m","aud":["x"],"exp":9999999999}"#;
+    let token = format!("{}.{}.AAAA", b64(r#"{"alg":"RS256"}"#), b64(claims));
+    let w = Workdir::new();
+    let run = w.run(&["token", "inspect", &token]).ok();
+    let out = run.stdout_text();
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{9b}'),
+        "{out:?}"
+    );
+    assert!(
+        out.contains(r"\u{1b}[2J") && out.contains(r"\u{a}forged"),
+        "{out}"
+    );
+    assert!(out.starts_with("NOT VERIFIED"), "{out}");
+}

@@ -260,6 +260,26 @@ fn warnings(header_kid: Option<&str>, claims: &Claims, now: i64) -> Vec<String> 
     w
 }
 
+/// Text from a token, safe to print on a terminal: control characters (escape sequences, line
+/// breaks) and bidirectional overrides are shown escaped (`\u{1b}`), so that an unverified
+/// token cannot clear the screen, hide the NOT VERIFIED line or forge one.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn describe_identity(identity: &ServiceAccountIdentity) -> String {
     let mut parts = vec![
         format!("namespace {}", identity.namespace),
@@ -276,7 +296,7 @@ fn describe_identity(identity: &ServiceAccountIdentity) -> String {
     {
         parts.push(format!("secret {}", secret.name));
     }
-    parts.join(", ")
+    printable(&parts.join(", ")).into_owned()
 }
 
 fn claim_lines(claims: &Map<String, Value>, now: i64) -> String {
@@ -291,6 +311,7 @@ fn claim_lines(claims: &Map<String, Value>, now: i64) -> String {
                 other => other.to_string(),
             },
         };
+        let (name, shown) = (printable(name), printable(&shown));
         out.push_str(&format!("  {name:<14} {shown}\n"));
     }
     out
@@ -330,7 +351,7 @@ pub fn inspect(args: InspectArgs) -> Result<()> {
         out.push_str(&format!("identity\n  {}\n", describe_identity(&identity)));
     }
     for warning in &warnings {
-        out.push_str(&format!("warning: {warning}\n"));
+        out.push_str(&format!("warning: {}\n", printable(&warning)));
     }
     files::emit(None, out.as_bytes(), false)
 }
@@ -502,15 +523,15 @@ fn report_valid(
             false,
         );
     }
-    let mut out = format!("valid: {}\n", claims.sub().unwrap_or("(no sub)"));
+    let mut out = format!("valid: {}\n", printable(claims.sub().unwrap_or("(no sub)")));
     if let Some(identity) = &identity {
         out.push_str(&format!("  {}\n", describe_identity(identity)));
     }
     if let Some(iss) = claims.iss() {
-        out.push_str(&format!("  issuer {iss}\n"));
+        out.push_str(&format!("  issuer {}\n", printable(iss)));
     }
     if let Some(aud) = claims.aud_list() {
-        out.push_str(&format!("  audience {}\n", aud.join(", ")));
+        out.push_str(&format!("  audience {}\n", printable(&aud.join(", "))));
     }
     match claims.exp {
         Some(exp) => out.push_str(&format!(
