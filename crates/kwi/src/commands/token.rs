@@ -351,7 +351,7 @@ pub fn inspect(args: InspectArgs) -> Result<()> {
         out.push_str(&format!("identity\n  {}\n", describe_identity(&identity)));
     }
     for warning in &warnings {
-        out.push_str(&format!("warning: {}\n", printable(&warning)));
+        out.push_str(&format!("warning: {}\n", printable(warning)));
     }
     files::emit(None, out.as_bytes(), false)
 }
