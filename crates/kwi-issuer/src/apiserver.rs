@@ -139,10 +139,21 @@ impl ApiserverFlags {
         out
     }
 
-    /// Everything that will make the cluster misbehave, each with its fix.
+    /// What would break the cluster's service-account tokens outright (a signing key
+    /// kube-apiserver cannot sign with, or tokens it would itself reject), each with its fix.
+    pub fn errors(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        self.warn_signing_key(&mut errors);
+        if let Some(unverified) = self.unverified_signing_key() {
+            errors.push(unverified);
+        }
+        errors
+    }
+
+    /// What will make the cluster misbehave or is worth knowing, each with its fix (advice
+    /// starts with "note: ").
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
-        self.warn_signing_key(&mut warnings);
         self.warn_key_files(&mut warnings);
         self.warn_audiences(&mut warnings);
         for path in std::iter::once(&self.signing_key.path)
@@ -221,18 +232,6 @@ impl ApiserverFlags {
             }
         }
         if let [(signing, _)] = self.signing_key.keys.as_slice() {
-            let verified = files
-                .iter()
-                .flat_map(|f| &f.keys)
-                .any(|(k, format)| k.public() == signing.public() && format.kube_apiserver_reads());
-            if !verified {
-                warnings.push(format!(
-                    "the public half of {} is in no --key file that kube-apiserver can read: tokens it signs will be rejected by the cluster itself; add --key with its public key (kwi keys convert {} --to spki --public -o {})",
-                    self.signing_key.path,
-                    self.signing_key.path,
-                    sibling_file(&self.signing_key.path, "pub")
-                ));
-            }
             let distinct = files
                 .iter()
                 .flat_map(|f| &f.keys)
@@ -244,6 +243,25 @@ impl ApiserverFlags {
                 );
             }
         }
+    }
+
+    fn unverified_signing_key(&self) -> Option<String> {
+        let [(signing, _)] = self.signing_key.keys.as_slice() else {
+            return None;
+        };
+        let verified = self
+            .key_files()
+            .iter()
+            .flat_map(|f| &f.keys)
+            .any(|(k, format)| k.public() == signing.public() && format.kube_apiserver_reads());
+        (!verified).then(|| {
+            format!(
+                "the public half of {} is in no --key file that kube-apiserver can read: tokens it signs will be rejected by the cluster itself; add --key with its public key (kwi keys convert {} --to spki --public -o {})",
+                self.signing_key.path,
+                self.signing_key.path,
+                sibling_file(&self.signing_key.path, "pub")
+            )
+        })
     }
 
     fn warn_audiences(&self, warnings: &mut Vec<String>) {

@@ -78,17 +78,17 @@ fn warns_about_pkcs1_public_keys() {
         "sa-pkcs1.pub",
     ])
     .ok();
-    let run = w
-        .run(&[
-            "apiserver-flags",
-            "--issuer",
-            "https://oidc.example.com",
-            "--signing-key",
-            "sa.key",
-            "--key",
-            "sa-pkcs1.pub",
-        ])
-        .ok();
+    let run = w.run(&[
+        "apiserver-flags",
+        "--issuer",
+        "https://oidc.example.com",
+        "--signing-key",
+        "sa.key",
+        "--key",
+        "sa-pkcs1.pub",
+    ]);
+    // The only --key is one kube-apiserver ignores: its tokens would fail, exit 1.
+    assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr
             .contains("sa-pkcs1.pub: PKCS#1 \"RSA PUBLIC KEY\": kube-apiserver reads only SPKI"),
@@ -134,17 +134,16 @@ fn warns_about_the_sts_audience_replacing_the_default() {
 #[test]
 fn warns_when_the_signing_key_is_not_verified_and_when_rotation_lacks_the_old_key() {
     let w = setup();
-    let run = w
-        .run(&[
-            "apiserver-flags",
-            "--issuer",
-            "https://oidc.example.com",
-            "--signing-key",
-            "sa.key",
-            "--key",
-            "old.pub",
-        ])
-        .ok();
+    let run = w.run(&[
+        "apiserver-flags",
+        "--issuer",
+        "https://oidc.example.com",
+        "--signing-key",
+        "sa.key",
+        "--key",
+        "old.pub",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("tokens it signs will be rejected"),
         "{}",
@@ -172,15 +171,16 @@ fn warns_when_the_signing_key_is_not_verified_and_when_rotation_lacks_the_old_ke
 #[test]
 fn a_public_signing_key_is_refused_loudly() {
     let w = setup();
-    let run = w
-        .run(&[
-            "apiserver-flags",
-            "--issuer",
-            "https://oidc.example.com",
-            "--signing-key",
-            "sa.pub",
-        ])
-        .ok();
+    let run = w.run(&[
+        "apiserver-flags",
+        "--issuer",
+        "https://oidc.example.com",
+        "--signing-key",
+        "sa.pub",
+    ]);
+    // A setup that cannot work: exit 1, and no flags to paste.
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
     assert!(
         run.stderr.contains("needs the private key"),
         "{}",

@@ -38,5 +38,13 @@ pub fn run(args: ApiserverFlagsArgs) -> Result<()> {
             None => eprintln!("kwi: warning: {warning}"),
         }
     }
+    // A setup that breaks the cluster's tokens gets no flags, and exit code 1.
+    let errors = flags.errors();
+    if let Some((last, rest)) = errors.split_last() {
+        for error in rest {
+            eprintln!("kwi: {error}");
+        }
+        return Err(crate::Rejected(last.clone()).into());
+    }
     files::emit(None, flags.render(format).as_bytes(), false)
 }
