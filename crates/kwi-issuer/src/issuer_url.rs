@@ -41,6 +41,31 @@ pub(crate) fn split_https(url: &str) -> Result<(&str, &str), &'static str> {
     if authority.contains('@') {
         return Err("may not carry a user name or password");
     }
+    let host_end = if authority.starts_with('[') {
+        authority
+            .find(']')
+            .map(|i| i + 1)
+            .ok_or("has an IPv6 address without its closing ']'")?
+    } else {
+        authority.find(':').unwrap_or(authority.len())
+    };
+    if host_end == 0 {
+        return Err("has no host");
+    }
+    match &authority[host_end..] {
+        "" => {}
+        port => {
+            let digits = port
+                .strip_prefix(':')
+                .ok_or("has characters after its IPv6 address")?;
+            let valid = !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && digits.parse::<u16>().is_ok_and(|p| p != 0);
+            if !valid {
+                return Err("has a port that is not a number from 1 to 65535");
+            }
+        }
+    }
     let origin_len = scheme.len() + 3 + authority_end;
     Ok((&url[..origin_len], &url[origin_len..]))
 }
@@ -59,6 +84,12 @@ impl IssuerUrl {
             return Err(bad(
                 url,
                 "may not include a fragment (kube-apiserver and OIDC discovery forbid it)",
+            ));
+        }
+        if rest.split('/').any(|s| s == "." || s == "..") {
+            return Err(bad(
+                url,
+                "may not have \".\" or \"..\" path segments (clients resolve them, and a token's iss must match the issuer byte for byte)",
             ));
         }
         Ok(IssuerUrl {
@@ -97,6 +128,31 @@ impl std::fmt::Display for IssuerUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refuses_bad_ports_and_dot_segments() {
+        for (url, words) in [
+            ("https://a.example.com:99999", "port"),
+            ("https://a.example.com:0", "port"),
+            ("https://a.example.com:+80", "port"),
+            ("https://a.example.com:", "port"),
+            ("https://[::1", "IPv6"),
+            ("https://[::1]x", "after its IPv6"),
+            ("https://:443", "no host"),
+            ("https://a.example.com/../x", "path segments"),
+            ("https://a.example.com/a/./b", "path segments"),
+        ] {
+            let err = IssuerUrl::parse(url).unwrap_err().to_string();
+            assert!(err.contains(words), "{url}: {err}");
+        }
+        for url in [
+            "https://[::1]:8443/x",
+            "https://a.example.com:65535",
+            "https://a.example.com/a..b",
+        ] {
+            assert!(IssuerUrl::parse(url).is_ok(), "{url}");
+        }
+    }
 
     #[test]
     fn accepts_hosts_paths_and_ports() {
