@@ -281,3 +281,25 @@ def test_keys_not_loaded_are_fetched_once_per_cooldown(tmp_path, jwks):
     finally:
         server.process.terminate()
         server.process.wait(timeout=15)
+
+
+def test_kid_less_keys_rotate_as_on_openbao(servers, jwks):
+    """A JWKS without kids rotates to a new key: a token of the new key fails on the cached
+    keys, and both servers fetch the keys again (kwi once the 5 s cooldown since the last
+    fetch has passed) and let it in."""
+    def kidless(key):
+        return RSAKey.import_key({k: v for k, v in key.as_dict(private=True).items() if k != "kid"})
+
+    a, b = kidless(new_key()), kidless(new_key())
+    jwks.keys["/kidless"] = [a]
+    names = []
+    for server in servers:
+        name, status, body = mount(server, {"jwks_url": jwks.url + "/kidless"}, name=f"kidless{uuid.uuid4().hex[:6]}")
+        assert status == 204, (server.name, body)
+        names.append(name)
+    claims = {"iss": "https://k", "sub": "system:serviceaccount:default:app", "aud": ["vault"], "iat": NOW, "nbf": NOW, "exp": NOW + 3600}
+    jwks.keys["/kidless"] = [b]
+    time.sleep(5.5)
+    signed_by_b = jwt.encode({"alg": "RS256"}, claims, b)
+    answers = [login(server, name, signed_by_b)[0] for server, name in zip(servers, names)]
+    assert answers == [200, 200], answers

@@ -846,14 +846,15 @@ async fn route(
                         let asked = std::time::Instant::now();
                         let first =
                             login(config, &remote_keys.snapshot().keys, true, role, &request);
-                        // A refused token whose kid is unknown may be signed by a rotated key:
-                        // refetch (coalesced, rate-limited) and try again.
-                        let unknown_kid = first.is_err()
-                            && kwi_jose::go_jose_compact(jwt, false)
-                                .ok()
-                                .and_then(|t| kwi_jose::peek_kid(&t))
-                                .is_some_and(|kid| !remote_keys.snapshot().keys.has_kid(&kid));
-                        if unknown_kid {
+                        // A token no cached key verifies may be signed by a rotated key: as
+                        // go-oidc does, fetch the keys again and retry (kwi coalesces the fetches
+                        // and makes at most one per cooldown, so forged tokens cannot make it
+                        // hammer a cluster).
+                        let no_key_verified = first
+                            .as_ref()
+                            .err()
+                            .is_some_and(crate::login::remote_signature_failed);
+                        if no_key_verified {
                             let snapshot = remote_keys.refresh_after_miss(asked).await;
                             login(config, &snapshot.keys, true, role, &request)?
                         } else {

@@ -35,6 +35,20 @@ pub struct LoginAuth {
 /// Vault's default and maximum token TTL (`768h`).
 pub const SYSTEM_TTL: i64 = 768 * 3600;
 
+/// go-oidc's answer when no remote key verifies a token (after `error validating token: `).
+const REMOTE_SIGNATURE_FAILED: &str =
+    "error verifying token signature: failed to verify id token signature";
+
+/// Whether a login with remote keys failed because no key verified the token's signature: the
+/// case where go-oidc (and so kwi, within its cooldown) fetches the keys again.
+pub(crate) fn remote_signature_failed(error: &ApiError) -> bool {
+    error
+        .errors
+        .first()
+        .and_then(|m| m.strip_prefix("error validating token: "))
+        == Some(REMOTE_SIGNATURE_FAILED)
+}
+
 fn error_validating(message: String) -> ApiError {
     ApiError::bad_request(format!("error validating token: {message}"))
 }
@@ -302,9 +316,7 @@ pub fn login(
             let alg = kwi_jose::peek_alg(&jwt).unwrap_or_default();
             match oidc_algorithm_error(&alg) {
                 Some(m) => malformed(m),
-                None => error_validating(
-                    "error verifying token signature: failed to verify id token signature".into(),
-                ),
+                None => error_validating(REMOTE_SIGNATURE_FAILED.into()),
             }
         }
         other => error_validating(other.vault_message()),

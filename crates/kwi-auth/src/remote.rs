@@ -1,6 +1,6 @@
 //! Keys fetched from a JWKS URL, an OIDC discovery URL or several JWKS URLs (`jwks_pairs`):
-//! cached, refetched when a token names a kid the cache does not know, one refetch at a time per
-//! mount and at most one per cooldown, so a flood of forged kids cannot make kwi hammer a cluster.
+//! cached, refetched when no cached key verifies a token, one refetch at a time per mount and at
+//! most one per cooldown, so a flood of forged tokens cannot make kwi hammer a cluster.
 //! A failed fetch keeps the last good keys.
 
 use std::path::Path;
@@ -233,7 +233,7 @@ impl RemoteKeys {
         }
     }
 
-    /// After a token named an unknown kid at `asked`: refetch, unless another request already
+    /// After no cached key verified a token at `asked`: refetch, unless another request already
     /// refetched since then or the last fetch is more recent than the cooldown.
     pub async fn refresh_after_miss(&self, asked: Instant) -> Arc<Snapshot> {
         let mut last = self.last_fetch.lock().await;
