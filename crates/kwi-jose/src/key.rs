@@ -261,9 +261,32 @@ impl Key {
         match &public {
             PublicKey::Rsa { n, e } => {
                 check_rsa_size(n)?;
+                // Say what is wrong where aws-lc would only say "InvalidEncoding".
+                let exponent = trim_zeros(e);
+                if exponent.len() > 4 {
+                    return Err(rejected(
+                        "RSA public key",
+                        "the exponent e is larger than 2^32 (kwi reads e up to 2^32-1; keys use 65537)",
+                    ));
+                }
+                let e_value = exponent.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b));
+                if e_value < 3 || e_value % 2 == 0 {
+                    return Err(rejected(
+                        "RSA public key",
+                        format!(
+                            "the exponent e is {e_value}: it must be odd and at least 3 (keys use 65537)"
+                        ),
+                    ));
+                }
+                if n.last().is_some_and(|low| low % 2 == 0) {
+                    return Err(rejected(
+                        "RSA public key",
+                        "the modulus n is even: not an RSA modulus",
+                    ));
+                }
                 let der = crate::pkix::pkcs1_public_der_parts(n, e)?;
                 signature::ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, der)
-                    .map_err(|e| rejected("RSA public key", e))?;
+                    .map_err(|e| rejected("RSA public key", format!("aws-lc refused it ({e})")))?;
             }
             PublicKey::Ec { curve, point } => {
                 signature::ParsedPublicKey::new(curve.verification(), point).map_err(|_| {

@@ -394,3 +394,36 @@ fn accepted_forms() {
     );
     assert_eq!(parse_keys(both.as_bytes()).unwrap().len(), 2);
 }
+
+#[test]
+fn rsa_exponent_and_modulus_problems_are_named() {
+    let rsa_jwk: serde_json::Value = serde_json::from_slice(&data_or_conformance_jwk()).unwrap();
+    let with = |field: &str, value: &str| {
+        let mut jwk = rsa_jwk.clone();
+        jwk[field] = serde_json::Value::from(value);
+        err(jwk.to_string().as_bytes()).to_string()
+    };
+    assert!(
+        with("e", "AQ").contains("exponent e is 1"),
+        "{}",
+        with("e", "AQ")
+    );
+    assert!(with("e", "Ag").contains("must be odd"));
+    assert!(with("e", "AQAAAAAB").contains("larger than 2^32"));
+    // The modulus with its last byte made even.
+    let n = rsa_jwk["n"].as_str().unwrap();
+    let even = format!("{}g", &n[..n.len() - 1]);
+    assert!(
+        with("n", &even).contains("modulus n is even"),
+        "{}",
+        with("n", &even)
+    );
+}
+
+/// The conformance RSA public key as a JWK (converted here, so that the test reads only data).
+fn data_or_conformance_jwk() -> Vec<u8> {
+    let key = parse_keys(conformance("rsa-public.pem").as_bytes())
+        .unwrap()
+        .remove(0);
+    serde_json::to_vec(&kwi_jose::jwk_from_key(&key, None, false)).unwrap()
+}
