@@ -25,6 +25,10 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_CONNECTIONS: usize = 4096;
 /// On shutdown, connections get this long to finish.
 pub const GRACE: Duration = Duration::from_secs(10);
+/// The answer to a plain-HTTP request on the TLS port: Go's `net/http` text, which OpenBao sends.
+const PLAIN_HTTP_ON_TLS: &[u8] =
+    b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+
 /// A write that makes no progress for this long (a client that stopped reading) ends the
 /// connection, so that it cannot hold a connection slot for ever.
 pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -226,9 +230,20 @@ pub async fn serve_with(
                 let acceptor = acceptor.clone();
                 let watcher = graceful.watcher();
                 tokio::spawn(async move {
+                    let handshake = async {
+                        // Plain HTTP on the TLS port (`http://` for `https://`) gets Go's
+                        // answer, as from OpenBao, rather than a TLS alert.
+                        let mut first = [0u8; 1];
+                        if matches!(stream.peek(&mut first).await, Ok(1)) && first[0] != 0x16 {
+                            if stream.writable().await.is_ok() {
+                                let _ = stream.try_write(PLAIN_HTTP_ON_TLS);
+                            }
+                            return None;
+                        }
+                        acceptor.accept(stream).await.ok()
+                    };
                     // The handshake gets the same deadline as request headers.
-                    if let Ok(Ok(stream)) =
-                        tokio::time::timeout(HEADER_TIMEOUT, acceptor.accept(stream)).await
+                    if let Ok(Some(stream)) = tokio::time::timeout(HEADER_TIMEOUT, handshake).await
                     {
                         let _ = watcher
                             .watch(builder.serve_connection(
