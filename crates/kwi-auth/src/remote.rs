@@ -127,10 +127,11 @@ pub async fn discover_jwks_uri(client: &reqwest::Client, issuer: &str) -> Result
             "oidc: issuer did not match the issuer returned by provider, expected {issuer:?} got {found:?}"
         ));
     }
-    doc.get("jwks_uri")
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
-        .ok_or_else(|| format!("{url}: no \"jwks_uri\""))
+    match doc.get("jwks_uri") {
+        Some(serde_json::Value::String(uri)) => Ok(uri.clone()),
+        Some(other) => Err(format!("{url}: \"jwks_uri\" is not a string: {other}")),
+        None => Err(format!("{url}: no \"jwks_uri\"")),
+    }
 }
 
 /// Where a mount's keys come from.

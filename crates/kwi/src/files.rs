@@ -21,6 +21,14 @@ pub fn display_name(path: &str) -> &str {
 pub fn read_input(path: &str) -> Result<Vec<u8>> {
     let mut data = Vec::new();
     if path == "-" {
+        // Standard input can be read once: `kwi jwks - -` would find the second one empty.
+        static STDIN_READ: std::sync::atomic::AtomicBool =
+            std::sync::atomic::AtomicBool::new(false);
+        if STDIN_READ.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            bail!(
+                "- (standard input) is given twice; it can be read once: give files for the others"
+            );
+        }
         std::io::stdin()
             .take(MAX_INPUT + 1)
             .read_to_end(&mut data)

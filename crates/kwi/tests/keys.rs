@@ -386,3 +386,11 @@ fn generate_checks_both_outputs_before_writing_either() {
     w.run(&["keys", "generate", "--out", "-"])
         .usage_error(&["file names"]);
 }
+
+#[test]
+fn standard_input_is_read_once() {
+    let w = Workdir::new();
+    let public = std::fs::read(conformance("rsa-public.pem")).unwrap();
+    let run = w.run_with_input(&["jwks", "-", "-"], Some(&public));
+    run.usage_error(&["standard input", "twice"]);
+}
