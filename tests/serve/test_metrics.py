@@ -76,3 +76,42 @@ def test_client_tokens_verify_against_kwis_own_issuer_documents(servers, kwi_ser
     assert token.claims["iss"] == "kwi"
     assert token.claims["policies"] == ["default"]
     assert token.claims["meta"] == {"role": "r"}
+
+
+def test_with_a_public_url_kwi_is_an_oidc_issuer(tmp_path, keys):
+    """--public-url: client tokens carry it as iss, and discovery names it as the issuer with
+    the JWKS beneath it, as a generic OIDC verifier expects."""
+    import json as _json
+
+    from joserfc import jwt as _jwt
+    from joserfc.jwk import KeySet
+
+    from conftest import ROOT, launch_kwi
+
+    public = "https://kwi.example.com"
+    server = launch_kwi(["--dev", "--dev-root-token-id", ROOT, "--listen", "127.0.0.1:0", "--data-dir", tmp_path / "d",
+                         "--public-url", public + "/"], tmp_path / "kwi.log")  # fmt: skip
+    try:
+        mount = "jwt"
+        assert server.request("POST", f"sys/auth/{mount}", {"type": "jwt"})[0] == 204
+        assert server.request("POST", f"auth/{mount}/config", {"jwt_validation_pubkeys": [keys["rsa"]["pub"]]})[0] == 204
+        assert server.request("POST", f"auth/{mount}/role/r", BASE_ROLE)[0] == 204
+        status, body, _ = server.request("POST", f"auth/{mount}/login", {"role": "r", "jwt": sign(keys, sa_claims())}, token=None)
+        assert status == 200, body
+        client_token = body["auth"]["client_token"]
+        with urllib.request.urlopen(f"{server.addr}/.well-known/openid-configuration", timeout=10) as resp:
+            discovery = _json.loads(resp.read())
+        assert discovery["issuer"] == public
+        assert discovery["jwks_uri"] == f"{public}/openid/v1/jwks"
+        with urllib.request.urlopen(f"{server.addr}/openid/v1/jwks", timeout=10) as resp:
+            jwks = KeySet.import_key_set(_json.loads(resp.read()))
+        token = _jwt.decode(client_token, jwks)
+        assert token.claims["iss"] == discovery["issuer"]
+        status, looked_up, _ = server.request("GET", "auth/token/lookup-self", token=client_token)
+        assert status == 200 and looked_up["data"]["policies"] == ["default"]
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=15)
+    code, log = launch_kwi(["--dev", "--listen", "127.0.0.1:0", "--data-dir", tmp_path / "d2",
+                            "--public-url", "http://kwi.example.com"], tmp_path / "kwi2.log")  # fmt: skip
+    assert code == 2 and "--public-url" in log and "https" in log, log

@@ -444,14 +444,22 @@ fn issuer_document(state: &AppState, path: &str, headers: &HeaderMap) -> Option<
             serde_json::to_value(kwi_jose::Jwks { keys: vec![jwk] }).ok()
         }
         "/.well-known/openid-configuration" => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
-            let scheme = if state.tls { "https" } else { "http" };
+            let issuer = state.tokens.issuer();
+            let jwks_uri = if issuer == crate::client_token::CLIENT_TOKEN_ISSUER {
+                // No public URL given: the JWKS where this request reached kwi.
+                let host = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .filter(|h| !h.is_empty() && !h.contains(['/', '@', '\\', ' ']))
+                    .unwrap_or("localhost");
+                let scheme = if state.tls { "https" } else { "http" };
+                format!("{scheme}://{host}/openid/v1/jwks")
+            } else {
+                format!("{}/openid/v1/jwks", issuer.trim_end_matches('/'))
+            };
             Some(json!({
-                "issuer": crate::client_token::CLIENT_TOKEN_ISSUER,
-                "jwks_uri": format!("{scheme}://{host}/openid/v1/jwks"),
+                "issuer": issuer,
+                "jwks_uri": jwks_uri,
                 "response_types_supported": ["id_token"],
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": [state.tokens.public_key().public().alg()],

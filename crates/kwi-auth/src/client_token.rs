@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{ApiError, LoginAuth};
 
-/// The issuer of kwi's client tokens.
+/// The issuer of kwi's client tokens unless `kwi serve --public-url` names one.
 pub const CLIENT_TOKEN_ISSUER: &str = "kwi";
 
 /// The claims of a client token (members sorted, as they always were).
@@ -37,6 +37,7 @@ pub struct ClientTokens {
     key: Key,
     signer: SigningKey,
     keys: KeySet,
+    issuer: String,
 }
 
 impl std::fmt::Debug for ClientTokens {
@@ -90,7 +91,24 @@ impl ClientTokens {
         let kid = kubernetes_kid(&key).map_err(io)?;
         let signer = SigningKey::new(&key, None, Some(kid)).map_err(io)?;
         let keys = KeySet::with_kubernetes_kids(&[key.to_public()]).map_err(io)?;
-        Ok(ClientTokens { key, signer, keys })
+        Ok(ClientTokens {
+            key,
+            signer,
+            keys,
+            issuer: CLIENT_TOKEN_ISSUER.to_string(),
+        })
+    }
+
+    /// Client tokens with this `iss` (kwi's public URL, so that OIDC discovery works for them).
+    #[must_use]
+    pub fn with_issuer(mut self, issuer: &str) -> ClientTokens {
+        self.issuer = issuer.to_string();
+        self
+    }
+
+    /// The `iss` of the client tokens.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
     }
 
     /// The public key that checks client tokens.
@@ -116,7 +134,7 @@ impl ClientTokens {
             aud: ["kwi"],
             exp: now + auth.ttl,
             iat: now,
-            iss: CLIENT_TOKEN_ISSUER,
+            iss: &self.issuer,
             jti: &accessor,
             meta: &auth.metadata,
             nbf: now,
@@ -139,7 +157,7 @@ impl ClientTokens {
             .verify(token, &VerifyOptions::default())
             .map_err(|_| ApiError::permission_denied())?;
         let c = verified.claims;
-        if c.iss() != Some(CLIENT_TOKEN_ISSUER) || c.exp.is_none_or(|exp| exp <= now) {
+        if c.iss() != Some(self.issuer.as_str()) || c.exp.is_none_or(|exp| exp <= now) {
             return Err(ApiError::permission_denied());
         }
         let raw = c.raw();

@@ -56,6 +56,7 @@ Examples:
   KWI_ROOT_TOKEN=… kwi serve --data-dir /var/lib/kwi --listen 127.0.0.1:8200
   kwi serve --config /etc/kwi/kwi.toml              # declared mounts, configs and roles (GitOps)
   kwi serve --listen 0.0.0.0:8200 --tls-cert tls.crt --tls-key tls.key --root-token …
+  kwi serve --public-url https://kwi.example.com …   # client tokens verifiable by OIDC discovery
 
 Then point the vault or bao CLI at it: export VAULT_ADDR=http://127.0.0.1:8200 VAULT_TOKEN=<root>.
 Plain HTTP is served on loopback addresses only, unless --insecure-http; --tls-cert/--tls-key
@@ -87,6 +88,10 @@ pub struct ServeArgs {
     /// Mounts, configs and roles declared in a TOML file (read-only through the API).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The https URL clients reach kwi at: the `iss` of its client tokens and the issuer of its
+    /// discovery document, so that any OIDC verifier can check them (default: `iss` "kwi").
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
     /// The root token for administrative calls (default: $KWI_ROOT_TOKEN); required without --dev.
     #[arg(
         long,

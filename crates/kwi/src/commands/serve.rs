@@ -69,8 +69,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
     })?;
     let store = Store::open(&args.data_dir.join("kwi.redb"))
         .map_err(|e| anyhow!("{}: {e}", args.data_dir.display()))?;
-    let tokens =
+    let mut tokens =
         ClientTokens::load_or_create(&args.data_dir.join("keyring")).map_err(|e| anyhow!("{e}"))?;
+    if let Some(url) = &args.public_url {
+        let url = kwi_issuer::IssuerUrl::parse(url).map_err(|e| anyhow!("--public-url: {e}"))?;
+        tokens = tokens.with_issuer(url.as_str().trim_end_matches('/'));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
