@@ -126,3 +126,35 @@ def test_unknown_fields_and_bad_mount_paths_are_refused(tmp_path):
         code, log = start(tmp_path, text)
         assert code == 2, (text, log)
         assert "kwi.toml" in log and all(w in log for w in words), (words, log)
+
+
+def test_a_mount_taken_out_of_the_file_is_removed(tmp_path):
+    """The file is authoritative for what it declared: a cluster taken out of it is revoked at
+    the next start; mounts made through the API stay."""
+    pem, token = keypair(tmp_path)
+    declared = f"""
+[[mount]]
+path = "k8s/prod"
+[mount.config]
+jwt_validation_pubkeys = [{json.dumps(pem)}]
+[mount.roles.app]
+role_type = "jwt"
+bound_audiences = ["vault"]
+user_claim = "sub"
+"""
+    server = start(tmp_path, declared)
+    try:
+        assert server.request("POST", "auth/k8s/prod/login", {"role": "app", "jwt": token}, token=None)[0] == 200
+        assert server.request("POST", "sys/auth/api-made", {"type": "jwt"}, token="s3cret")[0] == 204
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+    server = start(tmp_path, "# every cluster removed\n")
+    try:
+        assert 'mount "k8s/prod" is no longer declared' in (tmp_path / "serve.log").read_text()
+        mounts = server.request("GET", "sys/auth", token="s3cret")[1]["data"]
+        assert "k8s/prod/" not in mounts and "api-made/" in mounts, mounts
+        assert server.request("POST", "auth/k8s/prod/login", {"role": "app", "jwt": token}, token=None)[0] == 404
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=10)

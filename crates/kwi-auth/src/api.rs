@@ -751,6 +751,7 @@ async fn route(
                         kind: "jwt".into(),
                         description,
                         accessor,
+                        declared: false,
                     },
                 )?;
                 state.forget_mount(mount);

@@ -91,8 +91,9 @@ impl Declared {
             .mounts()
             .map_err(|e| e.errors.join("; "))?
             .into_iter()
+            // Mounts of an earlier file that this one drops are about to go.
+            .filter(|(name, mount)| !mount.declared && !declared.contains(name))
             .map(|(name, _)| name)
-            .filter(|name| !declared.contains(name))
             .collect();
         let mut checked = Vec::new();
         for (i, mount) in self.mounts.iter().enumerate() {
@@ -132,7 +133,7 @@ impl Declared {
     /// declared mounts. Returns the mount paths, which become read-only.
     pub fn apply(&self, store: &Store) -> Result<Vec<String>, String> {
         let checked = self.check(store)?;
-        write(&checked, store)
+        write(&checked, store).map(|(paths, _)| paths)
     }
 }
 
@@ -149,8 +150,22 @@ pub struct CheckedMount {
     pub roles: Vec<(String, Role)>,
 }
 
-/// Replaces what the store holds for the checked mounts; returns their paths.
-pub fn write(checked: &[CheckedMount], store: &Store) -> Result<Vec<String>, String> {
+/// Replaces what the store holds for the checked mounts, and removes the mounts an earlier file
+/// declared that this one no longer does (taking a cluster out of the file revokes it); returns
+/// the declared paths and the removed ones.
+pub fn write(
+    checked: &[CheckedMount],
+    store: &Store,
+) -> Result<(Vec<String>, Vec<String>), String> {
+    let mut removed = Vec::new();
+    for (path, mount) in store.mounts().map_err(|e| e.errors.join("; "))? {
+        if mount.declared && !checked.iter().any(|c| c.path == path) {
+            store
+                .delete_mount(&path)
+                .map_err(|e| format!("mount {path:?}: {}", e.errors.join("; ")))?;
+            removed.push(path);
+        }
+    }
     let mut paths = Vec::new();
     for mount in checked {
         let path = &mount.path;
@@ -164,6 +179,7 @@ pub fn write(checked: &[CheckedMount], store: &Store) -> Result<Vec<String>, Str
                     kind: "jwt".into(),
                     description: mount.description.clone(),
                     accessor,
+                    declared: true,
                 },
             )
             .map_err(err)?;
@@ -173,7 +189,7 @@ pub fn write(checked: &[CheckedMount], store: &Store) -> Result<Vec<String>, Str
         }
         paths.push(path.clone());
     }
-    Ok(paths)
+    Ok((paths, removed))
 }
 
 /// The config fields kwi reads (`auth/<mount>/config`).

@@ -20,6 +20,10 @@ pub struct Mount {
     pub description: String,
     /// The mount's accessor (`auth_jwt_…`).
     pub accessor: String,
+    /// Written from a `--config` file (not through the API): removed when the file no longer
+    /// declares it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub declared: bool,
 }
 
 /// The store.

@@ -96,8 +96,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 }
                 Ok::<(), anyhow::Error>(())
             })?;
-            let paths = kwi_auth::write_declared(&checked, &state.store)
+            let (paths, removed) = kwi_auth::write_declared(&checked, &state.store)
                 .map_err(|e| anyhow!("{shown}: {e}"))?;
+            for path in removed {
+                eprintln!("kwi: mount {path:?} is no longer declared in {shown}: removed");
+            }
             state.declare(paths.clone(), &shown);
             paths
         }
