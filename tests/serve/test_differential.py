@@ -140,6 +140,24 @@ CASES = {
     "issuer bound in config mismatch": ("config:bound_issuer", {"iss": "https://other"}, {}, {}),
     "supported algs exclude RS256": ("config:es256 only", {}, {}, {}),
     "exp as a string": ({}, {"exp": str(NOW + 3600)}, {}, {}),
+    # Found by differential fuzzing (2026-11-23).
+    "root policy": ({"token_policies": "root"}, {}, {}, {}),
+    "Root policy in capitals": ({"token_policies": "Root"}, {}, {}, {}),
+    "policies in capitals": ({"token_policies": "Dev,ops"}, {}, {}, {}),
+    "user claim with a slash but no pointer flag": ({"user_claim": "/k/ns"}, {"k": {"ns": "prod"}}, {}, {}),
+    "explicit max ttl": ({"token_explicit_max_ttl": "10m"}, {}, {}, {}),
+    "period": ({"token_period": "1h"}, {}, {}, {}),
+    "bound claim pointer into a list": ({"bound_claims": {"/groups/0": "dev"}}, {}, {}, {}),
+    "claim mapping pointer into a list": ({"claim_mappings": {"/groups/1": "g"}}, {}, {}, {}),
+    "user claim pointer into a list": ({"user_claim": "/groups/0", "user_claim_json_pointer": True}, {}, {}, {}),
+    "groups claim pointer into a list": ({"groups_claim": "/nested/0"}, {"nested": [["a", "b"]]}, {}, {}),
+    "token_bound_cidrs wins over bound_cidrs": ({"bound_cidrs": "10.0.0.0/8", "token_bound_cidrs": "127.0.0.0/8"}, {}, {}, {}),
+    "bound claim string against a number": ({"bound_claims": {"count": "7"}}, {}, {}, {}),
+    "bound claim string against a bool": ({"bound_claims": {"flag": "true"}}, {"flag": True}, {}, {}),
+    "bound claim number against a number": ({"bound_claims": {"count": 7}}, {}, {}, {}),
+    "bound claim bool against a bool": ({"bound_claims": {"flag": True}}, {"flag": True}, {}, {}),
+    "claim mapping of a bool": ({"claim_mappings": {"flag": "f"}}, {"flag": True}, {}, {}),
+    "claim mapping of a null": ({"claim_mappings": {"gone": "g"}}, {"gone": None}, {}, {}),
 }
 
 
@@ -471,5 +489,20 @@ def test_escaped_paths_name_what_they_decode_to(servers, keys):
 def test_negative_token_num_uses_is_refused_as_openbao_refuses_it(servers, keys):
     mount = setup_both(servers, keys, role=False)
     answers = [s.request("POST", f"auth/{mount}/role/r", {**BASE_ROLE, "token_num_uses": -1})[:2] for s in servers]
+    assert answers[0] == answers[1], answers
+    assert answers[0][0] == 400
+
+
+@pytest.mark.parametrize("role", [
+    {"role_type": "JWT"},
+    {"claim_mappings": {"email": "role"}},
+    {"claim_mappings": {"email": "m", "sub": "m"}},
+    {"claim_mappings": {"email": "m"}, "user_claim": None},
+], ids=["role_type in capitals", "mapping onto role", "two mappings onto one key", "mappings checked before the user claim"])
+def test_role_writes_refused_as_openbao_refuses_them(servers, keys, role):
+    mount = setup_both(servers, keys, role=False)
+    body = {**BASE_ROLE, **role}
+    body = {k: v for k, v in body.items() if v is not None}
+    answers = [s.request("POST", f"auth/{mount}/role/r", body)[:2] for s in servers]
     assert answers[0] == answers[1], answers
     assert answers[0][0] == 400

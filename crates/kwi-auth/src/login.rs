@@ -62,7 +62,15 @@ fn claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
             current = if i == 0 {
                 claims.get(&part)
             } else {
-                current.and_then(|v| v.get(&part))
+                match current {
+                    // An array is indexed by a decimal number (`/groups/0`).
+                    Some(Value::Array(items)) => part
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|_| part.bytes().all(|b| b.is_ascii_digit()))
+                        .and_then(|i| items.get(i)),
+                    other => other.and_then(|v| v.get(&part)),
+                }
             };
         }
         return current;
@@ -100,17 +108,12 @@ fn top_level_name(name: &str) -> String {
     }
 }
 
-/// A scalar claim as the string Vault compares and maps (`float64` truncated to an integer).
-fn scalar_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(match n.as_i64() {
-            Some(i) => i.to_string(),
-            None => (n.as_f64().unwrap_or_default() as i64).to_string(),
-        }),
-        _ => None,
-    }
+/// Two JSON numbers as Vault compares a role's bound claim with a token's (integers exactly,
+/// others by their integer part, as before).
+fn same_number(e: &serde_json::Number, a: &serde_json::Number) -> bool {
+    let whole =
+        |n: &serde_json::Number| n.as_i64().unwrap_or(n.as_f64().unwrap_or_default() as i64);
+    whole(e) == whole(a)
 }
 
 /// ryanuber/go-glob: `*` matches any run of characters; nothing else is special.
@@ -154,13 +157,16 @@ fn check_bound_claims(role: &Role, claims: &Map<String, Value>) -> Result<(), St
                 ));
             }
         };
-        let matched = actual.iter().filter_map(|a| scalar_text(a)).any(|a| {
-            expected.iter().filter_map(|e| scalar_text(e)).any(|e| {
-                if role.bound_claims_type == "glob" {
-                    glob(&e, &a)
-                } else {
-                    e == a
-                }
+        // Go's interface comparison: a string matches a string, a bool a bool, a number a
+        // number (never the string "7" the number 7). Globs match strings only.
+        let glob_type = role.bound_claims_type == "glob";
+        let matched = expected.iter().any(|e| {
+            actual.iter().any(|a| match (e, a) {
+                (Value::String(e), Value::String(a)) if glob_type => glob(e, a),
+                (Value::String(e), Value::String(a)) => e == a,
+                (Value::Bool(e), Value::Bool(a)) => !glob_type && e == a,
+                (Value::Number(e), Value::Number(a)) => !glob_type && same_number(e, a),
+                _ => false,
             })
         });
         if !matched {
@@ -338,7 +344,7 @@ pub fn login(
     let claims = &verified.claims.select(&needed);
 
     // createIdentity: the user claim, the claim mappings, the groups.
-    let user_claim = if role.user_claim_json_pointer || role.user_claim.starts_with('/') {
+    let user_claim = if role.user_claim_json_pointer {
         claim(claims, &role.user_claim)
     } else {
         claims.get(&role.user_claim)
@@ -366,7 +372,8 @@ pub fn login(
         // OpenBao decodes claims with numbers as float64, which its mapping refuses.
         let text = match value {
             Value::String(s) => s.clone(),
-            Value::Bool(b) => b.to_string(),
+            // A null claim is skipped, as OpenBao skips it.
+            Value::Null => continue,
             _ => {
                 return Err(ApiError::bad_request(format!(
                     "error converting claim '{source}' to string"
@@ -416,13 +423,25 @@ pub fn login(
     check_bound_claims(role, claims)
         .map_err(|m| ApiError::bad_request(format!("error validating claims: {m}")))?;
 
-    let ttl = match (role.token_ttl, role.token_max_ttl) {
+    let mut ttl = match (role.token_ttl, role.token_max_ttl) {
         (0, 0) => SYSTEM_TTL,
         (0, max) => max.min(SYSTEM_TTL),
         (ttl, 0) => ttl.min(SYSTEM_TTL),
-        (ttl, max) => ttl.min(max),
+        (ttl, max) => ttl.min(max).min(SYSTEM_TTL),
     };
+    // A periodic token lives one period; an explicit maximum caps whatever was chosen.
+    if role.token_period > 0 {
+        ttl = role.token_period.min(SYSTEM_TTL);
+    }
+    if role.token_explicit_max_ttl > 0 {
+        ttl = ttl.min(role.token_explicit_max_ttl);
+    }
     let policies = role.effective_policies();
+    if policies.iter().any(|p| p == "root") {
+        return Err(ApiError::bad_request(
+            "auth methods cannot create root tokens",
+        ));
+    }
     Ok(LoginAuth {
         role: role_name.to_string(),
         user,

@@ -45,7 +45,7 @@ impl Role {
             ..Role::default()
         });
         if let Some(t) = fields::string(body, "role_type")? {
-            role.role_type = t.to_lowercase();
+            role.role_type = t;
         }
         match role.role_type.as_str() {
             "jwt" => {}
@@ -118,7 +118,10 @@ impl Role {
             return Err(ApiError::bad_request("'token_num_uses' cannot be negative"));
         }
         set!(token_bound_cidrs, fields::list(body, "token_bound_cidrs")?);
-        set!(token_bound_cidrs, fields::list(body, "bound_cidrs")?);
+        // The deprecated name counts only when the current one is not given.
+        if !body.contains_key("token_bound_cidrs") {
+            set!(token_bound_cidrs, fields::list(body, "bound_cidrs")?);
+        }
 
         if !matches!(role.bound_claims_type.as_str(), "string" | "glob") {
             return Err(ApiError::bad_request(format!(
@@ -139,6 +142,26 @@ impl Role {
             return Err(ApiError::bad_request(
                 "ttl should not be greater than max ttl",
             ));
+        }
+        // OpenBao checks the mappings before the user claim: strings, not `role` (reserved for
+        // the role's name in the metadata), each target once.
+        let mut targets = std::collections::HashSet::new();
+        for (claim, target) in &role.claim_mappings {
+            let Value::String(target) = target else {
+                return Err(ApiError::bad_request(format!(
+                    "claim_mappings: the value for {claim:?} is not a string"
+                )));
+            };
+            if target == "role" {
+                return Err(ApiError::bad_request(format!(
+                    "metadata key {target:?} is reserved and may not be a mapping destination"
+                )));
+            }
+            if !targets.insert(target.as_str()) {
+                return Err(ApiError::bad_request(format!(
+                    "multiple keys are mapped to metadata key {target:?}"
+                )));
+            }
         }
         if role.user_claim.is_empty() {
             return Err(ApiError::bad_request(
@@ -174,7 +197,12 @@ impl Role {
     /// The policies of tokens this role issues, as the token store reports them: the role's,
     /// plus `default` unless `token_no_default_policy`, sorted and without repeats.
     pub fn effective_policies(&self) -> Vec<String> {
-        let mut policies: Vec<String> = self.token_policies.clone();
+        // Vault's SanitizePolicies: lower-cased, `default` added, sorted, no repeats.
+        let mut policies: Vec<String> = self
+            .token_policies
+            .iter()
+            .map(|p| p.to_lowercase())
+            .collect();
         if !self.token_no_default_policy && !policies.iter().any(|p| p == "default") {
             policies.push("default".into());
         }
