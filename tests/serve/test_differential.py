@@ -38,6 +38,8 @@ def sa_claims(**over):
     for k, v in over.items():
         if v is None:
             claims.pop(k, None)
+        elif v == "null":  # a JSON null, kept
+            claims[k] = None
         else:
             claims[k] = v
     return claims
@@ -157,7 +159,9 @@ CASES = {
     "bound claim number against a number": ({"bound_claims": {"count": 7}}, {}, {}, {}),
     "bound claim bool against a bool": ({"bound_claims": {"flag": True}}, {"flag": True}, {}, {}),
     "claim mapping of a bool": ({"claim_mappings": {"flag": "f"}}, {"flag": True}, {}, {}),
-    "claim mapping of a null": ({"claim_mappings": {"gone": "g"}}, {"gone": None}, {}, {}),
+    "claim mapping of a null": ({"claim_mappings": {"gone": "g"}}, {"gone": "null"}, {}, {}),
+    "null exp": ({}, {"exp": "null"}, {}, {}),
+    "null nbf and iat": ({}, {"nbf": "null", "iat": "null"}, {}, {}),
 }
 
 

@@ -267,13 +267,17 @@ impl Read {
         }
     }
 
-    /// A NumericDate (RFC 7519 §2): a JSON number of seconds. Fractions are truncated, as
-    /// go-jose (kube-apiserver, Vault) does; strings and numbers beyond the range of dates are
-    /// refused.
+    /// A NumericDate (RFC 7519 §2): a JSON number of seconds. Fractions are truncated and
+    /// `null` is no date, as go-jose (kube-apiserver, Vault) reads them; strings and numbers
+    /// beyond the range of dates are refused.
     #[inline(never)]
     fn date(&mut self, s: &mut Scanner<'_>, slot: usize) -> ScanResult<Option<i64>> {
         const LIMIT: f64 = 253_402_300_799.0; // 9999-12-31T23:59:59Z
         let kind = s.next_kind()?;
+        if kind == Kind::Null {
+            s.skip()?;
+            return Ok(None);
+        }
         if kind != Kind::Number {
             s.skip()?;
             self.found(slot, Found::Is(kind));

@@ -38,7 +38,8 @@ fn string(v: Option<&Value>, claim: &str) -> Result<Option<String>, Wrong> {
 
 fn date(v: Option<&Value>, claim: &str) -> Result<Option<i64>, Wrong> {
     match v {
-        None => Ok(None),
+        // go-jose reads `null` as no date.
+        None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) if (i as f64).abs() <= LIMIT => Ok(Some(i)),
             (None, Some(f)) if f.abs() <= LIMIT => Ok(Some(f.trunc() as i64)),
