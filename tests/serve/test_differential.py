@@ -161,6 +161,9 @@ CASES = {
     "claim mapping of a bool": ({"claim_mappings": {"flag": "f"}}, {"flag": True}, {}, {}),
     "claim mapping of a null": ({"claim_mappings": {"gone": "g"}}, {"gone": "null"}, {}, {}),
     "null exp": ({}, {"exp": "null"}, {}, {}),
+    "sub a number": ({"user_claim": "email"}, {"sub": 12345}, {}, {}),
+    "iss an array": ({}, {"iss": ["a"]}, {}, {}),
+    "aud a number": ({}, {"aud": 5}, {}, {}),
     "null nbf and iat": ({}, {"nbf": "null", "iat": "null"}, {}, {}),
 }
 

@@ -421,6 +421,17 @@ impl VaultRules {
     }
 }
 
+/// Go's `encoding/json` name of the kind a "must be a string, not …" reason found.
+fn go_json_kind(reason: &str) -> Option<&'static str> {
+    match reason.strip_prefix("must be a string, not ")? {
+        "a number" => Some("number"),
+        "a boolean" => Some("bool"),
+        "an array" => Some("array"),
+        "an object" => Some("object"),
+        _ => None,
+    }
+}
+
 impl TokenError {
     /// The message OpenBao's JWT auth gives for this failure (without its
     /// "error validating token: " prefix).
@@ -431,6 +442,22 @@ impl TokenError {
                 if matches!(claim.as_str(), "exp" | "nbf" | "iat") =>
             {
                 "go-jose/go-jose/jwt: expected number value to unmarshal NumericDate".into()
+            }
+            TokenError::InvalidClaim { claim, reason }
+                if claim == "aud" && reason.starts_with("must be") =>
+            {
+                "go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience"
+                    .into()
+            }
+            // go-jose's Claims struct, decoded by encoding/json.
+            TokenError::InvalidClaim { claim, reason }
+                if matches!(claim.as_str(), "sub" | "iss" | "jti")
+                    && go_json_kind(reason).is_some() =>
+            {
+                format!(
+                    "json: cannot unmarshal {} into Go struct field Claims.{claim} of type string",
+                    go_json_kind(reason).unwrap_or_default()
+                )
             }
             // go-jose has no size limit: kwi's is its own, and says so.
             TokenError::TooLarge { .. } => self.to_string(),
