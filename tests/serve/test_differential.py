@@ -161,6 +161,7 @@ CASES = {
     "claim mapping of a bool": ({"claim_mappings": {"flag": "f"}}, {"flag": True}, {}, {}),
     "claim mapping of a null": ({"claim_mappings": {"gone": "g"}}, {"gone": "null"}, {}, {}),
     "null exp": ({}, {"exp": "null"}, {}, {}),
+    "no policies at all": ({"policies": None, "token_no_default_policy": True}, {}, {}, {}),
     "sub a number": ({"user_claim": "email"}, {"sub": 12345}, {}, {}),
     "iss an array": ({}, {"iss": ["a"]}, {}, {}),
     "aud a number": ({}, {"aud": 5}, {}, {}),

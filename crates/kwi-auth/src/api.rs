@@ -310,7 +310,8 @@ struct LoginResponseAuth<'a> {
     orphan: bool,
     policies: &'a [String],
     renewable: bool,
-    token_policies: &'a [String],
+    /// `null` when empty, as OpenBao answers (its `policies` stays `[]`).
+    token_policies: Option<&'a [String]>,
     token_type: &'a str,
 }
 
@@ -885,7 +886,8 @@ async fn route(
                         orphan: true,
                         policies: &auth.policies,
                         renewable: auth.token_type != "batch",
-                        token_policies: &auth.token_policies,
+                        token_policies: Some(auth.token_policies.as_slice())
+                            .filter(|p| !p.is_empty()),
                         token_type: &auth.token_type,
                     },
                     data: (),
