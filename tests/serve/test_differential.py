@@ -514,3 +514,14 @@ def test_role_writes_refused_as_openbao_refuses_them(servers, keys, role):
     answers = [s.request("POST", f"auth/{mount}/role/r", body)[:2] for s in servers]
     assert answers[0] == answers[1], answers
     assert answers[0][0] == 400
+
+
+@pytest.mark.parametrize("ttl", ["1.5h", "+1h", "90m", "1h30m", "100ms", "2d", " 1h", "1h ", "1x", "1.5", "1.5d", "1e3", "-5"])
+def test_durations_are_read_as_openbao_reads_them(servers, keys, ttl):
+    mount = setup_both(servers, keys, role=False)
+    answers = []
+    for s in servers:
+        status, body, _ = s.request("POST", f"auth/{mount}/role/r", {**BASE_ROLE, "token_ttl": ttl})
+        read = s.request("GET", f"auth/{mount}/role/r")[1]["data"]["token_ttl"] if status == 204 else None
+        answers.append((status, (body or {}).get("errors"), read))
+    assert answers[0] == answers[1], answers

@@ -51,27 +51,147 @@ pub(crate) fn duration(
     field: &str,
     signed: bool,
 ) -> Result<Option<i64>, ApiError> {
+    let shown = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
     let value = match body.get(field) {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Number(n)) => n
             .as_i64()
             .ok_or_else(|| bad(field, "not a whole number of seconds"))?,
-        Some(Value::String(s)) if s.trim().is_empty() => 0,
-        Some(Value::String(s)) => {
-            let s = s.trim();
-            let (negative, digits) = match s.strip_prefix('-') {
-                Some(rest) => (true, rest),
-                None => (false, s),
-            };
-            let secs = kwi_jose::time::parse_duration(digits).map_err(|e| bad(field, &e))?;
-            if negative { -secs } else { secs }
-        }
+        Some(Value::String(s)) => vault_duration_seconds(s).map_err(|e| bad(field, &e))?,
         Some(_) => return Err(bad(field, "expected a duration")),
     };
     if value < 0 && !signed {
-        return Err(bad(field, "cannot be negative"));
+        let given = body.get(field).map(shown).unwrap_or_default();
+        return Err(bad(
+            field,
+            &format!("cannot provide negative value '{given}'"),
+        ));
     }
     Ok(Some(value))
+}
+
+/// Go's `strconv.Quote` for the ASCII text of a duration (enough for error messages).
+fn go_quote(text: &str) -> String {
+    format!("{text:?}")
+}
+
+/// Go's `time.ParseDuration`, in whole nanoseconds (`-1.5h`, `100ms`, `1h30m`, `2us`).
+fn go_parse_duration(orig: &str) -> Result<i128, String> {
+    let invalid = || format!("time: invalid duration {}", go_quote(orig));
+    let mut s = orig;
+    let mut negative = false;
+    if let Some(rest) = s.strip_prefix('-') {
+        negative = true;
+        s = rest;
+    } else if let Some(rest) = s.strip_prefix('+') {
+        s = rest;
+    }
+    if s == "0" {
+        return Ok(0);
+    }
+    if s.is_empty() {
+        return Err(invalid());
+    }
+    const LIMIT: i128 = 1 << 63;
+    let mut total: i128 = 0;
+    while !s.is_empty() {
+        if !s.starts_with(|c: char| c == '.' || c.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let whole: i128 = if digits == 0 {
+            0
+        } else {
+            s[..digits].parse().map_err(|_| invalid())?
+        };
+        if whole > LIMIT {
+            return Err(invalid());
+        }
+        s = &s[digits..];
+        let mut fraction = "";
+        if let Some(rest) = s.strip_prefix('.') {
+            let len = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            fraction = &rest[..len];
+            s = &rest[len..];
+            if digits == 0 && fraction.is_empty() {
+                return Err(invalid());
+            }
+        }
+        let unit_len = s
+            .find(|c: char| c == '.' || c.is_ascii_digit())
+            .unwrap_or(s.len());
+        if unit_len == 0 {
+            return Err(format!("time: missing unit in duration {}", go_quote(orig)));
+        }
+        let unit_text = &s[..unit_len];
+        s = &s[unit_len..];
+        let unit: i128 = match unit_text {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            _ => {
+                return Err(format!(
+                    "time: unknown unit {} in duration {}",
+                    go_quote(unit_text),
+                    go_quote(orig)
+                ));
+            }
+        };
+        let mut value = whole
+            .checked_mul(unit)
+            .filter(|v| *v <= LIMIT)
+            .ok_or_else(invalid)?;
+        if !fraction.is_empty() {
+            let f: f64 = format!("0.{fraction}").parse().map_err(|_| invalid())?;
+            value += (f * unit as f64) as i128;
+        }
+        total += value;
+        if total > LIMIT {
+            return Err(invalid());
+        }
+    }
+    if !negative && total > LIMIT - 1 {
+        return Err(invalid());
+    }
+    Ok(if negative { -total } else { total })
+}
+
+/// A duration string as Vault's `parseutil.ParseDurationSecond` reads it, in whole seconds:
+/// plain seconds (`3600`), whole days (`2d`), else a Go duration (`90s`, `1.5h`, `100ms`); white
+/// space is not trimmed.
+fn vault_duration_seconds(text: &str) -> Result<i64, String> {
+    if text.is_empty() {
+        return Ok(0);
+    }
+    let go_int = |number: &str| {
+        let digits = number.strip_prefix(['-', '+']).unwrap_or(number);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        number.parse::<i64>().ok()
+    };
+    let nanos = if let Some(secs) = go_int(text) {
+        i128::from(secs) * 1_000_000_000
+    } else if let Some(days) = text.strip_suffix('d') {
+        let n = go_int(days).ok_or_else(|| {
+            format!(
+                "strconv.ParseInt: parsing {}: invalid syntax",
+                go_quote(days)
+            )
+        })?;
+        i128::from(n) * 86_400_000_000_000
+    } else {
+        go_parse_duration(text)?
+    };
+    i64::try_from(nanos / 1_000_000_000).map_err(|_| format!("{text:?} is too long"))
 }
 
 /// A boolean: JSON true/false or the strings Go's strconv.ParseBool reads.
@@ -148,5 +268,50 @@ mod tests {
         assert!(duration(&b, "f", false).is_err());
         assert_eq!(duration(&b, "g", false).unwrap(), Some(3600));
         assert_eq!(list(&b, "missing").unwrap(), None);
+    }
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::*;
+
+    #[test]
+    fn durations_as_vault_reads_them() {
+        for (text, secs) in [
+            ("3600", 3600),
+            ("90s", 90),
+            ("1h30m", 5400),
+            ("1.5h", 5400),
+            ("+1h", 3600),
+            ("-1h", -3600),
+            ("100ms", 0),
+            ("1500ms", 1),
+            ("2us", 0),
+            ("2d", 172_800),
+            ("", 0),
+            ("0", 0),
+        ] {
+            assert_eq!(vault_duration_seconds(text), Ok(secs), "{text}");
+        }
+        for (text, message) in [
+            (" 1h", "time: invalid duration \" 1h\""),
+            ("1h ", "time: unknown unit \"h \" in duration \"1h \""),
+            ("1x", "time: unknown unit \"x\" in duration \"1x\""),
+            ("1.5", "time: missing unit in duration \"1.5\""),
+            ("1.5d", "strconv.ParseInt: parsing \"1.5\": invalid syntax"),
+            ("1e3", "time: unknown unit \"e\" in duration \"1e3\""),
+            ("1ys", "time: unknown unit \"ys\" in duration \"1ys\""),
+            (".s", "time: invalid duration \".s\""),
+            (
+                "99999999999999h",
+                "time: invalid duration \"99999999999999h\"",
+            ),
+        ] {
+            assert_eq!(
+                vault_duration_seconds(text),
+                Err(message.to_string()),
+                "{text}"
+            );
+        }
     }
 }
