@@ -506,7 +506,15 @@ def test_negative_token_num_uses_is_refused_as_openbao_refuses_it(servers, keys)
     {"claim_mappings": {"email": "role"}},
     {"claim_mappings": {"email": "m", "sub": "m"}},
     {"claim_mappings": {"email": "m"}, "user_claim": None},
-], ids=["role_type in capitals", "mapping onto role", "two mappings onto one key", "mappings checked before the user claim"])
+    {"token_type": "batch", "token_num_uses": 2},
+    {"token_type": "batch", "token_period": 60},
+    {"token_period": "1000h"},
+    {"token_type": "default-service"},
+    {"token_bound_cidrs": "not-a-cidr"},
+    {"token_no_default_policy": 2},
+], ids=["role_type in capitals", "mapping onto role", "two mappings onto one key", "mappings checked before the user claim",
+        "batch with uses", "batch with a period", "period over the maximum", "default-service", "not a CIDR",
+        "2 as a boolean"])
 def test_role_writes_refused_as_openbao_refuses_them(servers, keys, role):
     mount = setup_both(servers, keys, role=False)
     body = {**BASE_ROLE, **role}
@@ -525,3 +533,12 @@ def test_durations_are_read_as_openbao_reads_them(servers, keys, ttl):
         read = s.request("GET", f"auth/{mount}/role/r")[1]["data"]["token_ttl"] if status == 204 else None
         answers.append((status, (body or {}).get("errors"), read))
     assert answers[0] == answers[1], answers
+
+
+def test_an_empty_token_type_is_the_default(servers, keys):
+    mount = setup_both(servers, keys, role=False)
+    answers = []
+    for s in servers:
+        status = s.request("POST", f"auth/{mount}/role/r", {**BASE_ROLE, "token_type": ""})[0]
+        answers.append((status, s.request("GET", f"auth/{mount}/role/r")[1]["data"]["token_type"]))
+    assert answers[0] == answers[1] == (204, "default"), answers

@@ -204,8 +204,13 @@ pub(crate) fn boolean(body: &Map<String, Value>, field: &str) -> Result<Option<b
             "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(Some(false)),
             _ => Err(bad(field, "expected a boolean")),
         },
-        Some(Value::Number(n)) => Ok(Some(n.as_i64() != Some(0))),
-        Some(_) => Err(bad(field, "expected a boolean")),
+        // mapstructure's WeaklyTypedInput reads 0 and 1; other values fail as in OpenBao.
+        Some(Value::Number(n)) if n.as_i64() == Some(0) => Ok(Some(false)),
+        Some(Value::Number(n)) if n.as_i64() == Some(1) => Ok(Some(true)),
+        Some(_) => Err(bad(
+            field,
+            "'' cannot parse value as 'bool': strconv.ParseBool: invalid syntax",
+        )),
     }
 }
 

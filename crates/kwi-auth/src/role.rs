@@ -113,6 +113,9 @@ impl Role {
             fields::boolean(body, "token_no_default_policy")?
         );
         set!(token_type, fields::string(body, "token_type")?);
+        if role.token_type.is_empty() {
+            role.token_type = "default".into();
+        }
         set!(token_num_uses, fields::integer(body, "token_num_uses")?);
         if role.token_num_uses < 0 {
             return Err(ApiError::bad_request("'token_num_uses' cannot be negative"));
@@ -129,14 +132,35 @@ impl Role {
                 role.bound_claims_type
             )));
         }
-        if !matches!(
-            role.token_type.as_str(),
-            "default" | "service" | "batch" | "default-service" | "default-batch"
-        ) {
+        if !matches!(role.token_type.as_str(), "default" | "service" | "batch") {
             return Err(ApiError::bad_request(format!(
                 "invalid 'token_type' value {:?}",
                 role.token_type
             )));
+        }
+        if role.token_type == "batch" && role.token_num_uses > 0 {
+            return Err(ApiError::bad_request(
+                "'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count",
+            ));
+        }
+        if role.token_type == "batch" && role.token_period > 0 {
+            return Err(ApiError::bad_request(
+                "'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens",
+            ));
+        }
+        if role.token_period > crate::login::SYSTEM_TTL {
+            return Err(ApiError::bad_request(format!(
+                "'period' of '\"{}\"' is greater than the backend's maximum lease TTL of '\"{}\"'",
+                go_duration(role.token_period),
+                go_duration(crate::login::SYSTEM_TTL)
+            )));
+        }
+        for cidr in &role.token_bound_cidrs {
+            if !valid_cidr(cidr) {
+                return Err(ApiError::bad_request(format!(
+                    "error parsing address {cidr:?}: Unable to convert {cidr:?} to an IPv4 or IPv6 address, or a UNIX Socket"
+                )));
+            }
         }
         if role.token_max_ttl > 0 && role.token_ttl > role.token_max_ttl {
             return Err(ApiError::bad_request(
@@ -255,4 +279,27 @@ impl Role {
             "verbose_oidc_logging": false,
         })
     }
+}
+
+/// Go's `time.Duration.String()` for whole seconds: `1000h0m0s`, `5m0s`, `30s`.
+fn go_duration(secs: i64) -> String {
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m{s}s"),
+        _ => format!("{h}h{m}m{s}s"),
+    }
+}
+
+/// An address or network `token_bound_cidrs` takes: `10.0.0.0/8`, `127.0.0.1`, `::1/128`.
+fn valid_cidr(cidr: &str) -> bool {
+    let (address, bits) = match cidr.split_once('/') {
+        Some((address, bits)) => (address, Some(bits)),
+        None => (cidr, None),
+    };
+    if address.parse::<std::net::IpAddr>().is_err() {
+        return false;
+    }
+    // The prefix length is not bounded here: OpenBao takes `10.0.0.0/33` too.
+    bits.is_none_or(|b| !b.is_empty() && b.bytes().all(|c| c.is_ascii_digit()))
 }
