@@ -80,9 +80,9 @@ impl AppState {
         self.declared_in = file.to_string();
     }
 
-    /// Loads a mount's keys now (fetching remote ones), so that a bad config fails at start.
-    pub async fn preload(&self, mount: &str) -> Result<(), ApiError> {
-        self.mount_keys(mount).await.map(|_| ())
+    /// Keeps the keys [`check_keys`] read for a mount, so that its first login fetches nothing.
+    pub fn remember_checked(&self, mount: &str, keys: CheckedKeys) {
+        self.remember_keys(mount, keys.0);
     }
 
     fn writable(&self, mount: &str) -> Result<(), ApiError> {
@@ -214,10 +214,14 @@ impl AppState {
     }
 }
 
+/// A config's keys, read by [`check_keys`] before anything is stored.
+pub struct CheckedKeys(MountKeys);
+
 /// Reads a config's keys as a config write does (parsing its PEMs, fetching its remote keys),
-/// without storing anything: `--config` files are checked this way before they are applied.
-pub async fn check_keys(config: &JwtConfig) -> Result<(), ApiError> {
-    MountKeys::build(config.clone()).await.map(|_| ())
+/// without storing anything: `--config` files are checked this way before they are applied,
+/// and the keys kept with [`AppState::remember_checked`] once they are.
+pub async fn check_keys(config: &JwtConfig) -> Result<CheckedKeys, ApiError> {
+    MountKeys::build(config.clone()).await.map(CheckedKeys)
 }
 
 /// A mount's config with the keys it names: static PEMs, or keys fetched and cached.

@@ -19,7 +19,7 @@ mod role;
 mod server;
 mod store;
 
-pub use api::{AppState, check_keys, router};
+pub use api::{AppState, CheckedKeys, check_keys, router};
 pub use client_token::ClientTokens;
 pub use config::{JwksPair, JwtConfig};
 pub use declared::{CheckedMount, Declared, DeclaredMount, write as write_declared};

@@ -80,41 +80,35 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .build()?;
     let mut state = AppState::new(store, tokens, root_token.clone());
     state.tls = tls.is_some();
-    let declared_paths = match (&declared, &args.config) {
-        (Some(declared), Some(file)) => {
-            // Everything is checked, remote keys fetched included, before the store is touched:
-            // a bad file stops the start and leaves the data directory as it was.
-            let shown = file.display().to_string();
-            let checked = declared
-                .check(&state.store)
-                .map_err(|e| anyhow!("{shown}: {e}"))?;
-            runtime.block_on(async {
-                for mount in &checked {
-                    kwi_auth::check_keys(&mount.config).await.map_err(|e| {
-                        anyhow!("{shown}: mount {:?}: {}", mount.path, e.errors.join("; "))
-                    })?;
-                }
-                Ok::<(), anyhow::Error>(())
-            })?;
-            let (paths, removed) = kwi_auth::write_declared(&checked, &state.store)
-                .map_err(|e| anyhow!("{shown}: {e}"))?;
-            for path in removed {
-                eprintln!("kwi: mount {path:?} is no longer declared in {shown}: removed");
+    if let (Some(declared), Some(file)) = (&declared, &args.config) {
+        // Everything is checked, remote keys fetched included, before the store is touched:
+        // a bad file stops the start and leaves the data directory as it was.
+        let shown = file.display().to_string();
+        let checked = declared
+            .check(&state.store)
+            .map_err(|e| anyhow!("{shown}: {e}"))?;
+        let keys = runtime.block_on(async {
+            let mut keys = Vec::new();
+            for mount in &checked {
+                keys.push(kwi_auth::check_keys(&mount.config).await.map_err(|e| {
+                    anyhow!("{shown}: mount {:?}: {}", mount.path, e.errors.join("; "))
+                })?);
             }
-            state.declare(paths.clone(), &shown);
-            paths
+            Ok::<_, anyhow::Error>(keys)
+        })?;
+        let (paths, removed) = kwi_auth::write_declared(&checked, &state.store)
+            .map_err(|e| anyhow!("{shown}: {e}"))?;
+        for path in removed {
+            eprintln!("kwi: mount {path:?} is no longer declared in {shown}: removed");
         }
-        _ => Vec::new(),
-    };
+        for (path, keys) in paths.iter().zip(keys) {
+            state.remember_checked(path, keys);
+        }
+        state.declare(paths, &shown);
+    }
     let state = Arc::new(state);
 
     runtime.block_on(async move {
-        for path in &declared_paths {
-            state
-                .preload(path)
-                .await
-                .map_err(|e| anyhow!("mount {path:?}: {}", e.errors.join("; ")))?;
-        }
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr} (is another server there?)"))?;
