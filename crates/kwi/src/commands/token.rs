@@ -260,24 +260,10 @@ fn warnings(header_kid: Option<&str>, claims: &Claims, now: i64) -> Vec<String> 
     w
 }
 
-/// Text from a token, safe to print on a terminal: control characters (escape sequences, line
-/// breaks) and bidirectional overrides are shown escaped (`\u{1b}`), so that an unverified
-/// token cannot clear the screen, hide the NOT VERIFIED line or forge one.
+/// Text from a token, safe to print on a terminal (line breaks escaped too, so that an
+/// unverified token cannot forge a line such as `valid:`).
 fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char =
-        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if !text.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if unsafe_char(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
+    crate::printable(text, false)
 }
 
 fn describe_identity(identity: &ServiceAccountIdentity) -> String {
