@@ -166,6 +166,29 @@ CASES = {
     "iss an array": ({}, {"iss": ["a"]}, {}, {}),
     "aud a number": ({}, {"aud": 5}, {}, {}),
     "null nbf and iat": ({}, {"nbf": "null", "iat": "null"}, {}, {}),
+    # Found by differential fuzzing (scripts/openbao-diff-fuzz.py).
+    "aud mapped into metadata": ({"claim_mappings": {"aud": "a"}}, {"aud": "vault"}, {}, {}),
+    "aud as the user claim through a pointer flag": ({"user_claim": "aud", "user_claim_json_pointer": True}, {"aud": "vault"}, {}, {}),
+    "bound claim 7.0 against a claim 7.0": ({"bound_claims": {"count": 7.0}}, {"count": 7.0}, {}, {}),
+    "bound claim 7 against a claim 7.9": ({"bound_claims": {"count": 7}}, {"count": 7.9}, {}, {}),
+    "bound claim 7 against a list holding 7": ({"bound_claims": {"count": 7}}, {"count": [7]}, {}, {}),
+    "bound claim against a null claim": ({"bound_claims": {"email": "x"}}, {"email": "null"}, {}, {}),
+    "bound claim holding an object": ({"bound_claims": {"email": {"a": 1}}}, {}, {}, {}),
+    "bound claim against an object claim": ({"bound_claims": {"kubernetes.io": "x"}}, {}, {}, {}),
+    "groups claim a number": ({"groups_claim": "count"}, {"count": 7.9}, {}, {}),
+    "groups holding a float and a map": ({"groups_claim": "groups"}, {"groups": ["dev", 1e6, {"x": 1.5}]}, {}, {}),
+    "groups claim null": ({"groups_claim": "groups"}, {"groups": "null"}, {}, {}),
+    "nbf 1e20": ({}, {"nbf": 1e20}, {}, {}),
+    "exp 1e20": ({}, {"exp": 1e20}, {}, {}),
+    "exp far beyond year 9999": ({}, {"exp": 300000000000}, {}, {}),
+    "exp a string with an algorithm not allowed": ("config:algs", {"exp": "soon"}, {}, {}),
+    "sub a number and exp a string": ({}, {"sub": 5, "exp": "soon"}, {}, {}),
+    "empty user claim": ({}, {"sub": ""}, {}, {}),
+    "metadata key with a space": ({"claim_mappings": {"email": "e mail"}}, {}, {}, {}),
+    "metadata key with the reserved prefix": ({"claim_mappings": {"email": "vault-mail"}}, {}, {}, {}),
+    "period within a lower max_ttl": ({"ttl": None, "token_period": "24h", "max_ttl": 30}, {}, {}, {}),
+    "period within a lower explicit max": ({"token_period": "24h", "token_explicit_max_ttl": 60}, {}, {}, {}),
+    "default ttl within a lower max_ttl": ({"ttl": None, "token_max_ttl": "90m"}, {}, {}, {}),
 }
 
 
@@ -542,3 +565,75 @@ def test_an_empty_token_type_is_the_default(servers, keys):
         status = s.request("POST", f"auth/{mount}/role/r", {**BASE_ROLE, "token_type": ""})[0]
         answers.append((status, s.request("GET", f"auth/{mount}/role/r")[1]["data"]["token_type"]))
     assert answers[0] == answers[1] == (204, "default"), answers
+
+
+# Role writes and reads compared field by field: OpenBao's framework reads each field with
+# mapstructure's weak decoding (numbers as their text, booleans as 1/0, lists keeping empty
+# items), checks them in pathRoleCreateUpdate's order, and a read shows the deprecated fields
+# only when they were written.
+ROLE_FIELD_VALUES = [
+    ("bound_audiences", v) for v in ["a, b,,", 7, True, None, [], ["a", ""], [1, 2.5], [None], [{}], {}, {"a": 1}]
+] + [
+    ("bound_subject", v) for v in [7.5, False, [], {}]
+] + [
+    ("token_num_uses", v) for v in ["0x10", "", True, 7.5, 9223372036854775808, " 5", [], -1]
+] + [
+    ("num_uses", v) for v in [-3, 4]
+] + [
+    ("user_claim_json_pointer", v) for v in ["t", "", 0, 7, None, []]
+] + [
+    ("token_ttl", v) for v in [7.5, True, [], "-1h", "a=b,c=d"]
+] + [
+    ("clock_skew_leeway", v) for v in [-3, "-1h"]
+] + [
+    ("bound_claims", v) for v in [None, [], [None], [{}], [{"a": "x"}, {"b": "y"}], "abc", 7, ["a"], [["a"]], {"a": None}, {"a": {"b": 1}}]
+] + [
+    ("claim_mappings", v) for v in [None, [], "a=b", ["a=b", "c=d"], "a=b,c=d", ["a=b", "=c"], {"a": 1, "b": True, "c": None}, {"a": {"b": 1}}, [["a"]], ""]
+] + [
+    ("token_policies", v) for v in [" a , b ,,", ["p1", "ops", "ops", "Default", ""], True, [{}]]
+] + [
+    ("policies", v) for v in ["Ops, dev,,ops", ["root", "dev"], "", [None]]
+] + [
+    ("token_bound_cidrs", v) for v in ["127.0.0.1/32", "::1/128", "10.1.2.3/8", "::ffff:1.2.3.4", "FE80::1", "1.2.3.4/032", "[::1]", "10.0.0.0/33", "/tmp/sock", "abc", [None]]
+] + [
+    ("bound_cidrs", v) for v in ["127.0.0.1, 10.0.0.0/8", "x"]
+] + [
+    ("ttl", v) for v in [60, "1h"]
+] + [
+    ("max_ttl", v) for v in [7200, 0]
+] + [
+    ("period", v) for v in [60]
+] + [
+    ("token_max_ttl", v) for v in ["800h"]
+] + [
+    ("bound_claims_type", v) for v in ["glob"]
+]
+
+
+@pytest.mark.parametrize("field,value", ROLE_FIELD_VALUES, ids=[f"{f}={json.dumps(v)}" for f, v in ROLE_FIELD_VALUES])
+def test_role_fields_are_read_and_shown_as_openbao_does(servers, keys, field, value):
+    mount = setup_both(servers, keys, role=False)
+    base = {"role_type": "jwt", "user_claim": "sub", "bound_subject": "s"}
+    if field == "bound_claims_type":
+        base["bound_claims"] = {"email": ["a*", 7]}
+    answers = []
+    for s in servers:
+        status, body, _ = s.request("POST", f"auth/{mount}/role/r", {**base, field: value})
+        body = body or {}
+        read = s.request("GET", f"auth/{mount}/role/r")[1]["data"] if status in (200, 204) else None
+        answers.append((status, body.get("errors"), body.get("warnings"), read))
+    assert answers[0] == answers[1], f"\nkwi:     {answers[0]}\nopenbao: {answers[1]}"
+
+
+def test_an_update_resets_what_openbao_resets(servers, keys):
+    """A write without `bound_claims_type` sets it back to `string`, and the deprecated field
+    a later write leaves out disappears from reads, on both servers."""
+    mount = setup_both(servers, keys, role=False)
+    answers = []
+    for s in servers:
+        first = {"role_type": "jwt", "user_claim": "sub", "bound_claims_type": "glob", "bound_claims": {"email": "*"}, "ttl": 60, "policies": "a"}
+        assert s.request("POST", f"auth/{mount}/role/r", first)[0] == 204
+        assert s.request("POST", f"auth/{mount}/role/r", {"role_type": "jwt", "token_ttl": 30, "token_policies": "b"})[0] == 204
+        answers.append(s.request("GET", f"auth/{mount}/role/r")[1]["data"])
+    assert answers[0] == answers[1], answers
+    assert answers[0]["bound_claims_type"] == "string" and "ttl" not in answers[0] and "policies" not in answers[0]

@@ -298,7 +298,7 @@ struct Envelope<'a, A, D> {
     lease_id: &'a str,
     renewable: bool,
     request_id: &'a str,
-    warnings: (),
+    warnings: Option<&'a [String]>,
     wrap_info: (),
 }
 
@@ -366,6 +366,15 @@ fn error_response(e: &ApiError) -> Response {
 
 /// Vault's answer envelope around `data` (logins build theirs with `auth`).
 fn data_response(data: Value) -> Response {
+    envelope_response(data, None)
+}
+
+/// Vault's answer to a write that succeeded with warnings: 200, no data.
+fn warnings_response(warnings: &[String]) -> Response {
+    envelope_response(Value::Null, Some(warnings))
+}
+
+fn envelope_response(data: Value, warnings: Option<&[String]>) -> Response {
     let request_id = random_uuid().unwrap_or_default();
     let body = Envelope {
         auth: (),
@@ -374,7 +383,7 @@ fn data_response(data: Value) -> Response {
         lease_id: "",
         renewable: false,
         request_id: &request_id,
-        warnings: (),
+        warnings,
         wrap_info: (),
     };
     match serde_json::to_string(&body) {
@@ -899,7 +908,7 @@ async fn route(
                     lease_id: "",
                     renewable: false,
                     request_id: &request_id,
-                    warnings: (),
+                    warnings: None,
                     wrap_info: (),
                 };
                 let text =
@@ -972,10 +981,15 @@ async fn route(
             state.writable(mount)?;
             let name = name.to_lowercase();
             let existing = state.store.role(mount, &name)?;
-            let role = Role::from_request(existing.as_ref(), &parse_body(headers, body)?)?;
+            let (role, warnings) =
+                Role::from_request(existing.as_ref(), &parse_body(headers, body)?)?;
             state.store.put_role(mount, &name, &role)?;
             state.forget_roles();
-            Ok(no_content())
+            if warnings.is_empty() {
+                Ok(no_content())
+            } else {
+                Ok(warnings_response(&warnings))
+            }
         }
         ("role", Method::DELETE) => {
             require_root(state, headers)?;

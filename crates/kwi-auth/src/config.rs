@@ -88,7 +88,8 @@ impl JwtConfig {
         for alg in &config.jwt_supported_algs {
             if Algorithm::from_name(alg).is_none() {
                 return Err(ApiError::bad_request(format!(
-                    "invalid jwt_supported_algs: {alg}"
+                    "invalid jwt_supported_algs: unsupported signing algorithm {}",
+                    crate::gofmt::quote(alg)
                 )));
             }
         }

@@ -114,7 +114,9 @@ impl Declared {
             for (name, table) in &mount.roles {
                 let role = known_fields(table, ROLE_FIELDS)
                     .and_then(|()| {
-                        Role::from_request(None, &to_json(table)?).map_err(|e| e.errors.join("; "))
+                        Role::from_request(None, &to_json(table)?)
+                            .map(|(role, _warnings)| role)
+                            .map_err(|e| e.errors.join("; "))
                     })
                     .map_err(|e| format!("mount {path:?}: role {name:?}: {e}"))?;
                 roles.push((name.to_lowercase(), role));

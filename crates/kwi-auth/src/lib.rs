@@ -11,6 +11,7 @@ mod config;
 mod declared;
 mod error;
 mod fields;
+mod gofmt;
 pub mod log;
 mod login;
 pub mod metrics;

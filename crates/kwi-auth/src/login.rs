@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use kwi_jose::{KeySet, VaultRules, VerifyOptions};
 use serde_json::{Map, Value};
 
+use crate::gofmt::{self, Numbers};
 use crate::{ApiError, JwtConfig, Role};
 
 /// What a successful login grants.
@@ -108,12 +109,36 @@ fn top_level_name(name: &str) -> String {
     }
 }
 
-/// Two JSON numbers as Vault compares a role's bound claim with a token's (integers exactly,
-/// others by their integer part, as before).
-fn same_number(e: &serde_json::Number, a: &serde_json::Number) -> bool {
-    let whole =
-        |n: &serde_json::Number| n.as_i64().unwrap_or(n.as_f64().unwrap_or_default() as i64);
-    whole(e) == whole(a)
+/// OpenBao's `getClaim`: a claim by name or JSON pointer, with `aud` given as a string read as
+/// a list of one. Null is absent (Go's `nil`). A number it returns is a `json.Number` of the
+/// claim's integer part (see [`gofmt::claim_integer`]); numbers inside lists stay `float64`s.
+fn get_claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<Cow<'a, Value>> {
+    let value = claim(claims, name).filter(|v| !v.is_null())?;
+    match value {
+        Value::String(s) if name == "aud" => {
+            Some(Cow::Owned(Value::Array(vec![Value::String(s.clone())])))
+        }
+        other => Some(Cow::Borrowed(other)),
+    }
+}
+
+/// One value of a bound claim check, with the Go type it has there.
+enum Item<'a> {
+    Text(&'a str),
+    Bool(bool),
+    /// A `json.Number`: the role's literal text, or a top-level claim's integer part.
+    Number(String),
+    /// A claim's `float64` inside a list, or a list or map: equal to nothing.
+    Other,
+}
+
+fn expected_item(v: &Value) -> Item<'_> {
+    match v {
+        Value::String(s) => Item::Text(s),
+        Value::Bool(b) => Item::Bool(*b),
+        Value::Number(n) => Item::Number(n.to_string()),
+        _ => Item::Other,
+    }
 }
 
 /// ryanuber/go-glob: `*` matches any run of characters; nothing else is special.
@@ -140,40 +165,107 @@ fn glob(pattern: &str, text: &str) -> bool {
 }
 
 fn check_bound_claims(role: &Role, claims: &Map<String, Value>) -> Result<(), String> {
-    for (name, expected) in &role.bound_claims {
-        let Some(actual) = claim(claims, name) else {
+    let use_globs = role.bound_claims_type == "glob";
+    for (name, expected) in role.bound_claims.iter().flatten() {
+        let Some(actual) = get_claim(claims, name) else {
             return Err(format!("claim {name:?} is missing"));
         };
-        let expected: Vec<&Value> = match expected {
-            Value::Array(items) => items.iter().collect(),
-            single => vec![single],
-        };
-        let actual: Vec<&Value> = match actual {
-            Value::Array(items) => items.iter().collect(),
-            Value::String(_) | Value::Bool(_) | Value::Number(_) => vec![actual],
+        let actual: Vec<Item<'_>> = match actual.as_ref() {
+            Value::Array(items) => items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Item::Text(s),
+                    Value::Bool(b) => Item::Bool(*b),
+                    _ => Item::Other,
+                })
+                .collect(),
+            Value::String(s) => vec![Item::Text(s)],
+            Value::Bool(b) => vec![Item::Bool(*b)],
+            Value::Number(n) => vec![Item::Number(gofmt::claim_integer(n))],
             other => {
                 return Err(format!(
-                    "received claim is not a string, bool, int or list: {other}"
+                    "received claim is not a string, bool, int or list: {}",
+                    gofmt::value(other, Numbers::Float)
                 ));
             }
         };
-        // Go's interface comparison: a string matches a string, a bool a bool, a number a
-        // number (never the string "7" the number 7). Globs match strings only.
-        let glob_type = role.bound_claims_type == "glob";
-        let matched = expected.iter().any(|e| {
-            actual.iter().any(|a| match (e, a) {
-                (Value::String(e), Value::String(a)) if glob_type => glob(e, a),
-                (Value::String(e), Value::String(a)) => e == a,
-                (Value::Bool(e), Value::Bool(a)) => !glob_type && e == a,
-                (Value::Number(e), Value::Number(a)) => !glob_type && same_number(e, a),
-                _ => false,
-            })
-        });
-        if !matched {
+        let expected: Vec<Item<'_>> = match expected {
+            Value::Array(items) => items.iter().map(expected_item).collect(),
+            Value::String(_) | Value::Bool(_) | Value::Number(_) => vec![expected_item(expected)],
+            other => {
+                return Err(format!(
+                    "bound claim is not a string, bool, int or list: {}",
+                    gofmt::value(other, Numbers::Text)
+                ));
+            }
+        };
+        let mut found = false;
+        'search: for e in &expected {
+            for a in &actual {
+                let matched = if use_globs {
+                    let Item::Text(pattern) = e else {
+                        // OpenBao's message, with the format verb it misuses.
+                        let (kind, text) = match e {
+                            Item::Bool(b) => ("bool", b.to_string()),
+                            Item::Number(n) => ("json.Number", n.clone()),
+                            _ => ("[]interface {}", String::new()),
+                        };
+                        return Err(format!(
+                            "received claim is not a glob string: %!e({kind}={text})xpVal"
+                        ));
+                    };
+                    matches!(a, Item::Text(text) if glob(pattern, text))
+                } else {
+                    match (e, a) {
+                        (Item::Text(e), Item::Text(a)) => e == a,
+                        (Item::Bool(e), Item::Bool(a)) => e == a,
+                        (Item::Number(e), Item::Number(a)) => e == a,
+                        _ => false,
+                    }
+                };
+                if matched {
+                    found = true;
+                    break 'search;
+                }
+            }
+        }
+        if !found {
             return Err(format!(
                 "claim {name:?} does not match any associated bound claim values"
             ));
         }
+    }
+    Ok(())
+}
+
+/// The identity store's `validateMetadata` of an alias's metadata.
+fn check_alias_metadata(metadata: &Map<String, Value>) -> Result<(), String> {
+    if metadata.len() > 64 {
+        return Err("metadata cannot contain more than 64 key/value pairs".into());
+    }
+    for (key, value) in metadata {
+        let value = value.as_str().unwrap_or_default();
+        let why = if key.is_empty() {
+            "key cannot be blank".to_string()
+        } else if !key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"=/+_-".contains(&b))
+        {
+            "key contains invalid characters".to_string()
+        } else if key.len() > 128 {
+            "key is too long (limit: 128 characters)".to_string()
+        } else if key.starts_with("vault-") {
+            "key prefix \"vault-\" is reserved for internal use".to_string()
+        } else if value.len() > 512 {
+            "value is too long (limit: 512 characters)".to_string()
+        } else {
+            continue;
+        };
+        return Err(format!(
+            "failed to load metadata pair ({}, {}): {why}",
+            gofmt::quote(key),
+            gofmt::quote(value)
+        ));
     }
     Ok(())
 }
@@ -266,7 +358,7 @@ pub fn login(
     let rules = VaultRules {
         bound_issuer: Some(config.bound_issuer.clone()).filter(|s| !s.is_empty()),
         bound_subject: Some(role.bound_subject.clone()).filter(|s| !s.is_empty()),
-        bound_audiences: role.bound_audiences.clone(),
+        bound_audiences: role.bound_audiences.clone().unwrap_or_default(),
         clock_skew_leeway: role.clock_skew_leeway,
         expiration_leeway: role.expiration_leeway,
         not_before_leeway: role.not_before_leeway,
@@ -276,7 +368,10 @@ pub fn login(
     // by kid (go-oidc), and a miss is "failed to verify id token signature".
     static STATIC_KEYS: LazyLock<VerifyOptions> =
         LazyLock::new(|| VaultRules::default().verify_options());
-    static REMOTE_KEYS: LazyLock<VerifyOptions> = LazyLock::new(VerifyOptions::default);
+    static REMOTE_KEYS: LazyLock<VerifyOptions> = LazyLock::new(|| VerifyOptions {
+        go_jose: true,
+        ..VerifyOptions::default()
+    });
     let options: &VerifyOptions = if remote_keys {
         &REMOTE_KEYS
     } else {
@@ -325,6 +420,19 @@ pub fn login(
                 None => error_validating(REMOTE_SIGNATURE_FAILED.into()),
             }
         }
+        // A claim of the wrong type fails go-jose's unmarshalling, which cap does after checking
+        // the algorithm against `jwt_supported_algs`.
+        kwi_jose::TokenError::InvalidClaim { .. }
+            if !rules.supported_algorithms.is_empty()
+                && !kwi_jose::peek_alg(&jwt)
+                    .and_then(|a| kwi_jose::Algorithm::from_name(&a))
+                    .is_some_and(|a| rules.supported_algorithms.contains(&a)) =>
+        {
+            error_validating(
+                "invalid algorithm (alg) header parameter: token signed with unexpected algorithm"
+                    .into(),
+            )
+        }
         other => error_validating(other.vault_message()),
     })?;
     rules.validate(&verified, now).map_err(|e| match e {
@@ -335,9 +443,19 @@ pub fn login(
     })?;
     // Only the claims the role looks at are decoded.
     let needed: Vec<String> = std::iter::once(role.user_claim.as_str())
-        .chain(role.claim_mappings.keys().map(String::as_str))
+        .chain(
+            role.claim_mappings
+                .iter()
+                .flat_map(|m| m.keys())
+                .map(String::as_str),
+        )
         .chain(std::iter::once(role.groups_claim.as_str()).filter(|g| !g.is_empty()))
-        .chain(role.bound_claims.keys().map(String::as_str))
+        .chain(
+            role.bound_claims
+                .iter()
+                .flat_map(|m| m.keys())
+                .map(String::as_str),
+        )
         .map(top_level_name)
         .collect();
     let needed: Vec<&str> = needed.iter().map(String::as_str).collect();
@@ -345,11 +463,14 @@ pub fn login(
 
     // createIdentity: the user claim, the claim mappings, the groups.
     let user_claim = if role.user_claim_json_pointer {
-        claim(claims, &role.user_claim)
+        get_claim(claims, &role.user_claim)
     } else {
-        claims.get(&role.user_claim)
+        claims
+            .get(&role.user_claim)
+            .filter(|v| !v.is_null())
+            .map(Cow::Borrowed)
     };
-    let user = match user_claim {
+    let user = match user_claim.as_deref() {
         None => {
             return Err(ApiError::bad_request(format!(
                 "claim {:?} not found in token",
@@ -365,77 +486,81 @@ pub fn login(
         }
     };
     let mut metadata = Map::new();
-    for (source, target) in &role.claim_mappings {
-        let Some(value) = claim(claims, source) else {
+    for (source, target) in role.claim_mappings.iter().flatten() {
+        let Some(value) = get_claim(claims, source) else {
             continue;
         };
-        // OpenBao decodes claims with numbers as float64, which its mapping refuses.
-        let text = match value {
-            Value::String(s) => s.clone(),
-            // A null claim is skipped, as OpenBao skips it.
-            Value::Null => continue,
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                    "error converting claim '{source}' to string"
-                )));
-            }
+        let Value::String(text) = value.as_ref() else {
+            return Err(ApiError::bad_request(format!(
+                "error converting claim '{source}' to string"
+            )));
         };
         metadata.insert(
             target.as_str().unwrap_or_default().to_string(),
-            Value::String(text),
+            Value::String(text.clone()),
         );
     }
     metadata.insert("role".into(), Value::String(role_name.to_string()));
     let mut groups = Vec::new();
     if !role.groups_claim.is_empty() {
-        match claim(claims, &role.groups_claim) {
-            None => {
-                return Err(ApiError::bad_request(format!(
-                    "failed to fetch groups: {:?} claim not found in token",
-                    role.groups_claim
-                )));
-            }
-            Some(Value::Object(_)) => {
+        let Some(value) = get_claim(claims, &role.groups_claim) else {
+            return Err(ApiError::bad_request(format!(
+                "failed to fetch groups: {:?} claim not found in token",
+                role.groups_claim
+            )));
+        };
+        // A single value counts as a list of one, as OpenBao reads it.
+        let items: Vec<&Value> = match value.as_ref() {
+            Value::Array(items) => items.iter().collect(),
+            Value::Object(_) => {
                 return Err(ApiError::bad_request(format!(
                     "{:?} claim could not be converted to string list",
                     role.groups_claim
                 )));
             }
-            // A single value counts as a list of one, as OpenBao reads it.
-            Some(value) => {
-                let items = match value {
-                    Value::Array(items) => items.clone(),
-                    single => vec![single.clone()],
+            single => vec![single],
+        };
+        let top_level = !value.is_array();
+        for item in items {
+            let Some(g) = item.as_str() else {
+                let shown = match item {
+                    Value::Number(n) if top_level => gofmt::claim_integer(n),
+                    other => gofmt::value(other, Numbers::Float),
                 };
-                for item in &items {
-                    let Some(g) = item.as_str() else {
-                        return Err(ApiError::bad_request(format!(
-                            "value {item} in groups claim could not be parsed as string"
-                        )));
-                    };
-                    if !g.is_empty() {
-                        groups.push(g.to_string());
-                    }
-                }
+                return Err(ApiError::bad_request(format!(
+                    "value {shown} in groups claim could not be parsed as string"
+                )));
+            };
+            if !g.is_empty() {
+                groups.push(g.to_string());
             }
         }
     }
     check_bound_claims(role, claims)
         .map_err(|m| ApiError::bad_request(format!("error validating claims: {m}")))?;
 
-    let mut ttl = match (role.token_ttl, role.token_max_ttl) {
-        (0, 0) => SYSTEM_TTL,
-        (0, max) => max.min(SYSTEM_TTL),
-        (ttl, 0) => ttl.min(SYSTEM_TTL),
-        (ttl, max) => ttl.min(max).min(SYSTEM_TTL),
+    // Vault's CalculateTTL: the maximum is the system's, lowered by the role's maximum and
+    // explicit maximum; a periodic token lives one period, others the role's TTL or the
+    // system default, within that maximum.
+    let mut max = SYSTEM_TTL;
+    for limit in [role.token_max_ttl, role.token_explicit_max_ttl] {
+        if limit > 0 && limit < max {
+            max = limit;
+        }
+    }
+    let ttl = if role.token_period > 0 {
+        role.token_period.min(max)
+    } else if role.token_ttl > 0 {
+        role.token_ttl.min(max)
+    } else {
+        SYSTEM_TTL.min(max)
     };
-    // A periodic token lives one period; an explicit maximum caps whatever was chosen.
-    if role.token_period > 0 {
-        ttl = role.token_period.min(SYSTEM_TTL);
+    // The identity store's checks of the alias (OpenBao answers them with a 500).
+    if user.is_empty() {
+        return Err(ApiError::internal("missing name in alias"));
     }
-    if role.token_explicit_max_ttl > 0 {
-        ttl = ttl.min(role.token_explicit_max_ttl);
-    }
+    check_alias_metadata(&metadata)
+        .map_err(|m| ApiError::internal(format!("invalid alias metadata: {m}")))?;
     let policies = role.effective_policies();
     if policies.iter().any(|p| p == "root") {
         return Err(ApiError::bad_request(

@@ -3,18 +3,25 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::gofmt::{self, Numbers};
 use crate::{ApiError, fields};
 
-/// A role of `role_type` `jwt`, with OpenBao's fields and defaults.
+/// A role of `role_type` `jwt`, with OpenBao's fields and defaults. The deprecated `policies`,
+/// `bound_cidrs`, `num_uses`, `ttl`, `max_ttl` and `period` are kept apart, as OpenBao keeps
+/// them, because a role read shows them only when they were set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 #[allow(missing_docs)]
 pub struct Role {
     pub role_type: String,
-    pub bound_audiences: Vec<String>,
+    /// `None` until set (read as `null`).
+    pub bound_audiences: Option<Vec<String>>,
     pub bound_subject: String,
-    pub bound_claims: Map<String, Value>,
+    /// `None` when never set or set to null (read as `null`), else the map (`{}` included).
+    pub bound_claims: Option<Map<String, Value>>,
     pub bound_claims_type: String,
-    pub claim_mappings: Map<String, Value>,
+    /// Claim name (or JSON pointer) → metadata key, every value a string.
+    pub claim_mappings: Option<Map<String, Value>>,
     pub user_claim: String,
     pub user_claim_json_pointer: bool,
     pub groups_claim: String,
@@ -29,125 +36,319 @@ pub struct Role {
     pub token_no_default_policy: bool,
     pub token_type: String,
     pub token_num_uses: i64,
+    /// Normalized as OpenBao prints them (`127.0.0.1/32` is `127.0.0.1`).
     pub token_bound_cidrs: Vec<String>,
+    pub policies: Vec<String>,
+    pub bound_cidrs: Vec<String>,
+    pub num_uses: i64,
+    pub ttl: i64,
+    pub max_ttl: i64,
+    pub period: i64,
+}
+
+/// OpenBao's warning when a role's `token_max_ttl` is over the system maximum.
+const MAX_TTL_WARNING: &str = "token max ttl is greater than the system or backend mount's maximum TTL value; issued tokens' max TTL value will be truncated";
+
+/// Every role field with its framework type, so that all are converted (and a bad one refused)
+/// before any is used, as Vault's framework validates a request first.
+const SCHEMA: &[(&str, Kind)] = &[
+    ("role_type", Kind::String),
+    ("bound_audiences", Kind::List),
+    ("bound_subject", Kind::String),
+    ("bound_claims", Kind::Map),
+    ("bound_claims_type", Kind::String),
+    ("claim_mappings", Kind::KvPairs),
+    ("user_claim", Kind::String),
+    ("user_claim_json_pointer", Kind::Bool),
+    ("groups_claim", Kind::String),
+    ("clock_skew_leeway", Kind::SignedDuration),
+    ("expiration_leeway", Kind::SignedDuration),
+    ("not_before_leeway", Kind::SignedDuration),
+    ("token_ttl", Kind::Duration),
+    ("token_max_ttl", Kind::Duration),
+    ("token_explicit_max_ttl", Kind::Duration),
+    ("token_period", Kind::Duration),
+    ("token_policies", Kind::List),
+    ("token_no_default_policy", Kind::Bool),
+    ("token_type", Kind::String),
+    ("token_num_uses", Kind::Int),
+    ("token_bound_cidrs", Kind::List),
+    ("policies", Kind::List),
+    ("bound_cidrs", Kind::List),
+    ("num_uses", Kind::Int),
+    ("ttl", Kind::Duration),
+    ("max_ttl", Kind::Duration),
+    ("period", Kind::Duration),
+];
+
+#[derive(Clone, Copy)]
+enum Kind {
+    String,
+    Bool,
+    Int,
+    Duration,
+    SignedDuration,
+    List,
+    Map,
+    KvPairs,
+}
+
+fn validate(body: &Map<String, Value>) -> Result<(), ApiError> {
+    for name in body.keys() {
+        let Some((_, kind)) = SCHEMA.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        match kind {
+            Kind::String => fields::string(body, name).map(drop),
+            Kind::Bool => fields::boolean(body, name).map(drop),
+            Kind::Int => fields::integer(body, name).map(drop),
+            Kind::Duration => fields::duration(body, name, false).map(drop),
+            Kind::SignedDuration => fields::duration(body, name, true).map(drop),
+            Kind::List => fields::list(body, name).map(drop),
+            Kind::Map => fields::map(body, name).map(drop),
+            Kind::KvPairs => fields::kv_pairs(body, name).map(drop),
+        }?;
+    }
+    Ok(())
+}
+
+/// tokenutil's `UpgradeValue`: the deprecated field counts when the current one is not given
+/// (and then sets both); when both are given the deprecated one takes the current one's value;
+/// when only the current one is given the deprecated one is cleared.
+fn upgrade<T: Clone + Default>(
+    new_given: bool,
+    old: Option<T>,
+    old_value: &mut T,
+    new_value: &mut T,
+) {
+    match (new_given, old) {
+        (false, Some(v)) => {
+            *old_value = v;
+            *new_value = old_value.clone();
+        }
+        (false, None) => {}
+        (true, Some(_)) => *old_value = new_value.clone(),
+        (true, None) => *old_value = T::default(),
+    }
+}
+
+/// OpenBao's `policyutil.SanitizePolicies`: trimmed, lower-cased, empty names dropped, `root`
+/// alone if present, `default` added when asked, sorted without repeats.
+pub(crate) fn sanitize_policies(policies: &[String], add_default: bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(policies.len() + 1);
+    let mut default_found = false;
+    for p in policies {
+        let p = p.trim().to_lowercase();
+        if p.is_empty() {
+            continue;
+        }
+        if p == "root" {
+            out = vec![p];
+            default_found = true;
+            break;
+        }
+        default_found |= p == "default";
+        out.push(p);
+    }
+    if add_default && (out.is_empty() || !default_found) {
+        out.push("default".into());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// go-sockaddr's reading of a bound CIDR, printed as OpenBao prints it back: an IPv4 or IPv6
+/// address or network (`/32` and `/128` dropped), else, for text holding a `/` or starting with
+/// `.`, a UNIX socket (which OpenBao prints quoted twice and never matches a client).
+fn sock_addr(text: &str) -> Option<String> {
+    use std::net::IpAddr;
+    let (address, prefix) = match text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text, None),
+    };
+    let address = address
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(address);
+    let bits = match prefix {
+        None => None,
+        Some(p) if !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            p.parse::<u32>().ok()
+        }
+        Some(_) => Some(u32::MAX),
+    };
+    let parsed = address.parse::<IpAddr>().ok().and_then(|ip| match ip {
+        IpAddr::V4(v4) => match bits {
+            None | Some(32) => Some(v4.to_string()),
+            Some(b) if b < 32 => Some(format!("{v4}/{b}")),
+            _ => None,
+        },
+        IpAddr::V6(v6) => {
+            let full = bits.unwrap_or(128);
+            if full > 128 {
+                return None;
+            }
+            // An IPv4-mapped address is read as IPv4, its prefix too.
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return match full {
+                    128 => Some(v4.to_string()),
+                    b if b >= 96 => Some(format!("{v4}/{}", b - 96)),
+                    b => Some(format!("{v6}/{b}")),
+                };
+            }
+            Some(if full == 128 {
+                v6.to_string()
+            } else {
+                format!("{v6}/{full}")
+            })
+        }
+    });
+    if parsed.is_some() {
+        return parsed;
+    }
+    (text.len() > 1 && (text.starts_with(['.', '/']) || text.contains('/')))
+        .then(|| crate::gofmt::quote(&crate::gofmt::quote(text)))
+}
+
+fn parse_addrs(items: &[String]) -> Result<Vec<String>, ApiError> {
+    items
+        .iter()
+        .map(|a| {
+            sock_addr(a).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "error parsing address {a:?}: Unable to convert {a:?} to an IPv4 or IPv6 address, or a UNIX Socket"
+                ))
+            })
+        })
+        .collect()
 }
 
 impl Role {
-    /// Applies a role write to the existing role (or a new one), as Vault's create-or-update does.
+    /// Applies a role write to the existing role (or a new one), as OpenBao's
+    /// `pathRoleCreateUpdate` does, check for check in its order. Returns the role and the
+    /// warnings to answer with.
     pub fn from_request(
         existing: Option<&Role>,
         body: &Map<String, Value>,
-    ) -> Result<Role, ApiError> {
+    ) -> Result<(Role, Vec<String>), ApiError> {
+        validate(body)?;
         let mut role = existing.cloned().unwrap_or_else(|| Role {
-            role_type: "oidc".into(),
             bound_claims_type: "string".into(),
             token_type: "default".into(),
             ..Role::default()
         });
-        if let Some(t) = fields::string(body, "role_type")? {
-            role.role_type = t;
+        let given = |f: &str| body.contains_key(f);
+        // An update without a role type makes the role an OIDC one, as in OpenBao.
+        let role_type = fields::string(body, "role_type")?
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "oidc".into());
+        if role_type != "jwt" && role_type != "oidc" {
+            return Err(ApiError::bad_request(format!(
+                "invalid 'role_type': {role_type}"
+            )));
         }
-        match role.role_type.as_str() {
-            "jwt" => {}
-            "oidc" => {
-                return Err(ApiError::bad_request(
-                    "kwi serves role_type \"jwt\" only: OIDC roles (browser logins) are not supported; set role_type=jwt",
-                ));
-            }
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "invalid 'role_type': {other}"
-                )));
-            }
+        role.role_type = role_type;
+
+        // tokenutil's ParseTokenFields.
+        if let Some(cidrs) = fields::list(body, "token_bound_cidrs")? {
+            role.token_bound_cidrs = parse_addrs(&cidrs)?;
         }
-        macro_rules! set {
-            ($field:ident, $value:expr) => {
-                if let Some(v) = $value {
-                    role.$field = v;
+        if let Some(v) = fields::duration(body, "token_explicit_max_ttl", false)? {
+            role.token_explicit_max_ttl = v;
+        }
+        if let Some(v) = fields::duration(body, "token_max_ttl", false)? {
+            role.token_max_ttl = v;
+        }
+        if let Some(v) = fields::boolean(body, "token_no_default_policy")? {
+            role.token_no_default_policy = v;
+        }
+        if let Some(v) = fields::duration(body, "token_period", false)? {
+            role.token_period = v;
+        }
+        if let Some(v) = fields::list(body, "token_policies")? {
+            role.token_policies = v;
+        }
+        if let Some(t) = fields::string(body, "token_type")? {
+            role.token_type = match t.as_str() {
+                "" | "default" => "default".into(),
+                "service" | "batch" => t,
+                _ => {
+                    return Err(ApiError::bad_request(format!(
+                        "invalid 'token_type' value {t:?}"
+                    )));
                 }
             };
         }
-        set!(bound_audiences, fields::list(body, "bound_audiences")?);
-        set!(bound_subject, fields::string(body, "bound_subject")?);
-        set!(bound_claims, fields::map(body, "bound_claims")?);
-        set!(
-            bound_claims_type,
-            fields::string(body, "bound_claims_type")?
-        );
-        set!(claim_mappings, fields::map(body, "claim_mappings")?);
-        set!(user_claim, fields::string(body, "user_claim")?);
-        set!(
-            user_claim_json_pointer,
-            fields::boolean(body, "user_claim_json_pointer")?
-        );
-        set!(groups_claim, fields::string(body, "groups_claim")?);
-        set!(
-            clock_skew_leeway,
-            fields::duration(body, "clock_skew_leeway", true)?
-        );
-        set!(
-            expiration_leeway,
-            fields::duration(body, "expiration_leeway", true)?
-        );
-        set!(
-            not_before_leeway,
-            fields::duration(body, "not_before_leeway", true)?
-        );
-        // The deprecated names apply when the new ones are not given.
-        set!(token_ttl, fields::duration(body, "ttl", false)?);
-        set!(token_ttl, fields::duration(body, "token_ttl", false)?);
-        set!(token_max_ttl, fields::duration(body, "max_ttl", false)?);
-        set!(
-            token_max_ttl,
-            fields::duration(body, "token_max_ttl", false)?
-        );
-        set!(
-            token_explicit_max_ttl,
-            fields::duration(body, "token_explicit_max_ttl", false)?
-        );
-        set!(token_period, fields::duration(body, "token_period", false)?);
-        set!(token_policies, fields::list(body, "policies")?);
-        set!(token_policies, fields::list(body, "token_policies")?);
-        set!(
-            token_no_default_policy,
-            fields::boolean(body, "token_no_default_policy")?
-        );
-        set!(token_type, fields::string(body, "token_type")?);
-        if role.token_type.is_empty() {
-            role.token_type = "default".into();
+        if let Some(v) = fields::integer(body, "token_num_uses")? {
+            role.token_num_uses = v;
         }
-        set!(token_num_uses, fields::integer(body, "token_num_uses")?);
         if role.token_num_uses < 0 {
             return Err(ApiError::bad_request("'token_num_uses' cannot be negative"));
         }
-        set!(token_bound_cidrs, fields::list(body, "token_bound_cidrs")?);
-        // The deprecated name counts only when the current one is not given.
-        if !body.contains_key("token_bound_cidrs") {
-            set!(token_bound_cidrs, fields::list(body, "bound_cidrs")?);
-        }
-
-        if !matches!(role.bound_claims_type.as_str(), "string" | "glob") {
-            return Err(ApiError::bad_request(format!(
-                "invalid 'bound_claims_type': {}",
-                role.bound_claims_type
-            )));
-        }
-        if !matches!(role.token_type.as_str(), "default" | "service" | "batch") {
-            return Err(ApiError::bad_request(format!(
-                "invalid 'token_type' value {:?}",
-                role.token_type
-            )));
-        }
-        if role.token_type == "batch" && role.token_num_uses > 0 {
-            return Err(ApiError::bad_request(
-                "'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count",
-            ));
-        }
-        if role.token_type == "batch" && role.token_period > 0 {
+        if role.token_type == "batch" && role.token_period != 0 {
             return Err(ApiError::bad_request(
                 "'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens",
             ));
         }
+        if role.token_type == "batch" && role.token_num_uses != 0 {
+            return Err(ApiError::bad_request(
+                "'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count",
+            ));
+        }
+        if let Some(v) = fields::duration(body, "token_ttl", false)? {
+            role.token_ttl = v;
+        }
+        if role.token_ttl > 0 && role.token_max_ttl > 0 && role.token_ttl > role.token_max_ttl {
+            return Err(ApiError::bad_request(
+                "'token_ttl' cannot be greater than 'token_max_ttl'",
+            ));
+        }
+
+        // The deprecated names.
+        let policies = fields::list(body, "policies")?.map(|p| sanitize_policies(&p, false));
+        upgrade(
+            given("token_policies"),
+            policies,
+            &mut role.policies,
+            &mut role.token_policies,
+        );
+        let bound_cidrs = match fields::list(body, "bound_cidrs")? {
+            Some(c) => Some(parse_addrs(&c)?),
+            None => None,
+        };
+        upgrade(
+            given("token_bound_cidrs"),
+            bound_cidrs,
+            &mut role.bound_cidrs,
+            &mut role.token_bound_cidrs,
+        );
+        upgrade(
+            given("token_num_uses"),
+            fields::integer(body, "num_uses")?,
+            &mut role.num_uses,
+            &mut role.token_num_uses,
+        );
+        // A null duration counts as not given, for the current name too.
+        let duration_given = |f: &str| body.get(f).is_some_and(|v| !v.is_null());
+        upgrade(
+            duration_given("token_ttl"),
+            fields::duration(body, "ttl", false)?,
+            &mut role.ttl,
+            &mut role.token_ttl,
+        );
+        upgrade(
+            duration_given("token_max_ttl"),
+            fields::duration(body, "max_ttl", false)?,
+            &mut role.max_ttl,
+            &mut role.token_max_ttl,
+        );
+        upgrade(
+            duration_given("token_period"),
+            fields::duration(body, "period", false)?,
+            &mut role.period,
+            &mut role.token_period,
+        );
         if role.token_period > crate::login::SYSTEM_TTL {
             return Err(ApiError::bad_request(format!(
                 "'period' of '\"{}\"' is greater than the backend's maximum lease TTL of '\"{}\"'",
@@ -155,103 +356,128 @@ impl Role {
                 go_duration(crate::login::SYSTEM_TTL)
             )));
         }
-        for cidr in &role.token_bound_cidrs {
-            if !valid_cidr(cidr) {
-                return Err(ApiError::bad_request(format!(
-                    "error parsing address {cidr:?}: Unable to convert {cidr:?} to an IPv4 or IPv6 address, or a UNIX Socket"
-                )));
-            }
+
+        if let Some(v) = fields::duration(body, "expiration_leeway", true)? {
+            role.expiration_leeway = v;
         }
-        if role.token_max_ttl > 0 && role.token_ttl > role.token_max_ttl {
-            return Err(ApiError::bad_request(
-                "ttl should not be greater than max ttl",
-            ));
+        if let Some(v) = fields::duration(body, "not_before_leeway", true)? {
+            role.not_before_leeway = v;
         }
-        // OpenBao checks the mappings before the user claim: strings, not `role` (reserved for
-        // the role's name in the metadata), each target once.
-        let mut targets = std::collections::HashSet::new();
-        for (claim, target) in &role.claim_mappings {
-            let Value::String(target) = target else {
-                return Err(ApiError::bad_request(format!(
-                    "claim_mappings: the value for {claim:?} is not a string"
-                )));
-            };
-            if target == "role" {
-                return Err(ApiError::bad_request(format!(
-                    "metadata key {target:?} is reserved and may not be a mapping destination"
-                )));
+        if let Some(v) = fields::duration(body, "clock_skew_leeway", true)? {
+            role.clock_skew_leeway = v;
+        }
+        if let Some(v) = fields::list(body, "bound_audiences")? {
+            role.bound_audiences = Some(v);
+        }
+        if let Some(v) = fields::string(body, "bound_subject")? {
+            role.bound_subject = v;
+        }
+        // Not given means the default, even on an update, as in OpenBao.
+        let claims_type =
+            fields::string(body, "bound_claims_type")?.unwrap_or_else(|| "string".into());
+        if claims_type != "string" && claims_type != "glob" {
+            return Err(ApiError::bad_request(format!(
+                "invalid 'bound_claims_type': {claims_type}"
+            )));
+        }
+        role.bound_claims_type = claims_type;
+        if let Some(claims) = fields::map(body, "bound_claims")? {
+            if role.bound_claims_type == "glob" {
+                for value in claims.iter().flat_map(|m| m.values()) {
+                    let items: Vec<&Value> = match value {
+                        Value::Array(items) => items.iter().collect(),
+                        Value::String(_) | Value::Bool(_) | Value::Number(_) => vec![value],
+                        other => {
+                            return Err(ApiError::bad_request(format!(
+                                "claim is not a string or list: {}",
+                                gofmt::value(other, Numbers::Text)
+                            )));
+                        }
+                    };
+                    if let Some(item) = items.iter().find(|i| !i.is_string()) {
+                        return Err(ApiError::bad_request(format!(
+                            "claim is not a string: {}",
+                            gofmt::value(item, Numbers::Text)
+                        )));
+                    }
+                }
             }
-            if !targets.insert(target.as_str()) {
-                return Err(ApiError::bad_request(format!(
-                    "multiple keys are mapped to metadata key {target:?}"
-                )));
+            role.bound_claims = claims;
+        }
+        if let Some(mappings) = fields::kv_pairs(body, "claim_mappings")? {
+            let mut targets = std::collections::HashSet::new();
+            for target in mappings.iter().flat_map(|m| m.values()) {
+                let target = target.as_str().unwrap_or_default();
+                if target == "role" {
+                    return Err(ApiError::bad_request(format!(
+                        "metadata key {target:?} is reserved and may not be a mapping destination"
+                    )));
+                }
+                if !targets.insert(target) {
+                    return Err(ApiError::bad_request(format!(
+                        "multiple keys are mapped to metadata key {target:?}"
+                    )));
+                }
             }
+            role.claim_mappings = mappings;
+        }
+        if let Some(v) = fields::string(body, "user_claim")? {
+            role.user_claim = v;
         }
         if role.user_claim.is_empty() {
             return Err(ApiError::bad_request(
                 "a user claim must be defined on the role",
             ));
         }
-        if role.bound_audiences.is_empty()
-            && role.bound_subject.is_empty()
-            && role.bound_claims.is_empty()
+        if let Some(v) = fields::boolean(body, "user_claim_json_pointer")? {
+            role.user_claim_json_pointer = v;
+        }
+        if let Some(v) = fields::string(body, "groups_claim")? {
+            role.groups_claim = v;
+        }
+        // OpenBao refuses an OIDC role without redirect URIs here; kwi refuses every OIDC role.
+        if role.role_type == "oidc" {
+            return Err(ApiError::bad_request(
+                "kwi serves role_type \"jwt\" only: OIDC roles (browser logins) are not supported; set role_type=jwt",
+            ));
+        }
+        if role.bound_audiences.as_ref().is_none_or(Vec::is_empty)
             && role.token_bound_cidrs.is_empty()
+            && role.bound_subject.is_empty()
+            && role.bound_claims.as_ref().is_none_or(Map::is_empty)
         {
             return Err(ApiError::bad_request(
                 "must have at least one bound constraint when creating/updating a role",
             ));
         }
-        for (claim, value) in &role.bound_claims {
-            let ok = match value {
-                Value::String(_) | Value::Bool(_) | Value::Number(_) => true,
-                Value::Array(items) => items
-                    .iter()
-                    .all(|i| matches!(i, Value::String(_) | Value::Bool(_) | Value::Number(_))),
-                _ => false,
-            };
-            if !ok {
-                return Err(ApiError::bad_request(format!(
-                    "bound claim is not a string, bool, int or list: {claim}"
-                )));
-            }
+        if role.token_max_ttl > 0 && role.token_ttl > role.token_max_ttl {
+            return Err(ApiError::bad_request(
+                "ttl should not be greater than max ttl",
+            ));
         }
-        Ok(role)
+        let mut warnings = Vec::new();
+        if role.token_max_ttl > crate::login::SYSTEM_TTL {
+            warnings.push(MAX_TTL_WARNING.to_string());
+        }
+        Ok((role, warnings))
     }
 
     /// The policies of tokens this role issues, as the token store reports them: the role's,
-    /// plus `default` unless `token_no_default_policy`, sorted and without repeats.
+    /// plus `default` unless `token_no_default_policy`, sanitized as Vault does.
     pub fn effective_policies(&self) -> Vec<String> {
-        // Vault's SanitizePolicies: lower-cased, `default` added, sorted, no repeats.
-        let mut policies: Vec<String> = self
-            .token_policies
-            .iter()
-            .map(|p| p.to_lowercase())
-            .collect();
-        if !self.token_no_default_policy && !policies.iter().any(|p| p == "default") {
-            policies.push("default".into());
-        }
-        policies.sort();
-        policies.dedup();
-        policies
+        sanitize_policies(&self.token_policies, !self.token_no_default_policy)
     }
 
     /// The `data` of a role read, member for member as OpenBao's.
     pub fn to_response(&self) -> Value {
-        let map_or_null = |m: &Map<String, Value>| {
-            if m.is_empty() {
-                Value::Null
-            } else {
-                Value::Object(m.clone())
-            }
-        };
-        json!({
+        let mut data = json!({
             "allowed_redirect_uris": null,
             "bound_audiences": self.bound_audiences,
-            "bound_claims": map_or_null(&self.bound_claims),
+            "bound_claims": self.bound_claims,
             "bound_claims_type": self.bound_claims_type,
             "bound_subject": self.bound_subject,
             "callback_mode": "client",
-            "claim_mappings": map_or_null(&self.claim_mappings),
+            "claim_mappings": self.claim_mappings,
             "clock_skew_leeway": self.clock_skew_leeway,
             "expiration_leeway": self.expiration_leeway,
             "groups_claim": self.groups_claim,
@@ -260,7 +486,6 @@ impl Role {
             "oauth2_metadata": null,
             "oidc_disable_confirmation": false,
             "oidc_scopes": null,
-            "policies": self.token_policies,
             "role_type": self.role_type,
             "token_bound_cidrs": self.token_bound_cidrs,
             "token_explicit_max_ttl": self.token_explicit_max_ttl,
@@ -273,11 +498,30 @@ impl Role {
             "token_strictly_bind_ip": false,
             "token_ttl": self.token_ttl,
             "token_type": self.token_type,
-            "ttl": self.token_ttl,
             "user_claim": self.user_claim,
             "user_claim_json_pointer": self.user_claim_json_pointer,
             "verbose_oidc_logging": false,
-        })
+        });
+        // The deprecated fields appear only when set, as in OpenBao.
+        if let Some(extra) = data.as_object_mut() {
+            if !self.policies.is_empty() {
+                extra.insert("policies".into(), json!(self.token_policies));
+            }
+            if !self.bound_cidrs.is_empty() {
+                extra.insert("bound_cidrs".into(), json!(self.token_bound_cidrs));
+            }
+            for (name, value) in [
+                ("ttl", self.ttl),
+                ("max_ttl", self.max_ttl),
+                ("period", self.period),
+                ("num_uses", self.num_uses),
+            ] {
+                if value > 0 {
+                    extra.insert(name.into(), json!(value));
+                }
+            }
+        }
+        data
     }
 }
 
@@ -291,15 +535,110 @@ fn go_duration(secs: i64) -> String {
     }
 }
 
-/// An address or network `token_bound_cidrs` takes: `10.0.0.0/8`, `127.0.0.1`, `::1/128`.
-fn valid_cidr(cidr: &str) -> bool {
-    let (address, bits) = match cidr.split_once('/') {
-        Some((address, bits)) => (address, Some(bits)),
-        None => (cidr, None),
-    };
-    if address.parse::<std::net::IpAddr>().is_err() {
-        return false;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(existing: Option<&Role>, body: Value) -> Result<(Role, Vec<String>), ApiError> {
+        Role::from_request(existing, body.as_object().unwrap())
     }
-    // The prefix length is not bounded here: OpenBao takes `10.0.0.0/33` too.
-    bits.is_none_or(|b| !b.is_empty() && b.bytes().all(|c| c.is_ascii_digit()))
+
+    const BASE: fn() -> Value =
+        || json!({"role_type": "jwt", "user_claim": "sub", "bound_subject": "s"});
+
+    fn with(extra: Value) -> Value {
+        let mut b = BASE();
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    }
+
+    #[test]
+    fn deprecated_fields_upgrade_as_tokenutil_does() {
+        // `policies` alone: sanitized, copied to token_policies, shown by a read.
+        let (r, _) = write(None, with(json!({"policies": "Ops, dev,,ops"}))).unwrap();
+        assert_eq!(r.token_policies, ["dev", "ops"]);
+        let read = r.to_response();
+        assert_eq!(read["policies"], json!(["dev", "ops"]));
+        assert!(read.get("ttl").is_none() && read.get("bound_cidrs").is_none());
+        // `token_policies` alone: kept as written, `policies` not shown.
+        let (r, _) = write(None, with(json!({"token_policies": ["A", ""]}))).unwrap();
+        assert_eq!(r.token_policies, ["A", ""]);
+        assert!(r.to_response().get("policies").is_none());
+        // Both: the current one wins and the deprecated one shows it.
+        let (r, _) = write(None, with(json!({"ttl": 60, "token_ttl": 90}))).unwrap();
+        assert_eq!(
+            (r.token_ttl, r.to_response()["ttl"].clone()),
+            (90, json!(90))
+        );
+        // The deprecated one is cleared when only the current one is written.
+        let (r2, _) = write(Some(&r), with(json!({"token_ttl": 30}))).unwrap();
+        assert!(r2.to_response().get("ttl").is_none());
+        // A negative deprecated num_uses passes (the check is on token_num_uses, made first).
+        let (r, _) = write(None, with(json!({"num_uses": -3}))).unwrap();
+        assert_eq!(r.token_num_uses, -3);
+    }
+
+    #[test]
+    fn checks_in_openbao_order() {
+        let e = |b: Value| write(None, b).unwrap_err().errors.join("");
+        assert_eq!(
+            e(with(json!({"token_ttl": 90, "token_max_ttl": 60}))),
+            "'token_ttl' cannot be greater than 'token_max_ttl'"
+        );
+        assert_eq!(
+            e(with(json!({"ttl": 90, "max_ttl": 60}))),
+            "ttl should not be greater than max ttl"
+        );
+        assert_eq!(
+            e(with(
+                json!({"bound_claims_type": "glob", "bound_claims": {"a": 7}})
+            )),
+            "claim is not a string: 7"
+        );
+        assert_eq!(
+            e(with(
+                json!({"bound_claims_type": "glob", "bound_claims": {"a": {"b": 1}}})
+            )),
+            "claim is not a string or list: map[b:1]"
+        );
+        // String-typed bound claims take anything at write time (refused at login).
+        assert!(write(None, with(json!({"bound_claims": {"a": null}}))).is_ok());
+        // Without a role type a write makes an OIDC role, which kwi refuses.
+        assert!(
+            e(json!({"user_claim": "sub", "bound_subject": "s"}))
+                .contains("role_type \"jwt\" only")
+        );
+        let (_, warnings) = write(None, with(json!({"token_max_ttl": "800h"}))).unwrap();
+        assert_eq!(warnings, [MAX_TTL_WARNING]);
+    }
+
+    #[test]
+    fn bound_cidrs_as_openbao_prints_them() {
+        for (given, shown) in [
+            ("127.0.0.1/32", "127.0.0.1"),
+            ("::1/128", "::1"),
+            ("10.1.2.3/8", "10.1.2.3/8"),
+            ("::ffff:1.2.3.4", "1.2.3.4"),
+            ("FE80::1", "fe80::1"),
+            ("1.2.3.4/032", "1.2.3.4"),
+            ("[::1]", "::1"),
+            ("10.0.0.0/33", "\"\\\"10.0.0.0/33\\\"\""),
+        ] {
+            assert_eq!(sock_addr(given).as_deref(), Some(shown), "{given}");
+        }
+        assert_eq!(sock_addr("abc"), None);
+        assert_eq!(sock_addr(""), None);
+    }
+
+    #[test]
+    fn policies_sanitized_as_vault() {
+        let p = |v: &[&str], d| {
+            sanitize_policies(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>(), d)
+        };
+        assert_eq!(p(&["B", " a ", "", "b"], true), ["a", "b", "default"]);
+        assert_eq!(p(&["dev", "root"], true), ["root"]);
+        assert_eq!(p(&[], false), Vec::<String>::new());
+    }
 }

@@ -246,6 +246,8 @@ struct Read {
     wrong: [Option<Found>; slot::COUNT],
     any_wrong: bool,
     texts: Texts,
+    /// Dates beyond the range are converted as Go does, not refused.
+    go_jose: bool,
 }
 
 impl Read {
@@ -286,6 +288,17 @@ impl Read {
         let date = match s.number()? {
             JsonNum::Int(i) if (i as f64).abs() <= LIMIT => Some(i),
             JsonNum::Float(f) if f.is_finite() && f.abs() <= LIMIT => Some(f.trunc() as i64),
+            // go-jose's `NumericDate(f)`: Go's conversion on amd64 gives the minimum int64 for a
+            // float64 out of range.
+            JsonNum::Int(i) if self.go_jose => Some(i),
+            JsonNum::Float(f) if self.go_jose => Some({
+                const TWO_63: f64 = -(i64::MIN as f64);
+                if f.is_finite() && (-TWO_63..TWO_63).contains(&f) {
+                    f.trunc() as i64
+                } else {
+                    i64::MIN
+                }
+            }),
             _ => None,
         };
         if date.is_none() {
@@ -415,6 +428,22 @@ impl Read {
     #[cold]
     #[inline(never)]
     fn first_wrong(&self, legacy_identity: bool) -> Option<TokenError> {
+        if self.go_jose {
+            // encoding/json decoding go-jose's Claims from the claims re-encoded with sorted
+            // names: a custom unmarshaller's error (aud, exp, iat, nbf) stops it at once; a
+            // plain type error (iss, jti, sub) is kept, the first one, until the end.
+            return [
+                slot::AUD,
+                slot::EXP,
+                slot::IAT,
+                slot::NBF,
+                slot::ISS,
+                slot::JTI,
+                slot::SUB,
+            ]
+            .into_iter()
+            .find_map(|slot| self.wrong[slot].map(|found| wrong_type(slot, found)));
+        }
         // `kubernetes.io`'s slots are numbered in their order; the legacy identity reads the
         // namespace, the service account's name and uid, then the secret's name.
         let identity: Vec<usize> = if self.kubernetes {
@@ -507,12 +536,18 @@ impl Claims {
 
     /// [`Claims::parse`] without copying the bytes.
     pub fn parse_owned(json: Vec<u8>) -> Result<Claims, TokenError> {
+        Claims::parse_with(json, false)
+    }
+
+    /// [`Claims::parse_owned`], with dates read as go-jose reads them when `go_jose`.
+    pub(crate) fn parse_with(json: Vec<u8>, go_jose: bool) -> Result<Claims, TokenError> {
         if json.len() > MAX_DOCUMENT {
             return Err(bad_claims("are too large"));
         }
         let json = String::from_utf8(json).map_err(|_| bad_claims("are not UTF-8"))?;
         let mut read = Read {
             texts: Texts::new(&json),
+            go_jose,
             ..Read::default()
         };
         read.claims(&json).map_err(|e| bad_claims(&e))?;

@@ -62,6 +62,11 @@ pub struct VerifyOptions {
     /// When a token's kid matches no key, try every key instead of failing (Vault's behaviour
     /// for static keys, which ignores kids).
     pub unknown_kid_tries_all: bool,
+    /// Read claims as go-jose does (Vault): a date beyond the range of dates is not refused but
+    /// converted as Go converts a `float64` to an `int64` (the minimum when it does not fit,
+    /// so `exp: 1e20` is long expired and `nbf: 1e20` long past); only the registered claims
+    /// are typed, and a wrongly typed one is reported in encoding/json's order.
+    pub go_jose: bool,
 }
 
 impl Default for VerifyOptions {
@@ -70,6 +75,7 @@ impl Default for VerifyOptions {
             max_token_size: jws::DEFAULT_MAX_TOKEN_SIZE,
             algorithms: Algorithm::ALL.to_vec(),
             unknown_kid_tries_all: false,
+            go_jose: false,
         }
     }
 }
@@ -277,7 +283,7 @@ impl KeySet {
         // is reported only for a token whose signature holds.
         let claims = jws::decode_segment(parts.claims, "claims")?;
         let claims = if claims.len() <= EARLY_CLAIMS {
-            Ok(Claims::parse_owned(claims))
+            Ok(Claims::parse_with(claims, options.go_jose))
         } else {
             Err(claims)
         };
@@ -297,7 +303,7 @@ impl KeySet {
             {
                 let claims = match claims {
                     Ok(read) => read?,
-                    Err(unread) => Claims::parse_owned(unread)?,
+                    Err(unread) => Claims::parse_with(unread, options.go_jose)?,
                 };
                 return Ok(VerifiedToken { header, claims });
             }
