@@ -637,3 +637,42 @@ def test_an_update_resets_what_openbao_resets(servers, keys):
         answers.append(s.request("GET", f"auth/{mount}/role/r")[1]["data"])
     assert answers[0] == answers[1], answers
     assert answers[0]["bound_claims_type"] == "string" and "ttl" not in answers[0] and "policies" not in answers[0]
+
+
+CONFIG_BODIES = {
+    "one key": {},
+    "the key as a string": {"jwt_validation_pubkeys": "PEM"},
+    "an empty key entry": {"jwt_validation_pubkeys": ["PEM", ""]},
+    "bound_issuer a number": {"bound_issuer": 7},
+    "bound_issuer a boolean": {"bound_issuer": True},
+    "bound_issuer null": {"bound_issuer": None},
+    "bound_issuer a list": {"bound_issuer": []},
+    "algorithms as text": {"jwt_supported_algs": "RS256, ES256"},
+    "an empty algorithm": {"jwt_supported_algs": ["RS256", ""]},
+    "no algorithms": {"jwt_supported_algs": []},
+    "algorithm in lower case": {"jwt_supported_algs": "rs256"},
+    "default_role in capitals": {"default_role": "MyRole"},
+    "default_role a number": {"default_role": 5},
+    "no key source": {"jwt_validation_pubkeys": []},
+    "null key source": {"jwt_validation_pubkeys": None},
+    "an empty jwks_url beside keys": {"jwks_url": ""},
+    "an unknown field": {"unknown_field": 1},
+}
+
+
+@pytest.mark.parametrize("name", list(CONFIG_BODIES))
+def test_config_writes_and_reads_match_openbao(servers, keys, name):
+    body = {"jwt_validation_pubkeys": [keys["rsa"]["pub"]], **CONFIG_BODIES[name]}
+    if body["jwt_validation_pubkeys"] == "PEM":
+        body["jwt_validation_pubkeys"] = keys["rsa"]["pub"]
+    elif isinstance(body["jwt_validation_pubkeys"], list) and "PEM" in body["jwt_validation_pubkeys"]:
+        body["jwt_validation_pubkeys"] = [keys["rsa"]["pub"] if k == "PEM" else k for k in body["jwt_validation_pubkeys"]]
+    mount = f"jwt{next(_counter)}"
+    answers = []
+    for s in servers:
+        assert s.request("POST", f"sys/auth/{mount}", {"type": "jwt"})[0] == 204
+        status, resp, _ = s.request("POST", f"auth/{mount}/config", body)
+        resp = resp or {}
+        read = s.request("GET", f"auth/{mount}/config")
+        answers.append((status, resp.get("errors"), resp.get("warnings"), read[0], (read[1] or {}).get("data")))
+    assert answers[0] == answers[1], f"\nkwi:     {answers[0]}\nopenbao: {answers[1]}"

@@ -42,7 +42,15 @@ pub struct JwksPair {
     pub jwks_ca_pem: String,
 }
 
-const SOURCES: &str = "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs' or 'oidc_discovery_url' must be set";
+const SOURCES: &str = "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs', 'oidc_discovery_url', or 'provider_config' must be set";
+
+/// A field OpenBao's config write cannot convert: its message carries this prefix there.
+fn field_validation(mut e: ApiError) -> ApiError {
+    for m in &mut e.errors {
+        m.insert_str(0, "Field validation failed: ");
+    }
+    e
+}
 
 impl JwtConfig {
     /// Reads a config write (a full replace, as Vault does), with Vault's checks and messages.
@@ -63,17 +71,25 @@ impl JwtConfig {
                 ));
             }
         };
-        let text = |field: &str| fields::string(body, field).map(Option::unwrap_or_default);
+        let text = |field: &str| {
+            fields::string(body, field)
+                .map(Option::unwrap_or_default)
+                .map_err(field_validation)
+        };
+        let list = |field: &str| {
+            fields::list(body, field)
+                .map(Option::unwrap_or_default)
+                .map_err(field_validation)
+        };
         let config = JwtConfig {
-            jwt_validation_pubkeys: fields::list(body, "jwt_validation_pubkeys")?
-                .unwrap_or_default(),
+            jwt_validation_pubkeys: list("jwt_validation_pubkeys")?,
             jwks_url: text("jwks_url")?,
             jwks_ca_pem: text("jwks_ca_pem")?,
             oidc_discovery_url: text("oidc_discovery_url")?,
             oidc_discovery_ca_pem: text("oidc_discovery_ca_pem")?,
             jwks_pairs,
             bound_issuer: text("bound_issuer")?,
-            jwt_supported_algs: fields::list(body, "jwt_supported_algs")?.unwrap_or_default(),
+            jwt_supported_algs: list("jwt_supported_algs")?,
             default_role: text("default_role")?.to_lowercase(),
         };
         let sources = [
@@ -161,12 +177,12 @@ impl JwtConfig {
     }
 
     /// The `data` of a config read.
+    /// OpenBao's read has no `jwks_pairs`: kwi shows them only when set.
     pub fn to_response(&self) -> Value {
-        json!({
+        let mut data = json!({
             "bound_issuer": self.bound_issuer,
             "default_role": self.default_role,
             "jwks_ca_pem": self.jwks_ca_pem,
-            "jwks_pairs": self.jwks_pairs,
             "jwks_url": self.jwks_url,
             "jwt_supported_algs": self.jwt_supported_algs,
             "jwt_validation_pubkeys": self.jwt_validation_pubkeys,
@@ -176,7 +192,16 @@ impl JwtConfig {
             "oidc_discovery_url": self.oidc_discovery_url,
             "oidc_response_mode": "",
             "oidc_response_types": [],
+            "override_allowed_server_names": [],
             "provider_config": {},
-        })
+            // Every config kwi keeps has passed its checks when written.
+            "status": "valid",
+        });
+        if !self.jwks_pairs.is_empty()
+            && let Some(data) = data.as_object_mut()
+        {
+            data.insert("jwks_pairs".into(), json!(self.jwks_pairs));
+        }
+        data
     }
 }
