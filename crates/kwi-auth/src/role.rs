@@ -162,7 +162,15 @@ pub(crate) fn sanitize_policies(policies: &[String], add_default: bool) -> Vec<S
 /// address or network (`/32` and `/128` dropped), else, for text holding a `/` or starting with
 /// `.`, a UNIX socket (which OpenBao prints quoted twice and never matches a client).
 fn sock_addr(text: &str) -> Option<String> {
-    use std::net::IpAddr;
+    use std::net::{IpAddr, SocketAddr};
+    // An address with a port (go-sockaddr resolves numeric ones): printed back with it.
+    if let Ok(with_port) = text.parse::<SocketAddr>() {
+        return Some(match (with_port.ip(), with_port.port()) {
+            (IpAddr::V6(v6), _) if v6.to_ipv4_mapped().is_some() => return None,
+            (ip, 0) => ip.to_string(),
+            _ => with_port.to_string(),
+        });
+    }
     let (address, prefix) = match text.split_once('/') {
         Some((a, p)) => (a, Some(p)),
         None => (text, None),
@@ -171,10 +179,11 @@ fn sock_addr(text: &str) -> Option<String> {
         .strip_prefix('[')
         .and_then(|a| a.strip_suffix(']'))
         .unwrap_or(address);
+    // Go's dtoi: decimal digits, leading zeros allowed, large values saturating.
     let bits = match prefix {
         None => None,
-        Some(p) if !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) => {
-            p.parse::<u32>().ok()
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse::<u32>().unwrap_or(u32::MAX))
         }
         Some(_) => Some(u32::MAX),
     };
@@ -625,11 +634,43 @@ mod tests {
             ("1.2.3.4/032", "1.2.3.4"),
             ("[::1]", "::1"),
             ("10.0.0.0/33", "\"\\\"10.0.0.0/33\\\"\""),
+            ("::1/0128", "::1"),
+            ("1.2.3.4:80", "1.2.3.4:80"),
+            ("[::1]:80", "[::1]:80"),
+            ("10.0.0.1/00008", "10.0.0.1/8"),
         ] {
             assert_eq!(sock_addr(given).as_deref(), Some(shown), "{given}");
         }
         assert_eq!(sock_addr("abc"), None);
         assert_eq!(sock_addr(""), None);
+    }
+
+    /// Every field given every shape of JSON value, nested too: an answer, never a panic.
+    #[test]
+    fn any_body_gets_an_answer() {
+        let shapes = [
+            json!(null),
+            json!(true),
+            json!(-7.5),
+            json!(18446744073709551615u64),
+            json!(""),
+            json!("a=b,=c, 10.0.0.0/8 ,0x7fffffffffffffff,-1h,1e400"),
+            json!([]),
+            json!([null, 1, "x", [["y"]], {"k": {"k": [1]}}]),
+            json!({}),
+            json!({"a": [null, {"b": 1.5}], "c": "glob*"}),
+            json!([{"a": "b"}, null, [{"c": 1}]]),
+        ];
+        for (field, _) in SCHEMA {
+            for shape in &shapes {
+                let mut body = BASE();
+                body[*field] = shape.clone();
+                if let Ok((role, _)) = write(None, body.clone()) {
+                    let _ = role.to_response();
+                    let _ = write(Some(&role), body);
+                }
+            }
+        }
     }
 
     #[test]
