@@ -221,27 +221,46 @@ fn vault_duration_seconds(text: &str) -> Result<i64, String> {
     if text.is_empty() {
         return Ok(0);
     }
-    let go_int = |number: &str| {
+    // strconv.ParseInt(s, 10, 64): None when not a decimal integer, Err when out of range.
+    let go_int = |number: &str| -> Option<Result<i64, ()>> {
         let digits = number.strip_prefix(['-', '+']).unwrap_or(number);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        number.parse::<i64>().ok()
+        Some(number.parse::<i64>().map_err(drop))
     };
-    let nanos = if let Some(secs) = go_int(text) {
-        i128::from(secs) * 1_000_000_000
+    // parseutil multiplies in time.Duration (int64 nanoseconds) and refuses an overflow.
+    const OVERFLOW: &str =
+        "multiplication of durations resulted in overflow, one operand may be too large";
+    let whole = |n: i64, unit: i128| {
+        let nanos = i128::from(n) * unit;
+        if i64::try_from(nanos).is_err() {
+            return Err(OVERFLOW.to_string());
+        }
+        Ok(nanos)
+    };
+    let nanos = if let Some(Ok(secs)) = go_int(text) {
+        whole(secs, 1_000_000_000)?
     } else if let Some(days) = text.strip_suffix('d') {
-        let n = go_int(days).ok_or_else(|| {
-            format!(
-                "strconv.ParseInt: parsing {}: invalid syntax",
-                go_quote(days)
-            )
-        })?;
-        i128::from(n) * 86_400_000_000_000
+        match go_int(days) {
+            Some(Ok(n)) => whole(n, 86_400_000_000_000)?,
+            Some(Err(())) => {
+                return Err(format!(
+                    "strconv.ParseInt: parsing {}: value out of range",
+                    go_quote(days)
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "strconv.ParseInt: parsing {}: invalid syntax",
+                    go_quote(days)
+                ));
+            }
+        }
     } else {
         go_parse_duration(text)?
     };
-    i64::try_from(nanos / 1_000_000_000).map_err(|_| format!("{text:?} is too long"))
+    i64::try_from(nanos / 1_000_000_000).map_err(|_| OVERFLOW.to_string())
 }
 
 /// A boolean (`TypeBool`): JSON true/false, or text Go's `strconv.ParseBool` reads (numbers
@@ -632,6 +651,8 @@ mod duration_tests {
             ("1500ms", 1),
             ("2us", 0),
             ("2d", 172_800),
+            ("9223372036", 9_223_372_036),
+            ("106751d", 9_223_286_400),
             ("", 0),
             ("0", 0),
         ] {
@@ -643,6 +664,18 @@ mod duration_tests {
             ("1x", "time: unknown unit \"x\" in duration \"1x\""),
             ("1.5", "time: missing unit in duration \"1.5\""),
             ("1.5d", "strconv.ParseInt: parsing \"1.5\": invalid syntax"),
+            (
+                "9223372037",
+                "multiplication of durations resulted in overflow, one operand may be too large",
+            ),
+            (
+                "-106752d",
+                "multiplication of durations resulted in overflow, one operand may be too large",
+            ),
+            (
+                "99999999999999999999d",
+                "strconv.ParseInt: parsing \"99999999999999999999\": value out of range",
+            ),
             ("1e3", "time: unknown unit \"e\" in duration \"1e3\""),
             ("1ys", "time: unknown unit \"ys\" in duration \"1ys\""),
             (".s", "time: invalid duration \".s\""),

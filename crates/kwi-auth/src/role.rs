@@ -248,6 +248,19 @@ impl Role {
             ..Role::default()
         });
         let given = |f: &str| body.contains_key(f);
+        // OpenBao saves a UNIX-socket "address" (text with a `/` that is no IP network) quoted
+        // once more at every write of the role: so does kwi, so that reads stay equal.
+        if existing.is_some() {
+            for cidr in role
+                .token_bound_cidrs
+                .iter_mut()
+                .chain(role.bound_cidrs.iter_mut())
+            {
+                if cidr.starts_with('"') {
+                    *cidr = gofmt::quote(cidr);
+                }
+            }
+        }
         // An update without a role type makes the role an OIDC one, as in OpenBao.
         let role_type = fields::string(body, "role_type")?
             .filter(|t| !t.is_empty())
@@ -322,8 +335,10 @@ impl Role {
             &mut role.policies,
             &mut role.token_policies,
         );
+        // The deprecated addresses are parsed only when the current field is not given.
         let bound_cidrs = match fields::list(body, "bound_cidrs")? {
-            Some(c) => Some(parse_addrs(&c)?),
+            Some(c) if !given("token_bound_cidrs") => Some(parse_addrs(&c)?),
+            Some(_) => Some(Vec::new()),
             None => None,
         };
         upgrade(
