@@ -158,3 +158,28 @@ user_claim = "sub"
     finally:
         server.process.terminate()
         server.process.wait(timeout=10)
+
+
+def test_a_role_over_the_maximum_ttl_is_started_with_a_warning(tmp_path):
+    """Through the API such a write answers 200 with OpenBao's warning; from the file the
+    warning is printed at start, naming the file, mount and role."""
+    pem, token = keypair(tmp_path)
+    server = start(tmp_path, f"""
+[[mount]]
+path = "jwt"
+[mount.config]
+jwt_validation_pubkeys = [{json.dumps(pem)}]
+[mount.roles.long]
+role_type = "jwt"
+bound_audiences = ["vault"]
+user_claim = "sub"
+token_max_ttl = "800h"
+""")
+    try:
+        log = (tmp_path / "serve.log").read_text()
+        assert 'kwi.toml: warning: mount "jwt": role "long": token max ttl is greater than the system' in log, log
+        status, body, _ = server.request("POST", "auth/jwt/login", {"role": "long", "jwt": token}, token=None)
+        assert status == 200 and body["auth"]["lease_duration"] == 768 * 3600, body
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=10)

@@ -111,14 +111,18 @@ impl Declared {
             let config = JwtConfig::from_request(&to_json(&mount.config)?)
                 .map_err(|e| format!("mount {path:?}: config: {}", e.errors.join("; ")))?;
             let mut roles = Vec::new();
+            let mut warnings = Vec::new();
             for (name, table) in &mount.roles {
-                let role = known_fields(table, ROLE_FIELDS)
+                let (role, role_warnings) = known_fields(table, ROLE_FIELDS)
                     .and_then(|()| {
-                        Role::from_request(None, &to_json(table)?)
-                            .map(|(role, _warnings)| role)
-                            .map_err(|e| e.errors.join("; "))
+                        Role::from_request(None, &to_json(table)?).map_err(|e| e.errors.join("; "))
                     })
                     .map_err(|e| format!("mount {path:?}: role {name:?}: {e}"))?;
+                warnings.extend(
+                    role_warnings
+                        .into_iter()
+                        .map(|w| format!("mount {path:?}: role {name:?}: {w}")),
+                );
                 roles.push((name.to_lowercase(), role));
             }
             checked.push(CheckedMount {
@@ -126,6 +130,7 @@ impl Declared {
                 description: mount.description.clone(),
                 config,
                 roles,
+                warnings,
             });
         }
         Ok(checked)
@@ -150,6 +155,9 @@ pub struct CheckedMount {
     pub config: JwtConfig,
     /// The roles, names lower-cased.
     pub roles: Vec<(String, Role)>,
+    /// What a role write through the API would have answered with a warning (a
+    /// `token_max_ttl` over the system maximum), naming the mount and role.
+    pub warnings: Vec<String>,
 }
 
 /// Replaces what the store holds for the checked mounts, and removes the mounts an earlier file

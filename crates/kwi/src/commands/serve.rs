@@ -87,6 +87,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let checked = declared
             .check(&state.store)
             .map_err(|e| anyhow!("{shown}: {e}"))?;
+        for warning in checked.iter().flat_map(|m| &m.warnings) {
+            eprintln!("kwi: {shown}: warning: {warning}");
+        }
         let keys = runtime.block_on(async {
             let mut keys = Vec::new();
             for mount in &checked {
