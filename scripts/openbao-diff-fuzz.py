@@ -7,6 +7,19 @@ For each case: writes a random config to a mount on both servers, writes a rando
 (sometimes one that should be refused), reads the role back, sends the same login to both,
 and compares status + errors + auth fields. Mismatches are grouped by a normalized signature
 and written (with full reproductions) to mismatches.jsonl / summary.txt.
+
+--remote: instead of `jwt_validation_pubkeys`, every config written is `{"jwks_url": ...}` served by
+a loopback JWKS server the fuzzer runs itself (http.server in a thread, one fresh URL per case, so
+both servers fetch the same document when the config is written). The JWKS holds the same RSA/EC
+(and sometimes the "other" RSA) public keys the tokens are signed with, varied per case: kids on
+all/none/some keys, kid "", the signing key missing, several keys without a kid, `alg`/`use`
+present or not (rarely wrong), and rarely a broken document (404, 500, not JSON, no `keys`, an
+unsupported key). Tokens carry the signing key's kid, no kid, kid "" or a wrong one. After a
+login that both servers accept, some cases change the JWKS (add a key, remove the signing key, or
+an outage answering 500) and log in again (phase "login2-<change>"). Known, accepted
+differences are filtered in this mode and only counted (stats "known_*"): kwi refetches at most
+once per 5 s (the recheck waits 5 s and must then match), kwi refuses a JWKS with a duplicate kid,
+the text of a failed refetch at login, and the order in which OpenBao checks several bound claims.
 """
 
 import argparse
@@ -17,7 +30,9 @@ import json
 import random
 import re
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections import defaultdict
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -75,6 +90,17 @@ class Keys:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
         self.rsa_pub, self.ec_pub = pem(self.rsa), pem(self.ec)
 
+    def jwk(self, which):
+        """The public key as a JWK, without kid/alg/use."""
+        if which == "ec":
+            nums = self.ec.public_key().public_numbers()
+            return {"kty": "EC", "crv": "P-256", "x": b64u(nums.x.to_bytes(32, "big")),
+                    "y": b64u(nums.y.to_bytes(32, "big"))}
+        nums = (self.rsa if which == "rsa" else self.other).public_key().public_numbers()
+        n = nums.n.to_bytes((nums.n.bit_length() + 7) // 8, "big")
+        e = nums.e.to_bytes((nums.e.bit_length() + 7) // 8, "big")
+        return {"kty": "RSA", "n": b64u(n), "e": b64u(e)}
+
     def sign(self, claims_json: str, which: str, kid=None):
         alg = "ES256" if which == "ec" else "RS256"
         header = {"alg": alg, "typ": "JWT"}
@@ -89,6 +115,127 @@ class Keys:
             key = self.rsa if which == "rsa" else self.other
             sig = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
         return f"{signing_input}.{b64u(sig)}"
+
+
+# ---------------------------------------------------------------- remote keys (--remote)
+class JwksServer:
+    """A loopback HTTP server answering GET <path> from a dict of documents: path -> (status, bytes)."""
+
+    def __init__(self):
+        docs = self.docs = {}
+        hits = self.hits = defaultdict(int)
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                hits[self.path] += 1
+                status, body = docs.get(self.path, (404, b"404 page not found\n"))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json" if status == 200 else "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self):
+        self.httpd.shutdown()
+
+
+KEY_ALG = {"rsa": "RS256", "ec": "ES256", "other": "RS256"}
+KID_POOL = ["k1", "k2", "rsa-1", "ec-1", "1", "Kid/ü", "k1 ", "K1"]
+BROKEN_JWKS = ["404", "500", "notjson", "nokeys", "keysnull", "oct", "unknownkty", "notlist"]
+
+
+def rand_jwks(rng):
+    """A JWKS description: {"entries": [{"key": rsa|ec|other, "kid"?, "alg"?, "use"?}]} or {"broken": kind}."""
+    if rng.random() < 0.04:
+        return {"broken": rng.choice(BROKEN_JWKS)}
+    r = rng.random()
+    if r < 0.33:
+        members = ["rsa", "ec"]
+    elif r < 0.48:
+        members = ["ec", "rsa"]
+    elif r < 0.6:
+        members = ["rsa"]
+    elif r < 0.72:
+        members = ["ec"]
+    elif r < 0.82:
+        members = rng.sample(["rsa", "ec", "other"], 3)
+    elif r < 0.9:
+        members = ["other"]  # the JWKS misses the signing keys
+    elif r < 0.97:
+        members = rng.choice([["other", "ec"], ["rsa", "other"]])
+    else:
+        members = []
+    mode = rng.choices(["kids", "none", "mixed", "emptykid"], [0.45, 0.2, 0.28, 0.07])[0]
+    kids = rng.sample(KID_POOL, len(members))
+    entries = []
+    for m, kid in zip(members, kids):
+        e = {"key": m}
+        if mode == "kids" or (mode == "mixed" and rng.random() < 0.5):
+            e["kid"] = kid
+        elif mode == "emptykid" and rng.random() < 0.7:
+            e["kid"] = ""
+        if rng.random() < 0.5:
+            e["alg"] = KEY_ALG[m] if rng.random() < 0.85 else rng.choice(["RS512", "PS256", "ES384", "ES256", "RS256", "none"])
+        if rng.random() < 0.5:
+            e["use"] = "sig" if rng.random() < 0.85 else rng.choice(["enc", "", "SIG"])
+        entries.append(e)
+    return {"entries": entries}
+
+
+def jwks_document(keys, spec):
+    """(status, body bytes) for a JWKS description."""
+    broken = spec.get("broken")
+    if broken == "404":
+        return None
+    if broken == "500":
+        return 500, b"internal error\n"
+    if broken == "notjson":
+        return 200, b"<html>not json</html>"
+    if broken == "nokeys":
+        return 200, b"{}"
+    if broken == "keysnull":
+        return 200, b'{"keys":null}'
+    if broken == "notlist":
+        return 200, json.dumps({"keys": keys.jwk("rsa")}).encode()
+    if broken == "oct":
+        return 200, json.dumps({"keys": [dict(keys.jwk("rsa"), kid="r"), {"kty": "oct", "kid": "s", "k": "c2VjcmV0"}]}).encode()
+    if broken == "unknownkty":
+        return 200, json.dumps({"keys": [dict(keys.jwk("rsa"), kid="r"), {"kty": "XYZ", "kid": "u"}]}).encode()
+    out = []
+    for e in spec["entries"]:
+        jwk = keys.jwk(e["key"])
+        head = {"kty": jwk.pop("kty")}
+        for f in ("kid", "use", "alg"):
+            if f in e:
+                head[f] = e[f]
+        out.append({**head, **jwk})
+    return 200, json.dumps({"keys": out}).encode()
+
+
+def failed_refetch_text(k, b):
+    """Both refuse the login; OpenBao names its failed refetch ("fetching keys ..."), kwi does not."""
+    pre = "error validating token: error verifying token signature: "
+    ke, be = (k[1] or [""])[0], (b[1] or [""])[0]
+    return (k[0] == b[0] == 400 and k[2] is None and b[2] is None and ke.startswith(pre)
+            and be.startswith(pre + "fetching keys"))
+
+
+def duplicate_kid(spec):
+    kids = [e["kid"] for e in spec.get("entries", []) if e.get("kid")]
+    return len(kids) != len(set(kids))
 
 
 # ---------------------------------------------------------------- random generation
@@ -423,17 +570,20 @@ def mutate_bad(rng, role):
     return field
 
 
-def rand_config(rng, keys, role_name):
+def rand_config(rng, keys, role_name, key_source=None):
     cfg = {}
-    r = rng.random()
-    if r < 0.6:
-        cfg["jwt_validation_pubkeys"] = [keys.rsa_pub, keys.ec_pub]
-    elif r < 0.75:
-        cfg["jwt_validation_pubkeys"] = [keys.ec_pub, keys.rsa_pub]
-    elif r < 0.85:
-        cfg["jwt_validation_pubkeys"] = [keys.rsa_pub]
+    if key_source is not None:  # --remote: {"jwks_url": ...}
+        cfg.update(key_source(rng))
     else:
-        cfg["jwt_validation_pubkeys"] = [keys.ec_pub]
+        r = rng.random()
+        if r < 0.6:
+            cfg["jwt_validation_pubkeys"] = [keys.rsa_pub, keys.ec_pub]
+        elif r < 0.75:
+            cfg["jwt_validation_pubkeys"] = [keys.ec_pub, keys.rsa_pub]
+        elif r < 0.85:
+            cfg["jwt_validation_pubkeys"] = [keys.rsa_pub]
+        else:
+            cfg["jwt_validation_pubkeys"] = [keys.ec_pub]
     if rng.random() < 0.3:
         cfg["bound_issuer"] = rng.choice(ISSUERS + ["", "https://kubernetes.default.svc/"])
     r = rng.random()
@@ -513,8 +663,10 @@ def signature(phase, k, b):
 
 
 class Fuzzer:
-    def __init__(self, kwi, bao, seed, nmounts=6):
+    def __init__(self, kwi, bao, seed, nmounts=6, remote=False):
         self.kwi, self.bao = kwi, bao
+        self.remote = remote
+        self.jwks = JwksServer() if remote else None
         self.rng = random.Random(seed)
         self.keys = Keys()
         self.tag = f"fz{seed}x{int(time.time()) % 100000}"
@@ -545,6 +697,100 @@ class Fuzzer:
         self.out.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         self.out.flush()
 
+    # ------------------------------------------------ --remote helpers
+    def key_source(self, n):
+        """For rand_config: publishes a fresh random JWKS for case n, returns {"jwks_url": ...}."""
+        def source(rng):
+            spec = rand_jwks(rng)
+            path = f"/{self.tag}/c{n}/jwks"
+            doc = jwks_document(self.keys, spec)
+            if doc is not None:
+                self.jwks.docs[path] = doc
+            self.cur_jwks = {"spec": spec, "path": path}
+            return {"jwks_url": self.jwks.url(path)}
+        return source
+
+    def pick_kid(self, rng, which, coherent):
+        entries = self.cur_jwks["spec"].get("entries", [])
+        own = next((e.get("kid") for e in entries if e["key"] == which), None)
+        others = [e["kid"] for e in entries if e["key"] != which and e.get("kid")]
+        if coherent:
+            if own:
+                return own if rng.random() < 0.85 else rng.choice([None, ""])
+            return rng.choice([None, None, ""])
+        return rng.choice([None, own, own, rng.choice(others) if others else "k2", "k1", "", "nope"])
+
+    def known(self, name):
+        self.stats["known_" + name] += 1
+
+    def known_login_difference(self, role, k, b):
+        """Accepted differences (--remote only) that need no recheck."""
+        ke, be = (k[1] or [""])[0], (b[1] or [""])[0]
+        bc = role.get("bound_claims")
+        if (k[0] == b[0] and ke.startswith("error validating claims:") and be.startswith("error validating claims:")
+                and "bound claim" in ke and "bound claim" in be and isinstance(bc, dict) and len(bc) > 1):
+            return "bound_claims_order"
+        return None
+
+    def change_and_login(self, rng, case, attempt, last_fetch):
+        """--remote: after a login both servers accepted, change the JWKS and log in again."""
+        spec = self.cur_jwks["spec"]
+        path = self.cur_jwks["path"]
+        entries = spec["entries"]
+        present = [e["key"] for e in entries]
+        which = case["key"]
+        kind = rng.choice(["add", "add", "remove", "outage"])
+        new = copy.deepcopy(entries)
+        if kind == "add":
+            missing = [m for m in ("rsa", "ec", "other") if m not in present]
+            if not missing:
+                kind = "remove"
+            else:
+                which = rng.choice(missing)
+                e = {"key": which}
+                free = [x for x in KID_POOL if x not in {y.get("kid") for y in new}]
+                if rng.random() < 0.7:
+                    e["kid"] = rng.choice(free)
+                if rng.random() < 0.5:
+                    e["alg"] = KEY_ALG[which]
+                new.insert(rng.randrange(len(new) + 1), e)
+                kid = e.get("kid") if rng.random() < 0.85 else None
+        if kind == "remove":
+            new = [e for e in new if e["key"] != which]
+            kid = case["kid"]
+        if kind == "outage":
+            self.jwks.docs[path] = (500, b"outage\n")
+            if rng.random() < 0.5:
+                kid = case["kid"]
+            else:  # a key the cache does not hold: forces a refetch, which fails
+                which = rng.choice([m for m in ("rsa", "ec", "other") if m not in present] or ["other"])
+                kid = rng.choice([None, "nope"])
+        else:
+            self.jwks.docs[path] = jwks_document(self.keys, {"entries": new})
+        phase = "login2-" + kind
+        c2 = dict(case, change={"kind": kind, "entries": new if kind != "outage" else "500", "key": which, "kid": kid})
+        self.stats["changes_" + kind] += 1
+        (k, b), full, now = attempt(which, kid)
+        if k == b:
+            self.stats["login2_match"] += 1
+            return
+        if kind == "outage" and failed_refetch_text(k, b):
+            self.known("failed_refetch_text")
+            return
+        if self.known_login_difference(case["role"], k, b):
+            self.known(self.known_login_difference(case["role"], k, b))
+            return
+        # kwi refetches at most once per 5 s: once that has passed, the answers must agree
+        wait = last_fetch + 5.3 - time.time()
+        if wait > 0:
+            time.sleep(wait)
+        (k2, b2), full2, now2 = attempt(which, kid)
+        if k2 == b2 or (kind == "outage" and failed_refetch_text(k2, b2)):
+            self.known("refetch_5s")
+            return
+        c2.update(claims_at_send=full2, now=now2, first_answers={"kwi": k, "bao": b})
+        self.record(phase, redact_case(c2), k2, b2, {"after_wait": True})
+
     def one(self, n):
         rng = self.rng
         mount = rng.choice(self.mounts)
@@ -552,7 +798,7 @@ class Fuzzer:
         claims = rand_claims(rng)
         tspec = time_spec(rng)
         coherent = rng.random() < 0.6
-        config = rand_config(rng, self.keys, role_name)
+        config = rand_config(rng, self.keys, role_name, self.key_source(n) if self.remote else None)
         if coherent:
             if not isinstance(claims.get("sub"), str) or rng.random() < 0.5:
                 claims["sub"] = "system:serviceaccount:default:app"
@@ -570,9 +816,14 @@ class Fuzzer:
             bad = mutate_bad(rng, role)
         case = {"n": n, "coherent": coherent, "mount": mount, "config": config, "role_name": role_name, "role": role,
                 "bad_mutation": bad}
+        if self.remote:
+            case["jwks"] = self.cur_jwks["spec"]
         # config
         k, b = self.both("POST", f"auth/{mount}/config", config)
         self.stats["config_writes"] += 1
+        if self.remote and k != b and k[0] == 400 and b[0] == 204 and duplicate_kid(self.cur_jwks["spec"]):
+            self.known("duplicate_kid")
+            return
         if k != b:
             self.record("config-write", {**case, "config": redact(config)}, k, b)
             return
@@ -613,7 +864,14 @@ class Fuzzer:
         elif r < 0.95:
             body["role"] = ""
         which = rng.choices(["rsa", "ec", "other"], [0.55, 0.42, 0.03])[0]
-        if coherent:
+        if coherent and self.remote:
+            present = [e["key"] for e in self.cur_jwks["spec"].get("entries", [])]
+            algs = config.get("jwt_supported_algs")
+            ok = [w for w in ("rsa", "ec", "other") if w in present
+                  and (not algs or KEY_ALG[w] in (algs if isinstance(algs, list) else algs))]
+            if ok:
+                which = rng.choice(ok)
+        elif coherent:
             pems = config["jwt_validation_pubkeys"]
             algs = config.get("jwt_supported_algs")
             ok = [w for w, pem in (("rsa", self.keys.rsa_pub), ("ec", self.keys.ec_pub)) if pem in pems
@@ -621,11 +879,13 @@ class Fuzzer:
             if ok:
                 which = rng.choice(ok)
         kid = rng.choice([None, None, "k1", ""])
+        if self.remote:
+            kid = self.pick_kid(rng, which, coherent)
         ensure_ascii = rng.random() < 0.5
         case.update({"claims": claims, "times": tspec, "key": which, "kid": kid,
                      "login": {k2: v for k2, v in body.items() if k2 != "jwt"}})
 
-        def attempt():
+        def attempt(which=which, kid=kid):
             # keep the whole exchange inside one second, so that edge offsets are exact
             frac = time.time() % 1
             if frac > 0.7:
@@ -645,6 +905,11 @@ class Fuzzer:
             self.stats["login_match"] += 1
             if k[0] == 200:
                 self.stats["login_ok_both"] += 1
+                if self.remote and rng.random() < 0.12:
+                    # the last fetch of kwi was the config write (or a refetch by this login): now at the latest
+                    self.change_and_login(rng, case, attempt, time.time())
+        elif self.remote and self.known_login_difference(role, k, b):
+            self.known(self.known_login_difference(role, k, b))
         else:
             # re-check: is the difference stable (time edges, Go map order)?
             (k2, b2), _, _ = attempt()
@@ -689,8 +954,10 @@ def main():
     ap.add_argument("--cases", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-seconds", type=float, default=840)
+    ap.add_argument("--remote", action="store_true",
+                    help="configure mounts with jwks_url on a loopback JWKS server instead of static keys")
     args = ap.parse_args()
-    fz = Fuzzer(Server("kwi", args.kwi), Server("openbao", args.bao), args.seed)
+    fz = Fuzzer(Server("kwi", args.kwi), Server("openbao", args.bao), args.seed, remote=args.remote)
     start = time.time()
     n = 0
     for n in range(args.cases):
@@ -712,7 +979,7 @@ def main():
             break
     elapsed = time.time() - start
     with open("summary.txt", "w") as f:
-        f.write(f"cases={fz.stats['cases']} elapsed={elapsed:.0f}s seed={args.seed}\n")
+        f.write(f"cases={fz.stats['cases']} elapsed={elapsed:.0f}s seed={args.seed} remote={args.remote}\n")
         f.write(json.dumps(dict(fz.stats), indent=1) + "\n\n")
         for sig, g in sorted(fz.groups.items(), key=lambda kv: -kv[1]["count"]):
             f.write(f"=== {g['count']}x {sig}\n")

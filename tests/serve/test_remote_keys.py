@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from joserfc import jwt
-from joserfc.jwk import RSAKey
+from joserfc.jwk import ECKey, RSAKey
 
 from conftest import ROOT, b64url
 
@@ -21,6 +21,7 @@ NOW = int(time.time())
 class JwksServer:
     def __init__(self):
         self.keys = {}  # path -> list of RSAKey
+        self.raw = {}  # path -> any JSON document, served as it is
         self.mode = "ok"  # ok | 500 | garbage | hang
         self.hits = {}
         outer = self
@@ -40,6 +41,8 @@ class JwksServer:
                     return
                 if self.path == "/.well-known/openid-configuration":
                     body = json.dumps({"issuer": outer.url, "jwks_uri": outer.url + "/keys"}).encode()
+                elif self.path in outer.raw:
+                    body = json.dumps(outer.raw[self.path]).encode()
                 elif self.path in outer.keys:
                     body = json.dumps({"keys": [k.as_dict(private=False) for k in outer.keys[self.path]]}).encode()
                 else:
@@ -303,3 +306,43 @@ def test_kid_less_keys_rotate_as_on_openbao(servers, jwks):
     signed_by_b = jwt.encode({"alg": "RS256"}, claims, b)
     answers = [login(server, name, signed_by_b)[0] for server, name in zip(servers, names)]
     assert answers == [200, 200], answers
+
+
+def _odd_documents():
+    rsa = new_key("r")
+    ec = ECKey.generate_key("P-256", parameters={"kid": "k1"}, private=True)
+    rsa_pub, ec_pub = rsa.as_dict(private=False), ec.as_dict(private=False)
+    claims = {"iss": "https://k", "sub": "s", "aud": ["vault"], "iat": NOW, "nbf": NOW, "exp": NOW + 600}
+    by_ec = jwt.encode({"alg": "ES256", "kid": "k1"}, claims, ec)
+    no_kid_by_rsa = jwt.encode({"alg": "RS256"}, claims, rsa)
+    return {
+        # OpenBao (go-jose) reads an empty kid as no kid: two of them are no clash.
+        "two keys with an empty kid": ({"keys": [{**ec_pub, "kid": ""}, {**rsa_pub, "kid": "", "alg": "RS256"}]}, no_kid_by_rsa),
+        # A JWK's alg is not looked at; the token's algorithm must still fit the key.
+        "an EC key labelled RS512": ({"keys": [{**ec_pub, "alg": "RS512"}]}, by_ec),
+        "an RSA key labelled ES256": ({"keys": [{**rsa_pub, "alg": "ES256"}]}, no_kid_by_rsa),
+        "an empty object": ({}, by_ec),
+        "keys null": ({"keys": None}, by_ec),
+        "an unknown key type beside a good key": ({"keys": [rsa_pub, {"kty": "XYZ", "kid": "u"}]}, no_kid_by_rsa),
+    }
+
+
+ODD_DOCUMENTS = list(_odd_documents())
+
+
+@pytest.mark.parametrize("case", ODD_DOCUMENTS)
+def test_odd_key_sets_are_read_as_openbao_reads_them(servers, jwks, case):
+    """Found by `scripts/openbao-diff-fuzz.py --remote`: the config write (status; kwi adds the
+    reason after OpenBao's "error checking jwks URL") and then a login, on both servers."""
+    document, jwt_token = _odd_documents()[case]
+    jwks.raw["/odd"] = document
+    answers = []
+    for server in servers:
+        name, status, body = mount(server, {"jwks_url": jwks.url + "/odd"})
+        errors = [e.split(":")[0] for e in (body or {}).get("errors", [])]
+        login_answer = None
+        if status == 204:
+            lstatus, lbody = login(server, name, jwt_token)
+            login_answer = (lstatus, (lbody or {}).get("errors"))
+        answers.append((status, errors, login_answer))
+    assert answers[0] == answers[1], f"{case}:\nkwi:     {answers[0]}\nopenbao: {answers[1]}"

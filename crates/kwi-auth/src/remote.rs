@@ -162,7 +162,7 @@ impl Source {
             self.url.clone()
         };
         let text = get_text(&self.client, &jwks_url).await?;
-        Jwks::parse(&text).map_err(|e| format!("{jwks_url}: {e}"))
+        read_jwks(&text).map_err(|e| format!("{jwks_url}: {e}"))
     }
 }
 
@@ -185,12 +185,44 @@ pub struct RemoteKeys {
     fetches_failed: AtomicU64,
 }
 
+/// A JWKS as go-jose reads it for go-oidc: `{}` and `"keys": null` are an empty set, a key of
+/// a type go-jose does not know fails the whole set, and a key's `alg` is not looked at (the
+/// token's algorithm still has to fit the key's type). An empty kid is no kid; two keys with
+/// the same (non-empty) kid are refused, as kwi refuses them everywhere.
+fn read_jwks(text: &str) -> Result<Jwks, String> {
+    let bad = |e: &dyn std::fmt::Display| format!("bad JWKS: {e}");
+    let document: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(&e))?;
+    let keys = match document.get("keys") {
+        None | Some(serde_json::Value::Null) if document.is_object() => Vec::new(),
+        Some(serde_json::Value::Array(keys)) => keys.clone(),
+        _ => return Err(bad(&"\"keys\" must be a list of JWKs")),
+    };
+    let mut jwks = Jwks { keys: Vec::new() };
+    let mut seen = std::collections::HashSet::new();
+    for (i, key) in keys.into_iter().enumerate() {
+        let mut jwk: kwi_jose::Jwk =
+            serde_json::from_value(key).map_err(|e| bad(&format!("key {i}: {e}")))?;
+        if !matches!(jwk.kty.as_str(), "RSA" | "EC" | "OKP" | "oct") {
+            return Err(bad(&format!("key {i}: unknown \"kty\": {:?}", jwk.kty)));
+        }
+        jwk.alg = None;
+        jwk.kid = jwk.kid.filter(|k| !k.is_empty());
+        if let Some(kid) = &jwk.kid
+            && !seen.insert(kid.clone())
+        {
+            return Err(bad(&format!("two keys have kid {kid:?}")));
+        }
+        jwks.keys.push(jwk);
+    }
+    Ok(jwks)
+}
+
 async fn fetch_all(sources: &[Source]) -> Result<KeySet, String> {
     let mut entries = Vec::new();
     for source in sources {
         let jwks = source.fetch().await?;
         for jwk in &jwks.keys {
-            // Keys of types kwi cannot verify with (encryption keys…) are skipped, not fatal.
+            // Keys kwi cannot verify with (shared secrets, other curves…) are skipped, not fatal.
             if let Ok(key) = jwk.to_key() {
                 entries.push((key.to_public(), jwk.kid.clone()));
             }

@@ -403,7 +403,9 @@ impl VaultRules {
                 "invalid not before (nbf) claim: token not yet valid",
             ));
         }
-        if exp.is_some_and(|exp| now.saturating_sub(skew) > exp) {
+        // go-jose: expired when `now - leeway` is after `exp`. `now` has a fraction of a second
+        // that kwi's whole seconds drop, so an `exp` equal to `now - leeway` is already past.
+        if exp.is_some_and(|exp| now.saturating_sub(skew) >= exp) {
             return Err(rejected(
                 "invalid expiration time (exp) claim: token is expired",
             ));
@@ -501,6 +503,15 @@ mod tests {
         assert_eq!(
             vault(json!({"aud": "vault", "iat": NOW - 215})),
             Err("invalid expiration time (exp) claim: token is expired".into())
+        );
+        // At the edge of the 60 s skew: OpenBao's clock has a fraction of a second more.
+        assert_eq!(
+            vault(json!({"aud": "vault", "iat": NOW - 100, "exp": NOW - 60})),
+            Err("invalid expiration time (exp) claim: token is expired".into())
+        );
+        assert_eq!(
+            vault(json!({"aud": "vault", "iat": NOW - 100, "exp": NOW - 59})),
+            Ok(())
         );
         // Only exp: nbf is derived as exp - 150, so a far expiry is "not yet valid".
         assert_eq!(vault(json!({"aud": "vault", "exp": NOW + 200})), Ok(()));
