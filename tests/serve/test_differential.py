@@ -660,6 +660,7 @@ CONFIG_BODIES = {
     "null key source": {"jwt_validation_pubkeys": None},
     "an empty jwks_url beside keys": {"jwks_url": ""},
     "an unknown field": {"unknown_field": 1},
+    "a bad key and a bad algorithm": {"jwt_validation_pubkeys": ["not a key"], "jwt_supported_algs": ["HS256"]},
 }
 
 

@@ -346,3 +346,13 @@ def test_odd_key_sets_are_read_as_openbao_reads_them(servers, jwks, case):
             login_answer = (lstatus, (lbody or {}).get("errors"))
         answers.append((status, errors, login_answer))
     assert answers[0] == answers[1], f"{case}:\nkwi:     {answers[0]}\nopenbao: {answers[1]}"
+
+
+def test_the_keys_are_fetched_before_the_algorithms_are_checked(servers, jwks):
+    """OpenBao fetches a jwks_url before it checks jwt_supported_algs: with both wrong, both
+    servers name the URL."""
+    answers = []
+    for server in servers:
+        _, status, body = mount(server, {"jwks_url": jwks.url + "/missing", "jwt_supported_algs": ["HS256"]})
+        answers.append((status, [e.split(":")[0] for e in (body or {}).get("errors", [])]))
+    assert answers[0] == answers[1] == (400, ["error checking jwks URL"]), answers

@@ -957,6 +957,7 @@ async fn route(
             state.writable(mount)?;
             let config = JwtConfig::from_request(&parse_body(headers, body)?)?;
             let keys = MountKeys::build(config.clone()).await?;
+            config.check_algorithms()?;
             state.store.put_config(mount, &config)?;
             state.remember_keys(mount, keys);
             Ok(no_content())

@@ -101,7 +101,18 @@ impl JwtConfig {
         if sources.iter().filter(|s| **s).count() != 1 {
             return Err(ApiError::bad_request(SOURCES));
         }
-        for alg in &config.jwt_supported_algs {
+        // OpenBao checks the key source (parsing PEMs, fetching URLs) before the algorithms:
+        // static keys here, remote ones by the caller, which then calls check_algorithms.
+        if config.sources()?.is_none() {
+            config.key_set()?;
+            config.check_algorithms()?;
+        }
+        Ok(config)
+    }
+
+    /// `jwt_supported_algs` holds only algorithms kwi (and OpenBao) verify.
+    pub fn check_algorithms(&self) -> Result<(), ApiError> {
+        for alg in &self.jwt_supported_algs {
             if Algorithm::from_name(alg).is_none() {
                 return Err(ApiError::bad_request(format!(
                     "invalid jwt_supported_algs: unsupported signing algorithm {}",
@@ -109,10 +120,7 @@ impl JwtConfig {
                 )));
             }
         }
-        if config.sources()?.is_none() {
-            config.key_set()?;
-        }
-        Ok(config)
+        Ok(())
     }
 
     /// The remote sources of keys; `None` when the keys are static PEMs.

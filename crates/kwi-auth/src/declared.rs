@@ -109,6 +109,7 @@ impl Declared {
             known_fields(&mount.config, CONFIG_FIELDS)
                 .map_err(|e| format!("mount {path:?}: config: {e}"))?;
             let config = JwtConfig::from_request(&to_json(&mount.config)?)
+                .and_then(|c| c.check_algorithms().map(|()| c))
                 .map_err(|e| format!("mount {path:?}: config: {}", e.errors.join("; ")))?;
             let mut roles = Vec::new();
             let mut warnings = Vec::new();

@@ -249,14 +249,15 @@ impl Role {
         });
         let given = |f: &str| body.contains_key(f);
         // OpenBao saves a UNIX-socket "address" (text with a `/` that is no IP network) quoted
-        // once more at every write of the role: so does kwi, so that reads stay equal.
+        // once more at every write of the role: so does kwi, so that reads stay equal, but only
+        // up to 256 bytes (each quoting doubles the backslashes: OpenBao's grows without end).
         if existing.is_some() {
             for cidr in role
                 .token_bound_cidrs
                 .iter_mut()
                 .chain(role.bound_cidrs.iter_mut())
             {
-                if cidr.starts_with('"') {
+                if cidr.starts_with('"') && cidr.len() <= 256 {
                     *cidr = gofmt::quote(cidr);
                 }
             }
@@ -686,6 +687,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_socket_like_cidr_stops_growing() {
+        let (mut role, _) = write(None, with(json!({"token_bound_cidrs": "/tmp/x"}))).unwrap();
+        for _ in 0..40 {
+            role = write(Some(&role), BASE()).unwrap().0;
+        }
+        assert!(
+            role.token_bound_cidrs[0].len() < 1024,
+            "{}",
+            role.token_bound_cidrs[0].len()
+        );
     }
 
     #[test]
