@@ -236,7 +236,8 @@ enum Keys {
 }
 
 impl MountKeys {
-    /// Parses the PEMs, or fetches the remote keys (failing as OpenBao's config write does).
+    /// Parses the PEMs, or fetches the remote keys, then checks the algorithms (failing as
+    /// OpenBao's config write does, in its order).
     async fn build(config: JwtConfig) -> Result<MountKeys, ApiError> {
         let keys = match config.sources()? {
             None => Keys::Static(config.key_set()?),
@@ -249,6 +250,7 @@ impl MountKeys {
                 )
             }
         };
+        config.check_algorithms()?;
         Ok(MountKeys { config, keys })
     }
 }
@@ -957,7 +959,6 @@ async fn route(
             state.writable(mount)?;
             let config = JwtConfig::from_request(&parse_body(headers, body)?)?;
             let keys = MountKeys::build(config.clone()).await?;
-            config.check_algorithms()?;
             state.store.put_config(mount, &config)?;
             state.remember_keys(mount, keys);
             Ok(no_content())

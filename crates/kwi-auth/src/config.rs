@@ -101,12 +101,8 @@ impl JwtConfig {
         if sources.iter().filter(|s| **s).count() != 1 {
             return Err(ApiError::bad_request(SOURCES));
         }
-        // OpenBao checks the key source (parsing PEMs, fetching URLs) before the algorithms:
-        // static keys here, remote ones by the caller, which then calls check_algorithms.
-        if config.sources()?.is_none() {
-            config.key_set()?;
-            config.check_algorithms()?;
-        }
+        // The keys (PEMs parsed, URLs fetched) and then the algorithms are checked when the
+        // mount's keys are built from the config, in OpenBao's order.
         Ok(config)
     }
 

@@ -109,7 +109,6 @@ impl Declared {
             known_fields(&mount.config, CONFIG_FIELDS)
                 .map_err(|e| format!("mount {path:?}: config: {e}"))?;
             let config = JwtConfig::from_request(&to_json(&mount.config)?)
-                .and_then(|c| c.check_algorithms().map(|()| c))
                 .map_err(|e| format!("mount {path:?}: config: {}", e.errors.join("; ")))?;
             let mut roles = Vec::new();
             let mut warnings = Vec::new();
@@ -135,13 +134,6 @@ impl Declared {
             });
         }
         Ok(checked)
-    }
-
-    /// Checks the file ([`Declared::check`]), then replaces what the store holds for the
-    /// declared mounts. Returns the mount paths, which become read-only.
-    pub fn apply(&self, store: &Store) -> Result<Vec<String>, String> {
-        let checked = self.check(store)?;
-        write(&checked, store).map(|(paths, _)| paths)
     }
 }
 

@@ -191,10 +191,14 @@ pub struct RemoteKeys {
 /// the same (non-empty) kid are refused, as kwi refuses them everywhere.
 fn read_jwks(text: &str) -> Result<Jwks, String> {
     let bad = |e: &dyn std::fmt::Display| format!("bad JWKS: {e}");
-    let document: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(&e))?;
-    let keys = match document.get("keys") {
-        None | Some(serde_json::Value::Null) if document.is_object() => Vec::new(),
-        Some(serde_json::Value::Array(keys)) => keys.clone(),
+    use serde_json::Value;
+    let document: Value = serde_json::from_str(text).map_err(|e| bad(&e))?;
+    let keys = match document {
+        Value::Object(mut members) => match members.remove("keys") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(keys)) => keys,
+            Some(_) => return Err(bad(&"\"keys\" must be a list of JWKs")),
+        },
         _ => return Err(bad(&"\"keys\" must be a list of JWKs")),
     };
     let mut jwks = Jwks { keys: Vec::new() };
