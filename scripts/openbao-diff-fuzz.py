@@ -25,10 +25,8 @@ the text of a failed refetch at login, and the order in which OpenBao checks sev
 import argparse
 import base64
 import copy
-import http.client
 import json
 import random
-import re
 import sys
 import threading
 import time
@@ -38,42 +36,10 @@ from collections import defaultdict
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from openbao_fuzz_common import ROOT, Server, normalize
 
 AUTH_FIELDS = ["policies", "token_policies", "metadata", "lease_duration", "renewable",
                "token_type", "orphan", "num_uses"]
-ROOT = "root"
-
-
-# ---------------------------------------------------------------- HTTP
-class Server:
-    def __init__(self, name, addr):
-        self.name = name
-        host, port = addr.removeprefix("http://").split(":")
-        self.host, self.port = host, int(port)
-        self.conn = None
-
-    def request(self, method, path, body=None, token=ROOT):
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["X-Vault-Token"] = token
-        for attempt in range(3):
-            try:
-                if self.conn is None:
-                    self.conn = http.client.HTTPConnection(self.host, self.port, timeout=15)
-                self.conn.request(method, f"/v1/{path}", body=data, headers=headers)
-                resp = self.conn.getresponse()
-                raw = resp.read()
-                try:
-                    parsed = json.loads(raw) if raw else None
-                except ValueError:
-                    parsed = {"_raw": raw.decode(errors="replace")}
-                return resp.status, parsed
-            except (http.client.HTTPException, OSError):
-                self.conn = None
-                if attempt == 2:
-                    raise
-                time.sleep(0.2)
 
 
 # ---------------------------------------------------------------- keys / signing
@@ -641,19 +607,11 @@ def summarize(status, body):
     return [status, body.get("errors"), auth]
 
 
-def normalize(msg):
-    s = json.dumps(msg, ensure_ascii=False)
-    s = re.sub(r'\\"[^"\\]*\\"', '"Q"', s)
-    s = re.sub(r"'[^']*'", "'Q'", s)
-    s = re.sub(r"\d+", "N", s)
-    return s[:300]
-
 
 def signature(phase, k, b):
     def part(x):
         st, err, auth = x
         if auth is not None:
-            diff = []
             return (st, "auth")
         return (st, normalize(err))
     if k[0] == b[0] == 200 and k[2] and b[2]:

@@ -23,7 +23,6 @@ Known, accepted differences (not reported):
 """
 
 import argparse
-import http.client
 import json
 import random
 import re
@@ -34,39 +33,7 @@ from collections import defaultdict
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-ROOT = "root"
-
-
-# ---------------------------------------------------------------- HTTP
-class Server:
-    def __init__(self, name, addr):
-        self.name = name
-        host, port = addr.removeprefix("http://").rstrip("/").split(":")
-        self.host, self.port = host, int(port)
-        self.conn = None
-
-    def request(self, method, path, body=None, token=ROOT):
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["X-Vault-Token"] = token
-        for attempt in range(3):
-            try:
-                if self.conn is None:
-                    self.conn = http.client.HTTPConnection(self.host, self.port, timeout=15)
-                self.conn.request(method, f"/v1/{path}", body=data, headers=headers)
-                resp = self.conn.getresponse()
-                raw = resp.read()
-                try:
-                    parsed = json.loads(raw) if raw else None
-                except ValueError:
-                    parsed = {"_raw": raw.decode(errors="replace")}
-                return resp.status, parsed
-            except (http.client.HTTPException, OSError):
-                self.conn = None
-                if attempt == 2:
-                    raise
-                time.sleep(0.2)
+from openbao_fuzz_common import Server, normalize
 
 
 # ---------------------------------------------------------------- value generation
@@ -285,13 +252,6 @@ def answer(status, body):
     body = body or {}
     return {"status": status, "errors": body.get("errors"), "warnings": body.get("warnings") or None}
 
-
-def normalize(msg):
-    s = json.dumps(msg, ensure_ascii=False)
-    s = re.sub(r'\\"[^"\\]*\\"', '"Q"', s)
-    s = re.sub(r"'[^']*'", "'Q'", s)
-    s = re.sub(r"\d+", "N", s)
-    return s[:240]
 
 
 class Runner:
