@@ -7,13 +7,10 @@ use common::{Workdir, conformance};
 
 const IAT: i64 = 1_800_000_000;
 
-fn minted(w: &Workdir) {
-    let key = conformance("rsa-private-pkcs1.pem");
-    w.write(
-        "pub.pem",
-        std::fs::read(conformance("rsa-public.pem")).unwrap(),
-    );
-    w.run(&[
+/// `kwi token mint` of an `app` service-account token for `vault`, signed by the conformance
+/// RSA key; the caller adds the times and the output.
+fn mint_args(key: &std::path::Path) -> Vec<String> {
+    [
         "token",
         "mint",
         "--key",
@@ -26,18 +23,35 @@ fn minted(w: &Workdir) {
         "app",
         "--aud",
         "vault",
-        "--ttl",
-        "10m",
-        "--issued-at",
-        &IAT.to_string(),
-        "--jti",
-        "j",
-        "--sa-uid",
-        "u",
-        "-o",
-        "t.jwt",
-    ])
-    .ok();
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn minted(w: &Workdir) {
+    let key = conformance("rsa-private-pkcs1.pem");
+    w.write(
+        "pub.pem",
+        std::fs::read(conformance("rsa-public.pem")).unwrap(),
+    );
+    let mut args = mint_args(&key);
+    args.extend(
+        [
+            "--ttl",
+            "10m",
+            "--issued-at",
+            &IAT.to_string(),
+            "--jti",
+            "j",
+            "--sa-uid",
+            "u",
+            "-o",
+            "t.jwt",
+        ]
+        .map(String::from),
+    );
+    w.run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .ok();
 }
 
 fn verify(w: &Workdir, at: i64, extra: &[&str]) -> i32 {
@@ -116,21 +130,8 @@ fn a_missing_token_file_is_named_as_such() {
 #[test]
 fn mint_refuses_times_no_verifier_reads() {
     let w = Workdir::new();
-    let key = conformance("rsa-private-pkcs1.pem");
-    let base = [
-        "token",
-        "mint",
-        "--key",
-        key.to_str().unwrap(),
-        "--issuer",
-        "https://i.example.com",
-        "--namespace",
-        "default",
-        "--service-account",
-        "app",
-        "--aud",
-        "vault",
-    ];
+    let mint = mint_args(&conformance("rsa-private-pkcs1.pem"));
+    let base: Vec<&str> = mint.iter().map(String::as_str).collect();
     for (extra, words) in [
         (
             &["--issued-at=-9223372036854775808"][..],
