@@ -123,14 +123,9 @@ pub(crate) fn duration(
     Ok(Some(value))
 }
 
-/// Go's `strconv.Quote` for the ASCII text of a duration (enough for error messages).
-fn go_quote(text: &str) -> String {
-    format!("{text:?}")
-}
-
 /// Go's `time.ParseDuration`, in whole nanoseconds (`-1.5h`, `100ms`, `1h30m`, `2us`).
 fn go_parse_duration(orig: &str) -> Result<i128, String> {
-    let invalid = || format!("time: invalid duration {}", go_quote(orig));
+    let invalid = || format!("time: invalid duration {}", gofmt::quote(orig));
     let mut s = orig;
     let mut negative = false;
     if let Some(rest) = s.strip_prefix('-') {
@@ -176,7 +171,10 @@ fn go_parse_duration(orig: &str) -> Result<i128, String> {
             .find(|c: char| c == '.' || c.is_ascii_digit())
             .unwrap_or(s.len());
         if unit_len == 0 {
-            return Err(format!("time: missing unit in duration {}", go_quote(orig)));
+            return Err(format!(
+                "time: missing unit in duration {}",
+                gofmt::quote(orig)
+            ));
         }
         let unit_text = &s[..unit_len];
         s = &s[unit_len..];
@@ -190,8 +188,8 @@ fn go_parse_duration(orig: &str) -> Result<i128, String> {
             _ => {
                 return Err(format!(
                     "time: unknown unit {} in duration {}",
-                    go_quote(unit_text),
-                    go_quote(orig)
+                    gofmt::quote(unit_text),
+                    gofmt::quote(orig)
                 ));
             }
         };
@@ -247,13 +245,13 @@ fn vault_duration_seconds(text: &str) -> Result<i64, String> {
             Some(Err(())) => {
                 return Err(format!(
                     "strconv.ParseInt: parsing {}: value out of range",
-                    go_quote(days)
+                    gofmt::quote(days)
                 ));
             }
             None => {
                 return Err(format!(
                     "strconv.ParseInt: parsing {}: invalid syntax",
-                    go_quote(days)
+                    gofmt::quote(days)
                 ));
             }
         }
