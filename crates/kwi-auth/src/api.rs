@@ -616,33 +616,9 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let (parts, body) = request.into_parts();
-    let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await
-    {
-        Ok(Ok(b)) => b,
-        Ok(Err(e))
-            if std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) =>
-        {
-            return error_response(&ApiError {
-                status: 413,
-                errors: vec![format!("request body larger than {MAX_BODY} bytes")],
-            });
-        }
-        // Cut short, or a broken chunked encoding.
-        Ok(Err(_)) => {
-            return error_response(&ApiError::bad_request(
-                "the request body could not be read (incomplete or malformed)",
-            ));
-        }
-        Err(_) => {
-            return error_response(&ApiError {
-                status: 408,
-                errors: vec![format!(
-                    "request body not received within {} s",
-                    BODY_TIMEOUT.as_secs()
-                )],
-            });
-        }
+    let body = match kwi_http::read_body(body, MAX_BODY, BODY_TIMEOUT).await {
+        Ok(b) => Bytes::from(b),
+        Err(e) => return error_response(&ApiError::from_body(e)),
     };
     let list = parts.method.as_str() == "LIST"
         || parts
@@ -943,7 +919,7 @@ async fn route(
                 time: &kwi_jose::time::format_rfc3339(now()),
             };
             if let Ok(line) = serde_json::to_string(&line) {
-                crate::log::line(line);
+                kwi_http::log::line(line);
             }
             result
         }

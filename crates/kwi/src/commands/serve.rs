@@ -21,7 +21,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))
             };
             Some(
-                kwi_auth::Tls::from_pem(&read(cert)?, &read(key)?)
+                kwi_http::Tls::from_pem(&read(cert)?, &read(key)?)
                     .map_err(|e| anyhow!("--tls-cert/--tls-key: {e}"))?,
             )
         }
@@ -121,10 +121,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
         if args.dev {
             print_quickstart(addr, &root_token, &args.data_dir);
         }
-        kwi_auth::serve_with(listener, router(state), tls, shutdown_signal())
+        kwi_http::serve_with(listener, router(state), tls, shutdown_signal())
             .await
             .context("the server stopped")?;
-        kwi_auth::log::flush();
+        kwi_http::log::flush();
         eprintln!("kwi: stopped");
         Ok(())
     })
