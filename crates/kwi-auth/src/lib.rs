@@ -8,6 +8,7 @@
 mod api;
 mod client_token;
 mod config;
+pub mod data_dir;
 mod declared;
 mod error;
 mod fields;
@@ -17,6 +18,7 @@ pub mod metrics;
 pub mod remote;
 mod role;
 mod store;
+mod token_routes;
 
 pub use api::{AppState, CheckedKeys, check_keys, router};
 pub use client_token::ClientTokens;

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod body;
+mod catch_panic;
 pub mod log;
 mod server;
 mod tls;

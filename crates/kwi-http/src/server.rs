@@ -73,7 +73,9 @@ pub async fn serve_with(
                 .extensions_mut()
                 .insert(ConnectInfo::<SocketAddr>(remote));
             let mut router = router.clone();
-            async move { router.call(request.map(axum::body::Body::new)).await }
+            crate::catch_panic::CatchPanic::new(async move {
+                router.call(request.map(axum::body::Body::new)).await
+            })
         });
         let builder = {
             let mut b = hyper::server::conn::http1::Builder::new();
