@@ -5,7 +5,7 @@ use kwi_jose::{KeyError, parse_keys};
 
 const CONFORMANCE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/conformance/kubernetes/"
+    "/../../tests/data/kubernetes/"
 );
 
 fn conformance(name: &str) -> String {
