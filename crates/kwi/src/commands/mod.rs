@@ -1,6 +1,7 @@
 //! One module per command; each turns parsed arguments into effects.
 
 mod apiserver_flags;
+mod completions;
 mod documents;
 mod issuer;
 mod keys;
@@ -29,6 +30,8 @@ pub fn run(cli: Cli) -> Result<()> {
             TokenCommand::Verify(args) => token::verify(args),
         },
         Command::Serve(args) => serve::run(args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
     }
 }
 
