@@ -18,7 +18,6 @@ pub mod metrics;
 pub mod remote;
 mod role;
 mod store;
-mod token_routes;
 
 pub use api::{AppState, CheckedKeys, check_keys, router};
 pub use client_token::ClientTokens;
