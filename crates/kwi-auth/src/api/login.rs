@@ -13,7 +13,7 @@ use super::response::{Envelope, json_text_response};
 use super::state::{Keys, MountKeys, NO_KEYS};
 use super::{AppState, now};
 use crate::metrics::outcome;
-use crate::{ApiError, LoginAuth, LoginRequest, Role};
+use crate::{ApiError, LoginAuth, LoginError, LoginRequest, Role};
 
 /// A login: the attempt, then its metrics and log line, whatever the outcome.
 pub(super) async fn login(
@@ -93,25 +93,22 @@ async fn verify(
     request: &LoginRequest<'_>,
 ) -> Result<LoginAuth, ApiError> {
     let config = entry.map(|e| &e.config);
-    match entry.map(|e| &e.keys) {
+    let auth = match entry.map(|e| &e.keys) {
         // No config: login says so before it looks at any key.
         None => crate::login(config, &NO_KEYS, false, role, request),
         Some(Keys::Static(keys)) => crate::login(config, keys, false, role, request),
         Some(Keys::Remote(remote_keys)) => {
             let asked = Instant::now();
-            let first = crate::login(config, &remote_keys.snapshot().keys, true, role, request);
-            let no_key_verified = first
-                .as_ref()
-                .err()
-                .is_some_and(crate::login::remote_signature_failed);
-            if no_key_verified {
-                let snapshot = remote_keys.refresh_after_miss(asked).await;
-                crate::login(config, &snapshot.keys, true, role, request)
-            } else {
-                first
+            match crate::login(config, &remote_keys.snapshot().keys, true, role, request) {
+                Err(LoginError::NoKeyVerified) => {
+                    let snapshot = remote_keys.refresh_after_miss(asked).await;
+                    crate::login(config, &snapshot.keys, true, role, request)
+                }
+                first => first,
             }
         }
-    }
+    };
+    Ok(auth?)
 }
 
 /// Vault's login answer: the envelope with `auth`.
