@@ -247,22 +247,35 @@ impl Role {
             token_type: "default".into(),
             ..Role::default()
         });
-        let given = |f: &str| body.contains_key(f);
-        // OpenBao saves a UNIX-socket "address" (text with a `/` that is no IP network) quoted
-        // once more at every write of the role: so does kwi, so that reads stay equal, but only
-        // up to 256 bytes (each quoting doubles the backslashes: OpenBao's grows without end).
         if existing.is_some() {
-            for cidr in role
-                .token_bound_cidrs
-                .iter_mut()
-                .chain(role.bound_cidrs.iter_mut())
-            {
-                if cidr.starts_with('"') && cidr.len() <= 256 {
-                    *cidr = gofmt::quote(cidr);
-                }
+            role.requote_sockets();
+        }
+        role.apply_role_type(body)?;
+        role.apply_token_fields(body)?;
+        role.apply_deprecated_fields(body)?;
+        role.apply_bounds(body)?;
+        role.apply_claims(body)?;
+        let warnings = role.check_whole()?;
+        Ok((role, warnings))
+    }
+
+    /// OpenBao saves a UNIX-socket "address" (text with a `/` that is no IP network) quoted
+    /// once more at every write of the role: so does kwi, so that reads stay equal, but only up
+    /// to 256 bytes (each quoting doubles the backslashes: OpenBao's grows without end).
+    fn requote_sockets(&mut self) {
+        for cidr in self
+            .token_bound_cidrs
+            .iter_mut()
+            .chain(self.bound_cidrs.iter_mut())
+        {
+            if cidr.starts_with('"') && cidr.len() <= 256 {
+                *cidr = gofmt::quote(cidr);
             }
         }
-        // An update without a role type makes the role an OIDC one, as in OpenBao.
+    }
+
+    /// `role_type`: an update without one makes the role an OIDC one, as in OpenBao.
+    fn apply_role_type(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
         let role_type = fields::string(body, "role_type")?
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| "oidc".into());
@@ -271,29 +284,33 @@ impl Role {
                 "invalid 'role_type': {role_type}"
             )));
         }
-        role.role_type = role_type;
+        self.role_type = role_type;
 
-        // tokenutil's ParseTokenFields.
+        Ok(())
+    }
+
+    /// tokenutil's `ParseTokenFields`, with its checks.
+    fn apply_token_fields(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
         if let Some(cidrs) = fields::list(body, "token_bound_cidrs")? {
-            role.token_bound_cidrs = parse_addrs(&cidrs)?;
+            self.token_bound_cidrs = parse_addrs(&cidrs)?;
         }
         if let Some(v) = fields::duration(body, "token_explicit_max_ttl", false)? {
-            role.token_explicit_max_ttl = v;
+            self.token_explicit_max_ttl = v;
         }
         if let Some(v) = fields::duration(body, "token_max_ttl", false)? {
-            role.token_max_ttl = v;
+            self.token_max_ttl = v;
         }
         if let Some(v) = fields::boolean(body, "token_no_default_policy")? {
-            role.token_no_default_policy = v;
+            self.token_no_default_policy = v;
         }
         if let Some(v) = fields::duration(body, "token_period", false)? {
-            role.token_period = v;
+            self.token_period = v;
         }
         if let Some(v) = fields::list(body, "token_policies")? {
-            role.token_policies = v;
+            self.token_policies = v;
         }
         if let Some(t) = fields::string(body, "token_type")? {
-            role.token_type = match t.as_str() {
+            self.token_type = match t.as_str() {
                 "" | "default" => "default".into(),
                 "service" | "batch" => t,
                 _ => {
@@ -304,37 +321,43 @@ impl Role {
             };
         }
         if let Some(v) = fields::integer(body, "token_num_uses")? {
-            role.token_num_uses = v;
+            self.token_num_uses = v;
         }
-        if role.token_num_uses < 0 {
+        if self.token_num_uses < 0 {
             return Err(ApiError::bad_request("'token_num_uses' cannot be negative"));
         }
-        if role.token_type == "batch" && role.token_period != 0 {
+        if self.token_type == "batch" && self.token_period != 0 {
             return Err(ApiError::bad_request(
                 "'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens",
             ));
         }
-        if role.token_type == "batch" && role.token_num_uses != 0 {
+        if self.token_type == "batch" && self.token_num_uses != 0 {
             return Err(ApiError::bad_request(
                 "'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count",
             ));
         }
         if let Some(v) = fields::duration(body, "token_ttl", false)? {
-            role.token_ttl = v;
+            self.token_ttl = v;
         }
-        if role.token_ttl > 0 && role.token_max_ttl > 0 && role.token_ttl > role.token_max_ttl {
+        if self.token_ttl > 0 && self.token_max_ttl > 0 && self.token_ttl > self.token_max_ttl {
             return Err(ApiError::bad_request(
                 "'token_ttl' cannot be greater than 'token_max_ttl'",
             ));
         }
 
-        // The deprecated names.
+        Ok(())
+    }
+
+    /// The deprecated names (`policies`, `bound_cidrs`, `num_uses`, `ttl`, `max_ttl`,
+    /// `period`), upgraded to the current ones as OpenBao does.
+    fn apply_deprecated_fields(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
+        let given = |f: &str| body.contains_key(f);
         let policies = fields::list(body, "policies")?.map(|p| sanitize_policies(&p, false));
         upgrade(
             given("token_policies"),
             policies,
-            &mut role.policies,
-            &mut role.token_policies,
+            &mut self.policies,
+            &mut self.token_policies,
         );
         // The deprecated addresses are parsed only when the current field is not given.
         let bound_cidrs = match fields::list(body, "bound_cidrs")? {
@@ -345,57 +368,62 @@ impl Role {
         upgrade(
             given("token_bound_cidrs"),
             bound_cidrs,
-            &mut role.bound_cidrs,
-            &mut role.token_bound_cidrs,
+            &mut self.bound_cidrs,
+            &mut self.token_bound_cidrs,
         );
         upgrade(
             given("token_num_uses"),
             fields::integer(body, "num_uses")?,
-            &mut role.num_uses,
-            &mut role.token_num_uses,
+            &mut self.num_uses,
+            &mut self.token_num_uses,
         );
         // A null duration counts as not given, for the current name too.
         let duration_given = |f: &str| body.get(f).is_some_and(|v| !v.is_null());
         upgrade(
             duration_given("token_ttl"),
             fields::duration(body, "ttl", false)?,
-            &mut role.ttl,
-            &mut role.token_ttl,
+            &mut self.ttl,
+            &mut self.token_ttl,
         );
         upgrade(
             duration_given("token_max_ttl"),
             fields::duration(body, "max_ttl", false)?,
-            &mut role.max_ttl,
-            &mut role.token_max_ttl,
+            &mut self.max_ttl,
+            &mut self.token_max_ttl,
         );
         upgrade(
             duration_given("token_period"),
             fields::duration(body, "period", false)?,
-            &mut role.period,
-            &mut role.token_period,
+            &mut self.period,
+            &mut self.token_period,
         );
-        if role.token_period > crate::login::SYSTEM_TTL {
+        if self.token_period > crate::login::SYSTEM_TTL {
             return Err(ApiError::bad_request(format!(
                 "'period' of '\"{}\"' is greater than the backend's maximum lease TTL of '\"{}\"'",
-                go_duration(role.token_period),
+                go_duration(self.token_period),
                 go_duration(crate::login::SYSTEM_TTL)
             )));
         }
 
+        Ok(())
+    }
+
+    /// The leeways and the bound constraints (audiences, subject, claims).
+    fn apply_bounds(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
         if let Some(v) = fields::duration(body, "expiration_leeway", true)? {
-            role.expiration_leeway = v;
+            self.expiration_leeway = v;
         }
         if let Some(v) = fields::duration(body, "not_before_leeway", true)? {
-            role.not_before_leeway = v;
+            self.not_before_leeway = v;
         }
         if let Some(v) = fields::duration(body, "clock_skew_leeway", true)? {
-            role.clock_skew_leeway = v;
+            self.clock_skew_leeway = v;
         }
         if let Some(v) = fields::list(body, "bound_audiences")? {
-            role.bound_audiences = Some(v);
+            self.bound_audiences = Some(v);
         }
         if let Some(v) = fields::string(body, "bound_subject")? {
-            role.bound_subject = v;
+            self.bound_subject = v;
         }
         // Not given means the default, even on an update, as in OpenBao.
         let claims_type =
@@ -405,9 +433,9 @@ impl Role {
                 "invalid 'bound_claims_type': {claims_type}"
             )));
         }
-        role.bound_claims_type = claims_type;
+        self.bound_claims_type = claims_type;
         if let Some(claims) = fields::map(body, "bound_claims")? {
-            if role.bound_claims_type == "glob" {
+            if self.bound_claims_type == "glob" {
                 for value in claims.iter().flat_map(|m| m.values()) {
                     let items: Vec<&Value> = match value {
                         Value::Array(items) => items.iter().collect(),
@@ -427,8 +455,13 @@ impl Role {
                     }
                 }
             }
-            role.bound_claims = claims;
+            self.bound_claims = claims;
         }
+        Ok(())
+    }
+
+    /// The claims the identity is made of: mappings, user claim, groups claim.
+    fn apply_claims(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
         if let Some(mappings) = fields::kv_pairs(body, "claim_mappings")? {
             let mut targets = std::collections::HashSet::new();
             for target in mappings.iter().flat_map(|m| m.values()) {
@@ -444,47 +477,52 @@ impl Role {
                     )));
                 }
             }
-            role.claim_mappings = mappings;
+            self.claim_mappings = mappings;
         }
         if let Some(v) = fields::string(body, "user_claim")? {
-            role.user_claim = v;
+            self.user_claim = v;
         }
-        if role.user_claim.is_empty() {
+        if self.user_claim.is_empty() {
             return Err(ApiError::bad_request(
                 "a user claim must be defined on the role",
             ));
         }
         if let Some(v) = fields::boolean(body, "user_claim_json_pointer")? {
-            role.user_claim_json_pointer = v;
+            self.user_claim_json_pointer = v;
         }
         if let Some(v) = fields::string(body, "groups_claim")? {
-            role.groups_claim = v;
+            self.groups_claim = v;
         }
-        // OpenBao refuses an OIDC role without redirect URIs here; kwi refuses every OIDC role.
-        if role.role_type == "oidc" {
+        Ok(())
+    }
+
+    /// The checks on the whole role once every field is applied; the warnings to answer with.
+    fn check_whole(&self) -> Result<Vec<String>, ApiError> {
+        // OpenBao refuses an OIDC role without redirect URIs here; kwi refuses every OIDC self.
+        if self.role_type == "oidc" {
             return Err(ApiError::bad_request(
                 "kwi serves role_type \"jwt\" only: OIDC roles (browser logins) are not supported; set role_type=jwt",
             ));
         }
-        if role.bound_audiences.as_ref().is_none_or(Vec::is_empty)
-            && role.token_bound_cidrs.is_empty()
-            && role.bound_subject.is_empty()
-            && role.bound_claims.as_ref().is_none_or(Map::is_empty)
+        if self.bound_audiences.as_ref().is_none_or(Vec::is_empty)
+            && self.token_bound_cidrs.is_empty()
+            && self.bound_subject.is_empty()
+            && self.bound_claims.as_ref().is_none_or(Map::is_empty)
         {
             return Err(ApiError::bad_request(
                 "must have at least one bound constraint when creating/updating a role",
             ));
         }
-        if role.token_max_ttl > 0 && role.token_ttl > role.token_max_ttl {
+        if self.token_max_ttl > 0 && self.token_ttl > self.token_max_ttl {
             return Err(ApiError::bad_request(
                 "ttl should not be greater than max ttl",
             ));
         }
         let mut warnings = Vec::new();
-        if role.token_max_ttl > crate::login::SYSTEM_TTL {
+        if self.token_max_ttl > crate::login::SYSTEM_TTL {
             warnings.push(MAX_TTL_WARNING.to_string());
         }
-        Ok((role, warnings))
+        Ok(warnings)
     }
 
     /// The policies of tokens this role issues, as the token store reports them: the role's,
