@@ -24,6 +24,6 @@ pub use client_token::ClientTokens;
 pub use config::{JwksPair, JwtConfig};
 pub use declared::{CheckedMount, Declared, DeclaredMount, write as write_declared};
 pub use error::ApiError;
-pub use login::{LoginAuth, LoginError, LoginRequest, login};
+pub use login::{KeySource, LoginAuth, LoginError, LoginRequest, login};
 pub use role::Role;
 pub use store::Store;

@@ -301,6 +301,17 @@ pub struct LoginRequest<'a> {
     pub now: i64,
 }
 
+/// Where a mount's keys come from: it changes how OpenBao reads and answers a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// PEMs in the config (`jwt_validation_pubkeys`): cap's static key set, every key tried
+    /// whatever the token's kid.
+    Static,
+    /// A JWKS fetched from a URL (`jwks_url`, discovery, `jwks_pairs`): go-oidc's remote key
+    /// set, keys chosen by kid, tokens parsed by go-oidc first.
+    Remote,
+}
+
 /// Why a login failed. Decisions (refetching remote keys, the HTTP status) are taken on the
 /// variant; OpenBao's exact wording is produced from it by [`LoginError::openbao_message`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -407,18 +418,17 @@ impl std::error::Error for LoginError {}
 
 /// Logs in with a JWT: OpenBao's `pathLogin` for `role_type: jwt`, in its steps: check the
 /// request, validate the token, make the identity from its claims, check the bound claims,
-/// compute the lease. `remote_keys` says whether the keys came from a JWKS (chosen by kid)
-/// rather than static PEMs (all tried).
+/// compute the lease. `source` says where the keys came from.
 pub fn login(
     config: Option<&JwtConfig>,
     keys: &KeySet,
-    remote_keys: bool,
+    source: KeySource,
     role: Option<&Role>,
     request: &LoginRequest<'_>,
 ) -> Result<LoginAuth, LoginError> {
     let (config, role) = check_request(config, role, request)?;
     let rules = vault_rules(config, role);
-    let verified = validate_token(keys, remote_keys, &rules, request.jwt, request.now)?;
+    let verified = validate_token(keys, source, &rules, request.jwt, request.now)?;
     let needed = needed_claims(role);
     let needed: Vec<&str> = needed.iter().map(String::as_str).collect();
     let claims = &verified.claims.select(&needed);
@@ -478,7 +488,7 @@ fn vault_rules(config: &JwtConfig, role: &Role) -> VaultRules {
 /// OpenBao's answers (go-oidc's with remote keys, cap's with static ones).
 fn validate_token(
     keys: &KeySet,
-    remote_keys: bool,
+    source: KeySource,
     rules: &VaultRules,
     jwt: &str,
     now: i64,
@@ -491,19 +501,19 @@ fn validate_token(
         go_jose: true,
         ..VerifyOptions::default()
     });
-    let options: &VerifyOptions = if remote_keys {
-        &REMOTE_KEYS
-    } else {
-        &STATIC_KEYS
+    let options: &VerifyOptions = match source {
+        KeySource::Remote => &REMOTE_KEYS,
+        KeySource::Static => &STATIC_KEYS,
     };
-    let malformed = |m: String| malformed_token(remote_keys, m);
+    let malformed = |m: String| malformed_token(source, m);
     let verified = match keys.verify(jwt, options) {
         Ok(verified) => Ok(verified),
         // A token the strict reading refuses is read again as go-jose reads it (white space
         // dropped, padding too for static keys, lenient base64url), so that malformed tokens
         // get OpenBao's answers. A token the strict reading accepts, go-jose reads the same.
         Err(first) => {
-            let read = kwi_jose::go_jose_compact(jwt, !remote_keys).map_err(malformed)?;
+            let read =
+                kwi_jose::go_jose_compact(jwt, source == KeySource::Static).map_err(malformed)?;
             let result = match read {
                 Cow::Borrowed(_) => Err(first),
                 Cow::Owned(ref text) => keys.verify(text, options),
@@ -511,7 +521,7 @@ fn validate_token(
             result.map_err(|e| (e, read))
         }
     };
-    let verified = verified.map_err(|(e, jwt)| signature_error(e, &jwt, remote_keys, rules))?;
+    let verified = verified.map_err(|(e, jwt)| signature_error(e, &jwt, source, rules))?;
     rules.validate(&verified, now).map_err(|e| match e {
         kwi_jose::TokenError::Rejected(m) if m.starts_with("audience claim found") => {
             LoginError::AudienceMismatch { message: m }
@@ -524,11 +534,10 @@ fn validate_token(
 }
 
 /// A token that cannot be parsed: with remote keys go-oidc parses it, and says so.
-fn malformed_token(remote_keys: bool, message: String) -> LoginError {
-    let oidc = if remote_keys {
-        "oidc: malformed jwt: "
-    } else {
-        ""
+fn malformed_token(source: KeySource, message: String) -> LoginError {
+    let oidc = match source {
+        KeySource::Remote => "oidc: malformed jwt: ",
+        KeySource::Static => "",
     };
     LoginError::InvalidToken {
         message: format!("error verifying token signature: {oidc}{message}"),
@@ -539,14 +548,14 @@ fn malformed_token(remote_keys: bool, message: String) -> LoginError {
 fn signature_error(
     error: kwi_jose::TokenError,
     jwt: &str,
-    remote_keys: bool,
+    source: KeySource,
     rules: &VaultRules,
 ) -> LoginError {
     match error {
         kwi_jose::TokenError::BadHeader(_)
             if let Some(message) = kwi_jose::go_jose_header_error(jwt) =>
         {
-            malformed_token(remote_keys, message)
+            malformed_token(source, message)
         }
         kwi_jose::TokenError::BadSignature
         | kwi_jose::TokenError::UnknownKid { .. }
@@ -554,11 +563,11 @@ fn signature_error(
         | kwi_jose::TokenError::AlgorithmNotAllowed { .. }
         | kwi_jose::TokenError::BadHeader(_)
         | kwi_jose::TokenError::Malformed(_)
-            if remote_keys =>
+            if source == KeySource::Remote =>
         {
             let alg = kwi_jose::peek_alg(jwt).unwrap_or_default();
             match oidc_algorithm_error(&alg) {
-                Some(m) => malformed_token(remote_keys, m),
+                Some(m) => malformed_token(source, m),
                 None => LoginError::NoKeyVerified,
             }
         }

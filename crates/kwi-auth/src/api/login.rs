@@ -13,7 +13,7 @@ use super::response::{Envelope, json_text_response};
 use super::state::{Keys, MountKeys, NO_KEYS};
 use super::{AppState, now};
 use crate::metrics::outcome;
-use crate::{ApiError, LoginAuth, LoginError, LoginRequest, Role};
+use crate::{ApiError, KeySource, LoginAuth, LoginError, LoginRequest, Role};
 
 /// A login: the attempt, then its metrics and log line, whatever the outcome.
 pub(super) async fn login(
@@ -95,14 +95,20 @@ async fn verify(
     let config = entry.map(|e| &e.config);
     let auth = match entry.map(|e| &e.keys) {
         // No config: login says so before it looks at any key.
-        None => crate::login(config, &NO_KEYS, false, role, request),
-        Some(Keys::Static(keys)) => crate::login(config, keys, false, role, request),
+        None => crate::login(config, &NO_KEYS, KeySource::Static, role, request),
+        Some(Keys::Static(keys)) => crate::login(config, keys, KeySource::Static, role, request),
         Some(Keys::Remote(remote_keys)) => {
             let asked = Instant::now();
-            match crate::login(config, &remote_keys.snapshot().keys, true, role, request) {
+            match crate::login(
+                config,
+                &remote_keys.snapshot().keys,
+                KeySource::Remote,
+                role,
+                request,
+            ) {
                 Err(LoginError::NoKeyVerified) => {
                     let snapshot = remote_keys.refresh_after_miss(asked).await;
-                    crate::login(config, &snapshot.keys, true, role, request)
+                    crate::login(config, &snapshot.keys, KeySource::Remote, role, request)
                 }
                 first => first,
             }
