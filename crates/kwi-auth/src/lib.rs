@@ -12,7 +12,7 @@ pub mod data_dir;
 mod declared;
 mod error;
 mod fields;
-mod gofmt;
+mod go;
 mod login;
 pub mod metrics;
 pub mod remote;

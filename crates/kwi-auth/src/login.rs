@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use kwi_jose::{KeySet, VaultRules, VerifyOptions};
 use serde_json::{Map, Value};
 
-use crate::gofmt::{self, Numbers};
+use crate::go::fmt::{self as gofmt, Numbers};
 use crate::{ApiError, JwtConfig, Role};
 
 /// What a successful login grants.
@@ -498,7 +498,7 @@ fn validate_token(
     static STATIC_KEYS: LazyLock<VerifyOptions> =
         LazyLock::new(|| VaultRules::default().verify_options());
     static REMOTE_KEYS: LazyLock<VerifyOptions> = LazyLock::new(|| VerifyOptions {
-        go_jose: true,
+        reading: kwi_jose::Reading::GoJose,
         ..VerifyOptions::default()
     });
     let options: &VerifyOptions = match source {

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::gofmt::{self, Numbers};
+use crate::go::fmt::{self as gofmt, Numbers};
+use crate::go::time::go_duration;
 use crate::{ApiError, fields};
 
 /// A role of `role_type` `jwt`, with OpenBao's fields and defaults. The deprecated `policies`,
@@ -217,7 +218,7 @@ fn sock_addr(text: &str) -> Option<String> {
         return parsed;
     }
     (text.len() > 1 && (text.starts_with(['.', '/']) || text.contains('/')))
-        .then(|| crate::gofmt::quote(&crate::gofmt::quote(text)))
+        .then(|| crate::go::fmt::quote(&crate::go::fmt::quote(text)))
 }
 
 fn parse_addrs(items: &[String]) -> Result<Vec<String>, ApiError> {
@@ -588,51 +589,9 @@ impl Role {
     }
 }
 
-/// Go's `time.Duration.String()` for whole seconds: `1000h0m0s`, `5m0s`, `30s`.
-pub(crate) fn go_duration(secs: i64) -> String {
-    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m{s}s"),
-        _ => format!("{h}h{m}m{s}s"),
-    }
-}
-
-/// A duration as OpenBao's TTL warnings write it: Go's form without its zero units (`2h`,
-/// `1h1s`, `1m29s`; `0s` for nothing).
-pub(crate) fn short_duration(secs: i64) -> String {
-    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    let mut out = String::new();
-    for (n, unit) in [(h, 'h'), (m, 'm'), (s, 's')] {
-        if n != 0 {
-            out.push_str(&format!("{n}{unit}"));
-        }
-    }
-    if out.is_empty() {
-        out.push_str("0s");
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_durations_drop_zero_units_as_openbao_warnings_do() {
-        // Seen from OpenBao 2.7.2's renew-self warnings.
-        for (secs, text) in [
-            (3660, "1h1m"),
-            (3601, "1h1s"),
-            (7200, "2h"),
-            (120, "2m"),
-            (86400, "24h"),
-            (89, "1m29s"),
-            (0, "0s"),
-        ] {
-            assert_eq!(short_duration(secs), text);
-        }
-    }
 
     fn write(existing: Option<&Role>, body: Value) -> Result<(Role, Vec<String>), ApiError> {
         Role::from_request(existing, body.as_object().unwrap())

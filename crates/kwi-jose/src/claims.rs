@@ -9,6 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::json_scan::{Document, JsonNum, Kind, MAX_DOCUMENT, ScanResult, Scanner, Text, Texts};
+use crate::key_set::Reading;
 use crate::token_error::TokenError;
 
 /// The issuer of legacy, secret-based service-account tokens.
@@ -536,18 +537,18 @@ impl Claims {
 
     /// [`Claims::parse`] without copying the bytes.
     pub fn parse_owned(json: Vec<u8>) -> Result<Claims, TokenError> {
-        Claims::parse_with(json, false)
+        Claims::parse_with(json, Reading::Strict)
     }
 
-    /// [`Claims::parse_owned`], with dates read as go-jose reads them when `go_jose`.
-    pub(crate) fn parse_with(json: Vec<u8>, go_jose: bool) -> Result<Claims, TokenError> {
+    /// [`Claims::parse_owned`], read as `reading` says.
+    pub(crate) fn parse_with(json: Vec<u8>, reading: Reading) -> Result<Claims, TokenError> {
         if json.len() > MAX_DOCUMENT {
             return Err(bad_claims("are too large"));
         }
         let json = String::from_utf8(json).map_err(|_| bad_claims("are not UTF-8"))?;
         let mut read = Read {
             texts: Texts::new(&json),
-            go_jose,
+            go_jose: reading == Reading::GoJose,
             ..Read::default()
         };
         read.claims(&json).map_err(|e| bad_claims(&e))?;

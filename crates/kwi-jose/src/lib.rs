@@ -46,7 +46,7 @@ pub use jws::{
     DEFAULT_MAX_TOKEN_SIZE, Header, UnverifiedToken, decode_unverified, peek_alg, peek_kid,
 };
 pub use key::{Curve, Key, PrivateKey, PublicKey, RsaPrivate};
-pub use key_set::{KeySet, VerifiedToken, VerifyOptions};
+pub use key_set::{KeySet, Reading, VerifiedToken, VerifyOptions};
 pub use kid::{KidMethod, kubernetes_kid, rfc7638_thumbprint};
 pub use openssh::{openssh_private_key, openssh_public_key};
 pub use pkix::{pkcs1_private_der, pkcs1_public_der, pkcs8_der, sec1_der, spki_der};

@@ -328,7 +328,7 @@ impl VaultRules {
     pub fn verify_options(&self) -> VerifyOptions {
         VerifyOptions {
             unknown_kid_tries_all: true,
-            go_jose: true,
+            reading: crate::Reading::GoJose,
             ..VerifyOptions::default()
         }
     }
