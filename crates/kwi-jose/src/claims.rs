@@ -275,7 +275,7 @@ impl Read {
     /// beyond the range of dates are refused.
     #[inline(never)]
     fn date(&mut self, s: &mut Scanner<'_>, slot: usize) -> ScanResult<Option<i64>> {
-        const LIMIT: f64 = 253_402_300_799.0; // 9999-12-31T23:59:59Z
+        const LIMIT: f64 = crate::time::LAST_DATE as f64;
         let kind = s.next_kind()?;
         if kind == Kind::Null {
             s.skip()?;
@@ -721,6 +721,14 @@ impl Claims {
             uid: id.service_account.uid.get(&self.json),
         })
     }
+}
+
+/// Namespace and name of a service account's subject, `system:serviceaccount:NS:NAME`
+/// (neither empty, the name without `:`); `None` for any other subject.
+pub fn service_account_subject(sub: &str) -> Option<(&str, &str)> {
+    let rest = sub.strip_prefix("system:serviceaccount:")?;
+    let (ns, name) = rest.split_once(':')?;
+    (!ns.is_empty() && !name.is_empty() && !name.contains(':')).then_some((ns, name))
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ mod token_error;
 pub use alg::Algorithm;
 pub use claims::{
     Claims, LEGACY_ISSUER, ObjectRef, ServiceAccountIdentity, ServiceAccountRef, legacy,
+    service_account_subject,
 };
 pub use error::KeyError;
 pub use generate::{KeySpec, generate, random_uuid};

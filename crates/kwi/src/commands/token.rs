@@ -3,7 +3,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Result, anyhow, bail};
-use kwi_jose::time::{format_duration, format_rfc3339, parse_duration, parse_time};
+use kwi_jose::time::{LAST_DATE, format_duration, format_rfc3339, parse_duration, parse_time};
 use kwi_jose::{
     Claims, KUBERNETES_ALGORITHMS, KUBERNETES_LEEWAY, Key, KeySet, KidMethod, KubernetesRules,
     LEGACY_ISSUER, STS_ALGORITHMS, STS_MAX_TOKEN_SIZE, STS_MIN_TOKEN_SIZE, ServiceAccountIdentity,
@@ -16,9 +16,6 @@ use super::note_unsupported_by_kubernetes;
 use crate::Rejected;
 use crate::cli::{InspectArgs, MintArgs, ProfileArg, VerifyArgs};
 use crate::files::{self, display_name};
-
-/// The last date verifiers read (9999-12-31T23:59:59Z): later `exp` values are refused.
-const LAST_DATE: i64 = 253_402_300_799;
 
 /// Longest token input read; the verifier's own limit (16 KiB) then applies.
 const MAX_TOKEN_INPUT: usize = 1024 * 1024;
@@ -83,10 +80,7 @@ fn signing_key(path: &str) -> Result<Key> {
 
 /// Namespace and name from `system:serviceaccount:NS:NAME`.
 fn split_subject(sub: &str) -> Option<(String, String)> {
-    let rest = sub.strip_prefix("system:serviceaccount:")?;
-    let (ns, name) = rest.split_once(':')?;
-    (!ns.is_empty() && !name.is_empty() && !name.contains(':'))
-        .then(|| (ns.to_string(), name.to_string()))
+    kwi_jose::service_account_subject(sub).map(|(ns, name)| (ns.to_string(), name.to_string()))
 }
 
 fn name_uid(name: &str, uid: &str) -> Value {
