@@ -181,22 +181,22 @@ fn record(
     }
 }
 
-/// The `auth` member of a login's answer, members in Vault's order.
+/// The `auth` member of a login's (or a renewal's) answer, members in Vault's order.
 #[derive(serde::Serialize)]
-struct LoginResponseAuth<'a> {
-    accessor: &'a str,
-    client_token: &'a str,
-    entity_id: &'a str,
-    lease_duration: i64,
-    metadata: &'a Map<String, Value>,
-    mfa_requirement: (),
-    num_uses: i64,
-    orphan: bool,
-    policies: &'a [String],
-    renewable: bool,
+pub(super) struct LoginResponseAuth<'a> {
+    pub(super) accessor: &'a str,
+    pub(super) client_token: &'a str,
+    pub(super) entity_id: &'a str,
+    pub(super) lease_duration: i64,
+    pub(super) metadata: &'a Map<String, Value>,
+    pub(super) mfa_requirement: (),
+    pub(super) num_uses: i64,
+    pub(super) orphan: bool,
+    pub(super) policies: &'a [String],
+    pub(super) renewable: bool,
     /// `null` when empty, as OpenBao answers (its `policies` stays `[]`).
-    token_policies: Option<&'a [String]>,
-    token_type: &'a str,
+    pub(super) token_policies: Option<&'a [String]>,
+    pub(super) token_type: &'a str,
 }
 
 /// The longest error text a login log line carries: a token cut there has lost its signature.

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
+use super::login::LoginResponseAuth;
 use super::response::{Envelope, data_response, json_text_response};
 use super::root::{is_root_token, request_token};
 use super::{AppState, method_not_allowed, now};
@@ -109,27 +110,11 @@ fn revoke_self(state: &AppState, headers: &HeaderMap) -> Result<Response, ApiErr
     )))
 }
 
-#[derive(serde::Serialize)]
-struct RenewAuth<'a> {
-    accessor: &'a str,
-    client_token: &'a str,
-    entity_id: &'a str,
-    lease_duration: i64,
-    metadata: &'a Map<String, Value>,
-    mfa_requirement: (),
-    num_uses: i64,
-    orphan: bool,
-    policies: &'a [String],
-    renewable: bool,
-    token_policies: Option<&'a [String]>,
-    token_type: &'a str,
-}
-
 fn renewal_response(r: &Renewal) -> Result<Response, ApiError> {
     let request_id = kwi_jose::random_uuid().map_err(|e| ApiError::internal(e.to_string()))?;
     let warnings = r.warning.clone().map(|w| vec![w]);
     let body = Envelope {
-        auth: RenewAuth {
+        auth: LoginResponseAuth {
             accessor: &r.accessor,
             client_token: &r.client_token,
             entity_id: "",
