@@ -177,3 +177,6 @@ async fn route(state: &AppState, call: &Call<'_>) -> Result<Response, ApiError> 
         Action::Role(name) => mount::role(state, method, list, mount, Some(name), headers, body),
     }
 }
+
+#[cfg(test)]
+mod tests;
