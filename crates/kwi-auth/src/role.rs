@@ -12,38 +12,60 @@ use crate::{ApiError, fields};
 /// them, because a role read shows them only when they were set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-#[allow(missing_docs)]
 pub struct Role {
+    /// `jwt` (kwi refuses `oidc`).
     pub role_type: String,
     /// `None` until set (read as `null`).
     pub bound_audiences: Option<Vec<String>>,
+    /// The `sub` a token must have (empty: any).
     pub bound_subject: String,
     /// `None` when never set or set to null (read as `null`), else the map (`{}` included).
     pub bound_claims: Option<Map<String, Value>>,
+    /// `string` (exact values) or `glob` (`*` wildcards) for `bound_claims`.
     pub bound_claims_type: String,
     /// Claim name (or JSON pointer) → metadata key, every value a string.
     pub claim_mappings: Option<Map<String, Value>>,
+    /// The claim that names the user (the alias).
     pub user_claim: String,
+    /// Whether `user_claim` is a JSON pointer (`/a/b`).
     pub user_claim_json_pointer: bool,
+    /// The claim holding group names (empty: none).
     pub groups_claim: String,
+    /// Seconds of clock skew allowed on `iat`, `nbf`, `exp` (-1: none).
     pub clock_skew_leeway: i64,
+    /// Seconds of leeway on `exp` (-1: none).
     pub expiration_leeway: i64,
+    /// Seconds of leeway on `nbf` (-1: none).
     pub not_before_leeway: i64,
+    /// Seconds a client token lives (0: the system default).
     pub token_ttl: i64,
+    /// Most seconds a client token may live (0: the system maximum).
     pub token_max_ttl: i64,
+    /// A hard cap on a client token's life (0: none).
     pub token_explicit_max_ttl: i64,
+    /// A periodic token's period in seconds (0: not periodic).
     pub token_period: i64,
+    /// The client token's policies.
     pub token_policies: Vec<String>,
+    /// Whether `default` is left out of the policies.
     pub token_no_default_policy: bool,
+    /// `default`, `service` or `batch`.
     pub token_type: String,
+    /// How many uses a client token has (0: unlimited).
     pub token_num_uses: i64,
     /// Normalized as OpenBao prints them (`127.0.0.1/32` is `127.0.0.1`).
     pub token_bound_cidrs: Vec<String>,
+    /// Deprecated `policies` as written (shown only when set).
     pub policies: Vec<String>,
+    /// Deprecated `bound_cidrs` as written.
     pub bound_cidrs: Vec<String>,
+    /// Deprecated `num_uses` as written.
     pub num_uses: i64,
+    /// Deprecated `ttl` as written.
     pub ttl: i64,
+    /// Deprecated `max_ttl` as written.
     pub max_ttl: i64,
+    /// Deprecated `period` as written.
     pub period: i64,
 }
 
