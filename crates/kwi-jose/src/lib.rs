@@ -23,6 +23,7 @@ mod key_error;
 mod key_set;
 mod kid;
 pub mod low_s;
+mod mint;
 mod openssh;
 pub mod pem;
 mod pkix;
@@ -49,6 +50,7 @@ pub use key::{Curve, Key, PrivateKey, PublicKey, RsaPrivate};
 pub use key_error::KeyError;
 pub use key_set::{KeySet, Reading, VerifiedToken, VerifyOptions};
 pub use kid::{KidMethod, kubernetes_kid, rfc7638_thumbprint};
+pub use mint::{LegacyClaims, MintError, ProjectedClaims};
 pub use openssh::{openssh_private_key, openssh_public_key};
 pub use pkix::{pkcs1_private_der, pkcs1_public_der, pkcs8_der, sec1_der, spki_der};
 pub use profile::{
