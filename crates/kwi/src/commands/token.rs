@@ -148,11 +148,6 @@ pub fn mint(args: MintArgs) -> Result<()> {
         };
         LegacyClaims::new(ns, service_account, &secret).to_json()
     } else {
-        if account.is_none() {
-            eprintln!(
-                "kwi: note: {sub:?} is not system:serviceaccount:NS:NAME, so the token has no kubernetes.io claim"
-            );
-        }
         let jti = match &args.jti {
             Some(jti) => jti.clone(),
             None => random_uuid()?,
