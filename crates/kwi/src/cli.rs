@@ -520,7 +520,7 @@ checks its issuer, then fetches its jwks_uri (HTTPS; --ca-file for a private CA)
 pub enum ProfileArg {
     /// kube-apiserver: 60 s leeway, audience intersection, legacy tokens only with --allow-legacy.
     Kubernetes,
-    /// AWS STS AssumeRoleWithWebIdentity: RS/ES algorithms, 4–20,000 characters, exp required, no leeway.
+    /// AWS STS AssumeRoleWithWebIdentity: RS/ES algorithms, 4–20,000 characters, integer times, exp required with no leeway, nbf/iat up to 5 min ahead.
     Sts,
     /// OpenBao/Vault JWT auth with a role's defaults: its leeways, checks and messages.
     Vault,
@@ -567,7 +567,7 @@ pub struct VerifyArgs {
     /// Accept legacy secret-based tokens (kubernetes profile).
     #[arg(long)]
     pub allow_legacy: bool,
-    /// Clock leeway for exp/nbf/iat instead of the profile's (kubernetes 60s, sts 0, vault 60s);
+    /// Clock leeway for exp/nbf/iat instead of the profile's (kubernetes 60s, sts 0 for exp and 5m for nbf/iat, vault 60s);
     /// with the vault profile, a role's clock_skew_leeway (-1 disables it).
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub leeway: Option<String>,

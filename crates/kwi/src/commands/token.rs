@@ -6,9 +6,8 @@ use anyhow::{Result, anyhow, bail};
 use kwi_jose::time::{format_duration, format_rfc3339, parse_duration, parse_time};
 use kwi_jose::{
     Claims, KUBERNETES_ALGORITHMS, KUBERNETES_LEEWAY, Key, KeySet, KidMethod, KubernetesRules,
-    LEGACY_ISSUER, STS_ALGORITHMS, STS_MAX_TOKEN_SIZE, STS_MIN_TOKEN_SIZE, ServiceAccountIdentity,
-    SigningKey, StsRules, TokenError, VaultRules, VerifiedToken, VerifyOptions, decode_unverified,
-    legacy, random_uuid,
+    LEGACY_ISSUER, ServiceAccountIdentity, SigningKey, StsLeeway, StsRules, TokenError, VaultRules,
+    VerifiedToken, VerifyOptions, decode_unverified, legacy, random_uuid,
 };
 use serde_json::{Map, Value, json};
 
@@ -396,25 +395,22 @@ fn check(
             )?;
             verified
         }
-        ProfileArg::Sts => {
-            if token.len() < STS_MIN_TOKEN_SIZE {
-                return Err(TokenError::Malformed(format!(
-                    "STS needs at least {STS_MIN_TOKEN_SIZE} characters"
-                )));
-            }
-            let options = VerifyOptions {
-                algorithms: STS_ALGORITHMS.to_vec(),
-                max_token_size: STS_MAX_TOKEN_SIZE,
-                ..VerifyOptions::default()
-            };
-            let verified = keys.verify(token, &options)?;
-            StsRules {
-                provider_url: issuers,
-                client_ids: audiences,
-            }
-            .validate_with_leeway(&verified.claims, now, leeway.unwrap_or(0))?;
-            verified
+        ProfileArg::Sts => StsRules {
+            provider_url: issuers,
+            client_ids: audiences,
         }
+        // STS's own checks, shared with `kwi sts serve` and `kwi doctor`; the message is all
+        // that is kept of the refusal.
+        .check_with_leeway(
+            token,
+            keys,
+            now,
+            leeway.map_or_else(StsLeeway::default, |l| StsLeeway {
+                expiry: l,
+                future: l,
+            }),
+        )
+        .map_err(|refusal| TokenError::Rejected(refusal.to_string()))?,
         ProfileArg::Vault => {
             let rules = VaultRules {
                 bound_issuer: issuers,

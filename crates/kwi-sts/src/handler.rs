@@ -1,0 +1,99 @@
+//! The HTTP side: STS's query protocol (`POST /` with a form body, or the parameters in the
+//! query string), answered with STS's XML. [`answer`] is the whole request handling without
+//! HTTP, for tests; [`router`] puts it behind axum with a bounded body.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::assume::{assume_role, parse_request};
+use crate::config::Config;
+use crate::error::StsError;
+use crate::idp::{HttpKeySource, KeySource};
+use crate::response::response_xml;
+
+/// The largest request body read: a 20,000-character token and the other parameters, URL-encoded.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// A running STS: its config and where it gets the providers' keys.
+#[derive(Debug)]
+pub struct Sts<K = HttpKeySource> {
+    /// The config.
+    pub config: Config,
+    /// The key source.
+    pub keys: K,
+}
+
+/// Answers one request's parameters: the HTTP status and the XML body.
+pub async fn answer<K: KeySource>(
+    sts: &Sts<K>,
+    params: &[(String, String)],
+    now: i64,
+    request_id: &str,
+) -> (u16, String) {
+    let result = match parse_request(params) {
+        Ok(request) => assume_role(&sts.config, &sts.keys, &request, now).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(issued) => (200, response_xml(&issued, request_id)),
+        Err(e) => (e.code.status(), e.to_xml(request_id)),
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn xml_response(status: u16, body: String, request_id: &str) -> Response {
+    let mut response = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        body,
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", id);
+    }
+    response
+}
+
+async fn handle<K: KeySource + Send + Sync + 'static>(
+    State(sts): State<Arc<Sts<K>>>,
+    request: Request,
+) -> Response {
+    let request_id = kwi_jose::random_uuid().unwrap_or_default();
+    let query = request.uri().query().unwrap_or_default().to_string();
+    let body = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let e = StsError::new(
+                crate::StsErrorCode::ValidationError,
+                format!("The request body is larger than {MAX_BODY} bytes"),
+            );
+            return xml_response(413, e.to_xml(&request_id), &request_id);
+        }
+    };
+    let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .chain(form_urlencoded::parse(&body))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let (status, xml) = answer(&sts, &params, now(), &request_id).await;
+    xml_response(status, xml, &request_id)
+}
+
+/// The router: every path answers as STS's endpoint does (the SDKs post to `/`).
+pub fn router<K: KeySource + Send + Sync + 'static>(sts: Arc<Sts<K>>) -> Router {
+    Router::new()
+        .fallback(handle::<K>)
+        .with_state(sts)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+}
