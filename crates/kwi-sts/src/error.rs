@@ -24,6 +24,10 @@ pub enum StsErrorCode {
     ValidationError,
     /// The action is not one this endpoint serves (400).
     InvalidAction,
+    /// `GetCallerIdentity` with credentials this STS did not issue (403).
+    InvalidClientTokenId,
+    /// `GetCallerIdentity` with expired credentials (403).
+    ExpiredToken,
 }
 
 impl StsErrorCode {
@@ -36,13 +40,17 @@ impl StsErrorCode {
             StsErrorCode::ExpiredTokenException => "ExpiredTokenException",
             StsErrorCode::ValidationError => "ValidationError",
             StsErrorCode::InvalidAction => "InvalidAction",
+            StsErrorCode::InvalidClientTokenId => "InvalidClientTokenId",
+            StsErrorCode::ExpiredToken => "ExpiredToken",
         }
     }
 
     /// The HTTP status STS answers with.
     pub fn status(self) -> u16 {
         match self {
-            StsErrorCode::AccessDenied => 403,
+            StsErrorCode::AccessDenied
+            | StsErrorCode::InvalidClientTokenId
+            | StsErrorCode::ExpiredToken => 403,
             _ => 400,
         }
     }

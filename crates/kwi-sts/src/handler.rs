@@ -15,32 +15,78 @@ use crate::config::Config;
 use crate::error::StsError;
 use crate::idp::{HttpKeySource, KeySource};
 use crate::response::response_xml;
+use crate::sessions::{Session, Sessions};
 
 /// The largest request body read: a 20,000-character token and the other parameters, URL-encoded.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// A running STS: its config and where it gets the providers' keys.
+/// A running STS: its config, where it gets the providers' keys, the sessions it issued.
 #[derive(Debug)]
 pub struct Sts<K = HttpKeySource> {
     /// The config.
     pub config: Config,
     /// The key source.
     pub keys: K,
+    /// The sessions issued, for `GetCallerIdentity`.
+    pub sessions: Sessions,
 }
 
-/// Answers one request's parameters: the HTTP status and the XML body.
+impl<K: KeySource> Sts<K> {
+    /// An STS with no session issued yet.
+    pub fn new(config: Config, keys: K) -> Sts<K> {
+        Sts {
+            config,
+            keys,
+            sessions: Sessions::default(),
+        }
+    }
+}
+
+/// One request's parameters and the SigV4 credential it was signed with, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    /// The query and form parameters.
+    pub params: &'a [(String, String)],
+    /// The `Authorization` header, or a presigned request's `X-Amz-Credential`.
+    pub credential: Option<&'a str>,
+}
+
+/// Answers one request: the HTTP status and the XML body.
 pub async fn answer<K: KeySource>(
     sts: &Sts<K>,
-    params: &[(String, String)],
+    incoming: Incoming<'_>,
     now: i64,
     request_id: &str,
 ) -> (u16, String) {
-    let result = match parse_request(params) {
-        Ok(request) => assume_role(&sts.config, &sts.keys, &request, now).await,
-        Err(e) => Err(e),
+    let action = incoming
+        .params
+        .iter()
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.as_str());
+    let result = if action == Some("GetCallerIdentity") {
+        sts.sessions
+            .caller_identity(incoming.credential, now, request_id)
+    } else {
+        match parse_request(incoming.params) {
+            Ok(request) => assume_role(&sts.config, &sts.keys, &request, now)
+                .await
+                .map(|issued| {
+                    sts.sessions.insert(
+                        &issued.credentials.access_key_id,
+                        Session {
+                            arn: issued.assumed_role_arn.clone(),
+                            user_id: issued.assumed_role_id.clone(),
+                            account: sts.config.account.clone(),
+                            expiration: issued.credentials.expiration,
+                        },
+                    );
+                    response_xml(&issued, request_id)
+                }),
+            Err(e) => Err(e),
+        }
     };
     match result {
-        Ok(issued) => (200, response_xml(&issued, request_id)),
+        Ok(xml) => (200, xml),
         Err(e) => (e.code.status(), e.to_xml(request_id)),
     }
 }
@@ -72,6 +118,11 @@ async fn handle<K: KeySource + Send + Sync + 'static>(
 ) -> Response {
     let request_id = kwi_jose::random_uuid().unwrap_or_default();
     let query = request.uri().query().unwrap_or_default().to_string();
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let body = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
         Ok(bytes) => bytes,
         Err(_) => {
@@ -86,7 +137,17 @@ async fn handle<K: KeySource + Send + Sync + 'static>(
         .chain(form_urlencoded::parse(&body))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let (status, xml) = answer(&sts, &params, now(), &request_id).await;
+    let credential = authorization.or_else(|| {
+        params
+            .iter()
+            .find(|(k, _)| k == "X-Amz-Credential")
+            .map(|(_, v)| v.clone())
+    });
+    let incoming = Incoming {
+        params: &params,
+        credential: credential.as_deref(),
+    };
+    let (status, xml) = answer(&sts, incoming, now(), &request_id).await;
     xml_response(status, xml, &request_id)
 }
 

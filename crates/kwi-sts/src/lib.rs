@@ -11,12 +11,13 @@ pub mod error;
 pub mod handler;
 pub mod idp;
 pub mod response;
+pub mod sessions;
 pub mod trust_policy;
 mod xml;
 
 pub use assume::{AssumeRequest, Issued, assume_role, parse_request};
 pub use config::{Config, ConfigError, Provider, Role};
 pub use error::{StsError, StsErrorCode};
-pub use handler::{Sts, answer, router};
+pub use handler::{Incoming, Sts, answer, router};
 pub use idp::{HttpKeySource, KeySource};
 pub use trust_policy::{Decision, PolicyError, TrustPolicy, WebIdentityRequest};

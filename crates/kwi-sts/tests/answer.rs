@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use kwi_jose::{Key, KeySet, KeySpec, SigningKey, generate};
-use kwi_sts::{Config, KeySource, Provider, Sts, StsError, answer};
+use kwi_sts::{Config, Incoming, KeySource, Provider, Sts, StsError, answer};
 use serde_json::json;
 
 const NOW: i64 = 1_800_000_000;
@@ -43,10 +43,10 @@ fn env() -> Env {
     let key = generate(KeySpec::Rsa { bits: 2048 }).unwrap();
     let signer = SigningKey::new(&key, None, Some("k1".into())).unwrap();
     Env {
-        sts: Sts {
-            config: config(7200),
-            keys: Fixed(vec![(key.to_public(), Some("k1".into()))]),
-        },
+        sts: Sts::new(
+            config(7200),
+            Fixed(vec![(key.to_public(), Some("k1".into()))]),
+        ),
         signer,
     }
 }
@@ -76,6 +76,13 @@ fn params(token: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     p
 }
 
+fn incoming(params: &[(String, String)]) -> Incoming<'_> {
+    Incoming {
+        params,
+        credential: None,
+    }
+}
+
 fn code(xml: &str) -> &str {
     let start = xml.find("<Code>").map(|i| i + 6).unwrap_or(0);
     let end = xml.find("</Code>").unwrap_or(0);
@@ -84,7 +91,7 @@ fn code(xml: &str) -> &str {
 
 async fn ask(env: &Env, claims: serde_json::Value, extra: &[(&str, &str)]) -> (u16, String) {
     let token = env.signer.sign(claims.to_string().as_bytes()).unwrap();
-    answer(&env.sts, &params(&token, extra), NOW, "req-1").await
+    answer(&env.sts, incoming(&params(&token, extra)), NOW, "req-1").await
 }
 
 fn with(key: &str, value: serde_json::Value) -> serde_json::Value {
@@ -211,25 +218,25 @@ async fn each_refusal_gets_stss_code_and_status() {
         ),
         (
             "forged signature",
-            answer(&env.sts, &params(&forged, &[]), NOW, "r").await,
+            answer(&env.sts, incoming(&params(&forged, &[])), NOW, "r").await,
             "InvalidIdentityToken",
             "signature",
         ),
         (
             "kid not published",
-            answer(&env.sts, &params(&unknown_kid, &[]), NOW, "r").await,
+            answer(&env.sts, incoming(&params(&unknown_kid, &[])), NOW, "r").await,
             "InvalidIdentityToken",
             "Couldn't retrieve verification key",
         ),
         (
             "not a JWT",
-            answer(&env.sts, &params("abcd.efgh", &[]), NOW, "r").await,
+            answer(&env.sts, incoming(&params("abcd.efgh", &[])), NOW, "r").await,
             "InvalidIdentityToken",
             "not a valid JWT",
         ),
         (
             "token too short",
-            answer(&env.sts, &params("abc", &[]), NOW, "r").await,
+            answer(&env.sts, incoming(&params("abc", &[])), NOW, "r").await,
             "ValidationError",
             "greater than or equal to 4",
         ),

@@ -47,6 +47,54 @@ pub enum Command {
     /// Serve the Vault-compatible JWT login API (`kwi serve --dev` to try it).
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
+    /// An AWS STS endpoint (AssumeRoleWithWebIdentity) validating tokens as STS does.
+    #[command(subcommand)]
+    Sts(StsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StsCommand {
+    /// Serve AssumeRoleWithWebIdentity for the providers and roles of a config file.
+    #[command(after_help = STS_SERVE_EXAMPLES)]
+    Serve(StsServeArgs),
+}
+
+const STS_SERVE_EXAMPLES: &str = r#"Examples:
+  kwi sts serve --config sts.toml                        # http://127.0.0.1:8600
+  kwi sts serve --config sts.toml --listen 127.0.0.1:0   # any free port (printed on stderr)
+  kwi sts serve --config sts.toml --listen 0.0.0.0:8443 --tls-cert tls.crt --tls-key tls.key
+
+sts.toml declares the account, its IAM OIDC providers and its roles with their trust policies as
+IAM has them (the JSON from the console or Terraform):
+  account = "111122223333"
+  [[provider]]
+  url = "https://oidc.example.com"
+  client_ids = ["sts.amazonaws.com"]
+  ca_file = "ca.pem"          # optional: trust this CA (relative to sts.toml)
+  [[role]]
+  arn = "arn:aws:iam::111122223333:role/app"
+  max_session_duration = 3600
+  trust_policy = '''{"Version":"2012-10-17","Statement":[...]}'''
+
+Then, in the environment a pod with IRSA has:
+  AWS_ENDPOINT_URL_STS=http://127.0.0.1:8600 AWS_ROLE_ARN=arn:aws:iam::111122223333:role/app \
+  AWS_WEB_IDENTITY_TOKEN_FILE=token aws sts get-caller-identity   # or any SDK
+Plain HTTP is served on loopback addresses only."#;
+
+#[derive(Debug, Args)]
+pub struct StsServeArgs {
+    /// The config: account, OIDC providers, roles with their trust policies (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8600")]
+    pub listen: String,
+    /// TLS certificate chain (PEM); with --tls-key, kwi serves HTTPS on any address.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (any format kwi reads).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 const SERVE_EXAMPLES: &str = "\

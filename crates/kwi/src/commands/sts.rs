@@ -1,0 +1,77 @@
+//! `kwi sts serve`: an AWS STS AssumeRoleWithWebIdentity endpoint for tests and offline demos.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use kwi_sts::{Config, HttpKeySource, Sts};
+
+use crate::cli::StsServeArgs;
+
+/// Reads the config; a relative `ca_file` is relative to the config file.
+fn read_config(path: &Path) -> Result<Config> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).with_context(|| format!("{shown}: cannot read"))?;
+    let mut config = Config::parse(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    for provider in &mut config.providers {
+        if let Some(ca) = &provider.ca_file
+            && Path::new(ca).is_relative()
+        {
+            provider.ca_file = Some(base.join(ca).to_string_lossy().into_owned());
+        }
+    }
+    Ok(config)
+}
+
+pub fn serve(args: StsServeArgs) -> Result<()> {
+    let addr: SocketAddr = args.listen.parse().map_err(|_| {
+        anyhow!(
+            "--listen {}: not an address like 127.0.0.1:8600",
+            args.listen
+        )
+    })?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &std::path::PathBuf| {
+                std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))
+            };
+            Some(
+                kwi_auth::Tls::from_pem(&read(cert)?, &read(key)?)
+                    .map_err(|e| anyhow!("--tls-cert/--tls-key: {e}"))?,
+            )
+        }
+        _ => None,
+    };
+    if tls.is_none() && !addr.ip().is_loopback() {
+        bail!(
+            "--listen {addr}: plain HTTP is served on loopback addresses only; give --tls-cert and --tls-key"
+        );
+    }
+    let config = read_config(&args.config)?;
+    let keys =
+        HttpKeySource::new(&config).map_err(|e| anyhow!("{}: {e}", args.config.display()))?;
+    let sts = Arc::new(Sts::new(config, keys));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} (is another server there?)"))?;
+        let addr = listener.local_addr().unwrap_or(addr);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        eprintln!("kwi: listening on {scheme}://{addr}");
+        kwi_auth::serve_with(
+            listener,
+            kwi_sts::router(sts),
+            tls,
+            super::serve::shutdown_signal(),
+        )
+        .await
+        .context("the server stopped")?;
+        eprintln!("kwi: stopped");
+        Ok(())
+    })
+}
