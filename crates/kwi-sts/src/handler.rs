@@ -19,6 +19,8 @@ use crate::sessions::{Session, Sessions};
 
 /// The largest request body read: a 20,000-character token and the other parameters, URL-encoded.
 pub const MAX_BODY: usize = 64 * 1024;
+/// Time a client has to send its body once its headers are in.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A running STS: its config, where it gets the providers' keys, the sessions it issued.
 #[derive(Debug)]
@@ -123,14 +125,16 @@ async fn handle<K: KeySource + Send + Sync + 'static>(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let body = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
+    let body = match kwi_http::read_body(request.into_body(), MAX_BODY, BODY_TIMEOUT).await {
         Ok(bytes) => bytes,
-        Err(_) => {
-            let e = StsError::new(
-                crate::StsErrorCode::ValidationError,
-                format!("The request body is larger than {MAX_BODY} bytes"),
-            );
-            return xml_response(413, e.to_xml(&request_id), &request_id);
+        Err(e) => {
+            let status = match e {
+                kwi_http::BodyError::TooLarge { .. } => 413,
+                kwi_http::BodyError::TimedOut(_) => 408,
+                _ => 400,
+            };
+            let e = StsError::new(crate::StsErrorCode::ValidationError, e.to_string());
+            return xml_response(status, e.to_xml(&request_id), &request_id);
         }
     };
     let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
@@ -153,8 +157,5 @@ async fn handle<K: KeySource + Send + Sync + 'static>(
 
 /// The router: every path answers as STS's endpoint does (the SDKs post to `/`).
 pub fn router<K: KeySource + Send + Sync + 'static>(sts: Arc<Sts<K>>) -> Router {
-    Router::new()
-        .fallback(handle::<K>)
-        .with_state(sts)
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+    Router::new().fallback(handle::<K>).with_state(sts)
 }

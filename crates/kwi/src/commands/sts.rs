@@ -33,15 +33,10 @@ pub fn serve(args: StsServeArgs) -> Result<()> {
         )
     })?;
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => {
-            let read = |p: &std::path::PathBuf| {
-                std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))
-            };
-            Some(
-                kwi_auth::Tls::from_pem(&read(cert)?, &read(key)?)
-                    .map_err(|e| anyhow!("--tls-cert/--tls-key: {e}"))?,
-            )
-        }
+        (Some(cert), Some(key)) => Some(
+            kwi_http::Tls::from_files(cert, key)
+                .map_err(|e| anyhow!("--tls-cert/--tls-key: {e}"))?,
+        ),
         _ => None,
     };
     if tls.is_none() && !addr.ip().is_loopback() {
@@ -62,8 +57,12 @@ pub fn serve(args: StsServeArgs) -> Result<()> {
             .with_context(|| format!("cannot listen on {addr} (is another server there?)"))?;
         let addr = listener.local_addr().unwrap_or(addr);
         let scheme = if tls.is_some() { "https" } else { "http" };
+        // A renewed certificate (cert-manager, a Secret update) is served without a restart.
+        if let (Some(tls), Some(cert), Some(key)) = (&tls, &args.tls_cert, &args.tls_key) {
+            tls.reload_on_change(cert.clone(), key.clone());
+        }
         eprintln!("kwi: listening on {scheme}://{addr}");
-        kwi_auth::serve_with(
+        kwi_http::serve_with(
             listener,
             kwi_sts::router(sts),
             tls,
