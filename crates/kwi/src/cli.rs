@@ -50,6 +50,59 @@ pub enum Command {
     /// An AWS STS endpoint (AssumeRoleWithWebIdentity) validating tokens as STS does.
     #[command(subcommand)]
     Sts(StsCommand),
+    /// Check an issuer (and a token) as AWS STS, Vault, Entra and Google do, and say what breaks.
+    #[command(after_help = DOCTOR_EXAMPLES)]
+    Doctor(DoctorArgs),
+}
+
+const DOCTOR_EXAMPLES: &str = "\
+Examples:
+  kwi doctor --issuer https://oidc.example.com                       # every relying party
+  kwi doctor --issuer https://oidc.example.com --for aws --token token --role-arn arn:aws:iam::111122223333:role/app
+  kubectl exec pod -- cat /var/run/secrets/eks.amazonaws.com/serviceaccount/token | kwi doctor --issuer https://oidc.example.com --token -
+  kwi doctor --issuer https://127.0.0.1:8443 --ca-file ca.pem --for vault --json
+
+Each failed check has a stable id, what was seen, which relying parties refuse, the message each
+of them shows and the fix; the README lists them all. Exit codes: 0 nothing breaks the chosen
+relying parties, 1 something does, 2 the inputs could not be read.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DoctorFor {
+    /// AWS STS (IRSA).
+    Aws,
+    /// Vault / OpenBao JWT auth.
+    Vault,
+    /// Microsoft Entra workload identity federation.
+    Azure,
+    /// Google Cloud workload identity federation.
+    Gcp,
+    /// All four.
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The issuer URL, exactly as kube-apiserver's --service-account-issuer.
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    /// A service-account token to check too (a file, or - for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub token: Option<String>,
+    /// The relying parties to check for (repeat for several).
+    #[arg(long = "for", value_enum, value_name = "PARTY", default_value = "all")]
+    pub parties: Vec<DoctorFor>,
+    /// The audience tokens must carry (default: each party's usual one: sts.amazonaws.com, api://AzureADTokenExchange).
+    #[arg(long, value_name = "AUD")]
+    pub aud: Option<String>,
+    /// The IAM role the pod assumes: doctor prints the trust policy it needs.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// Trust this CA (PEM) for the issuer's HTTPS instead of the platform's roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

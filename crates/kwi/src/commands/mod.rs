@@ -1,6 +1,7 @@
 //! One module per command; each turns parsed arguments into effects.
 
 mod apiserver_flags;
+mod doctor;
 mod documents;
 mod issuer;
 mod keys;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<()> {
         },
         Command::Serve(args) => serve::run(args),
         Command::Sts(StsCommand::Serve(args)) => sts::serve(args),
+        Command::Doctor(args) => doctor::run(args),
     }
 }
 

@@ -22,7 +22,7 @@ const LAST_DATE: i64 = 253_402_300_799;
 /// Longest token input read; the verifier's own limit (16 KiB) then applies.
 const MAX_TOKEN_INPUT: usize = 1024 * 1024;
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -31,7 +31,7 @@ fn now() -> i64 {
 
 /// The token from the argument: `-` is standard input, an existing file is read, text with the
 /// two dots of a JWT is the token itself, anything else is a missing file.
-fn read_token(arg: &str) -> Result<String> {
+pub(crate) fn read_token(arg: &str) -> Result<String> {
     let path = std::path::Path::new(arg);
     let bytes = if path.is_dir() {
         bail!("{arg}: is a directory; give the token file inside it");
