@@ -123,6 +123,7 @@ ISSUER_CASES = {
     "jwks.private-key": lambda s, k, tmp: s.set_jwks({"keys": [_jwk(k, "sa.key", public=False)]}),
     "jwks.x5c": lambda s, k, tmp: s.set_jwks({"keys": [{**s.jwks["keys"][0], "x5c": ["MIIB"]}]}),
     "jwks.too-many-keys": lambda s, k, tmp: s.set_jwks({"keys": s.jwks["keys"] + [{**s.jwks["keys"][0], "kid": f"k{i}"} for i in range(100)]}),
+    "jwks.ec-key": lambda s, k, tmp: s.set_jwks({"keys": s.jwks["keys"] + [_jwk(k, "ec.key")]}),
     "jwks.unknown-kty": lambda s, k, tmp: s.set_jwks({"keys": s.jwks["keys"] + [{"kty": "XYZ", "kid": "future"}]}),
 }
 
