@@ -8,6 +8,7 @@ import hashlib
 import json
 import socket
 import time
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -249,3 +250,28 @@ def test_human_output_groups_checks(site, pki, keys, tmp_path):
     assert "aws says: InvalidIdentityToken: Incorrect token audience" in out
     assert "aws iam create-open-id-connect-provider" in out
     assert '"127.0.0.1:' in out and ':sub": "system:serviceaccount:default:app"' in out
+
+
+# --- the catalogue and the README ----------------------------------------------------------------
+
+TESTED_ELSEWHERE = {
+    "issuer.trailing-slash": "test_trailing_slash",
+    "discovery.slow": "test_slow_discovery",
+    "issuer.not-public": "test_the_loopback_findings_are_for_cloud_parties_only",
+    "tls.private-ca": "test_the_loopback_findings_are_for_cloud_parties_only",
+    "token.algorithm": "test_ec_token_for_entra",
+}
+
+
+def test_every_catalogue_entry_has_its_test():
+    table = kwi("doctor", "--catalogue").stdout
+    ids = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    assert len(ids) >= 25
+    assert ids == set(ISSUER_CASES) | set(TOKEN_CASES) | set(TESTED_ELSEWHERE)
+
+
+def test_the_readme_table_is_the_catalogue():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("<!-- doctor-catalogue -->\n") + len("<!-- doctor-catalogue -->\n")
+    end = readme.index("<!-- /doctor-catalogue -->")
+    assert readme[start:end] == kwi("doctor", "--catalogue").stdout

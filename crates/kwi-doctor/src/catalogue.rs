@@ -109,7 +109,7 @@ pub const CATALOGUE: &[Entry] = &[
         id: "issuer.not-https",
         what: "the issuer URL is not https",
         parties: CLOUD,
-        messages: &[(Aws, "IAM: the provider URL must begin with https://")],
+        messages: &[],
         fix: "serve the issuer over HTTPS and give kube-apiserver --service-account-issuer https://… (kwi apiserver-flags --issuer https://…)",
     },
     Entry {
@@ -458,7 +458,10 @@ pub const CATALOGUE: &[Entry] = &[
         id: "token.claims",
         what: "a claim STS needs is missing or of the wrong type (sub, exp; times as integers)",
         parties: &[Aws],
-        messages: &[(Aws, "InvalidIdentityToken: …")],
+        messages: &[(
+            Aws,
+            "InvalidIdentityToken: … (kwi's wording: \"Invalid web identity token: …\")",
+        )],
         fix: "use a token kube-apiserver issued (TokenRequest / a projected volume), or kwi token mint",
     },
     Entry {

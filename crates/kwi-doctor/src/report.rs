@@ -95,3 +95,34 @@ pub fn to_json(report: &Report, aud: &str) -> Value {
         })),
     })
 }
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// The catalogue as the README's Markdown table.
+pub fn catalogue_markdown() -> String {
+    let mut out = String::from(
+        "| check id | what is wrong | who refuses | their message | the fix |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for e in crate::CATALOGUE {
+        let messages = if e.messages.is_empty() {
+            "—".to_string()
+        } else {
+            e.messages
+                .iter()
+                .map(|(p, m)| format!("{}: `{}`", p.name(), m))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            e.id,
+            cell(e.what),
+            names(e.parties),
+            cell(&messages),
+            cell(e.fix)
+        ));
+    }
+    out
+}

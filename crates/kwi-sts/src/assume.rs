@@ -149,7 +149,10 @@ pub fn parse_request(params: &[(String, String)]) -> Result<AssumeRequest, StsEr
     Ok(AssumeRequest {
         role_arn: role_arn.unwrap_or_default().to_string(),
         session_name: session_name.unwrap_or_default().to_string(),
-        token: token.unwrap_or_default().to_string(),
+        // A token file ends with a newline when written by an editor or `echo` (kubelet's do
+        // not); the SDKs send the file as it is. kwi reads the token without it, as `kwi doctor`
+        // and `kwi token verify` do.
+        token: token.unwrap_or_default().trim_end().to_string(),
         duration,
     })
 }

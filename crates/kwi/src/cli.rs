@@ -83,8 +83,11 @@ pub enum DoctorFor {
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// The issuer URL, exactly as kube-apiserver's --service-account-issuer.
-    #[arg(long, value_name = "URL")]
-    pub issuer: String,
+    #[arg(long, value_name = "URL", required_unless_present = "catalogue")]
+    pub issuer: Option<String>,
+    /// Print the catalogue of failures doctor knows (a Markdown table) and exit.
+    #[arg(long, exclusive = true)]
+    pub catalogue: bool,
     /// A service-account token to check too (a file, or - for standard input).
     #[arg(long, value_name = "FILE")]
     pub token: Option<String>,

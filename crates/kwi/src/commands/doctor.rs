@@ -99,12 +99,17 @@ fn print(report: &Report, args: &DoctorArgs, token: Option<&str>) -> Result<()> 
 }
 
 pub fn run(args: DoctorArgs) -> Result<()> {
+    if args.catalogue {
+        print!("{}", report::catalogue_markdown());
+        return Ok(());
+    }
+    let issuer = args.issuer.clone().unwrap_or_default();
     let token = match &args.token {
         Some(arg) => Some(super::token::read_token(arg)?),
         None => None,
     };
     let options = Options {
-        issuer: args.issuer.clone(),
+        issuer,
         token: token.clone(),
         parties: parties(&args.parties),
         aud: args.aud.clone(),
