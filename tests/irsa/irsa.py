@@ -99,9 +99,10 @@ trust_policy = '''{policy}'''
 class StsServer:
     """`kwi sts serve` on a free loopback port."""
 
-    def __init__(self, config: Path):
+    def __init__(self, config: Path, tls: tuple | None = None):
+        tls_args = ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])] if tls else []
         self.process = subprocess.Popen(
-            [str(KWI), "sts", "serve", "--config", str(config), "--listen", "127.0.0.1:0"],
+            [str(KWI), "sts", "serve", "--config", str(config), "--listen", "127.0.0.1:0", *tls_args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,

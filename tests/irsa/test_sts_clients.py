@@ -182,3 +182,33 @@ def test_a_broken_issuer_is_refused_as_sts_refuses_it(path, route, code, message
         issuer.routes[target] = kept
     assert (got["ok"], got.get("code")) == (False, code), got
     assert message in got["message"], got
+
+
+def test_served_over_tls_boto3_trusting_its_ca(issuer, pki, cluster_keys, tmp_path):
+    from irsa import StsServer, sts_config
+
+    config = tmp_path / "sts.toml"
+    config.write_text(sts_config(issuer.url, pki.ca_file))
+    server = StsServer(config, tls=(pki.cert_file, pki.key_file))
+    try:
+        assert server.url.startswith("https://127.0.0.1:")
+        token = write_token(tmp_path, mint(cluster_keys[0], issuer.url))
+        env = pod_env(server.url, token)
+        env["AWS_CA_BUNDLE"] = str(pki.ca_file)
+        got = boto3_credentials(env)
+        assert got["ok"], got
+    finally:
+        server.close()
+
+
+def test_a_body_over_the_limit_is_refused_without_reading_it(sts):
+    import urllib.error
+    import urllib.request
+
+    body = b"Action=AssumeRoleWithWebIdentity&WebIdentityToken=" + b"a" * 70_000
+    request = urllib.request.Request(sts.url + "/", data=body, method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 413
+    assert b"<Code>ValidationError</Code>" in refused.value.read()

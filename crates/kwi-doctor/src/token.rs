@@ -105,13 +105,7 @@ fn check_vault(report: &mut Report, input: TokenInput<'_>, keys: &KeySet) {
                 (_, Some(kid)) if !keys.has_kid(&kid) => "token.kid-not-published",
                 _ => "token.bad-signature",
             };
-            let message = format!("error validating token: {}", e.vault_message());
-            report.fail_with(
-                id,
-                format!("Vault: {e}"),
-                &[Party::Vault],
-                vec![(Party::Vault, message)],
-            );
+            vault_refused(report, id, &e);
             return;
         }
     };
@@ -136,6 +130,11 @@ fn check_vault(report: &mut Report, input: TokenInput<'_>, keys: &KeySet) {
     } else {
         "token.not-yet-valid"
     };
+    vault_refused(report, id, &e);
+}
+
+/// Records a Vault refusal with OpenBao's message.
+fn vault_refused(report: &mut Report, id: &str, e: &TokenError) {
     let message = format!("error validating token: {}", e.vault_message());
     report.fail_with(
         id,

@@ -1,10 +1,9 @@
 //! `kwi sts serve`: an AWS STS AssumeRoleWithWebIdentity endpoint for tests and offline demos.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use kwi_sts::{Config, HttpKeySource, Sts};
 
 use crate::cli::StsServeArgs;
@@ -26,24 +25,12 @@ fn read_config(path: &Path) -> Result<Config> {
 }
 
 pub fn serve(args: StsServeArgs) -> Result<()> {
-    let addr: SocketAddr = args.listen.parse().map_err(|_| {
-        anyhow!(
-            "--listen {}: not an address like 127.0.0.1:8600",
-            args.listen
-        )
-    })?;
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(
-            kwi_http::Tls::from_files(cert, key)
-                .map_err(|e| anyhow!("--tls-cert/--tls-key: {e}"))?,
-        ),
-        _ => None,
-    };
-    if tls.is_none() && !addr.ip().is_loopback() {
-        bail!(
-            "--listen {addr}: plain HTTP is served on loopback addresses only; give --tls-cert and --tls-key"
-        );
-    }
+    let (addr, tls) = super::serve::listen_and_tls(
+        &args.listen,
+        args.tls_cert.as_deref().zip(args.tls_key.as_deref()),
+        None,
+        "127.0.0.1:8600",
+    )?;
     let config = read_config(&args.config)?;
     let keys =
         HttpKeySource::new(&config).map_err(|e| anyhow!("{}: {e}", args.config.display()))?;
