@@ -205,7 +205,7 @@ def test_a_body_over_the_limit_is_refused_without_reading_it(sts):
     import urllib.error
     import urllib.request
 
-    body = b"Action=AssumeRoleWithWebIdentity&WebIdentityToken=" + b"a" * 70_000
+    body = b"Action=AssumeRoleWithWebIdentity&WebIdentityToken=" + b"a" * 1_100_000
     request = urllib.request.Request(sts.url + "/", data=body, method="POST",
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     with pytest.raises(urllib.error.HTTPError) as refused:

@@ -23,6 +23,15 @@ pub(crate) fn internal_error() -> Response<Body> {
     response
 }
 
+/// The message a panic carried (`panic!("…")` or a `String` payload), or "" for others.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
 /// Runs `inner`; if polling it panics, answers [`internal_error`] and logs the panic.
 pub(crate) struct CatchPanic<F> {
     inner: Option<Pin<Box<F>>>,
@@ -51,11 +60,7 @@ where
             Ok(poll) => poll,
             Err(payload) => {
                 this.inner = None;
-                let what = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
+                let what = panic_text(payload.as_ref());
                 crate::log::event("error", "a request handler panicked", &[("panic", &what)]);
                 Poll::Ready(Ok(internal_error()))
             }

@@ -15,5 +15,6 @@ pub mod watch;
 mod write_deadline;
 
 pub use body::{BodyError, read_body};
+pub use catch_panic::panic_text;
 pub use server::{GRACE, HEADER_TIMEOUT, MAX_CONNECTIONS, serve, serve_with};
 pub use tls::{Tls, TlsError};

@@ -17,10 +17,12 @@ use crate::idp::{HttpKeySource, KeySource};
 use crate::response::response_xml;
 use crate::sessions::{Session, Sessions};
 
-/// The largest request body read: a 20,000-character token and the other parameters, URL-encoded.
-pub const MAX_BODY: usize = 64 * 1024;
-/// Time a client has to send its body once its headers are in.
-pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The largest request body read (as `kwi serve`'s): far more than a 20,000-character token and
+/// the other parameters, URL-encoded, need; kwi-http reads it into one buffer whatever the
+/// client's write pattern.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// Time a client has to send its body once its headers are in (as `kwi serve`'s).
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A running STS: its config, where it gets the providers' keys, the sessions it issued.
 #[derive(Debug)]
@@ -155,7 +157,14 @@ async fn handle<K: KeySource + Send + Sync + 'static>(
     xml_response(status, xml, &request_id)
 }
 
-/// The router: every path answers as STS's endpoint does (the SDKs post to `/`).
+/// The path that answers 200 while the server runs (for probes; STS itself has none).
+pub const HEALTH_PATH: &str = "/healthz";
+
+/// The router: every path but [`HEALTH_PATH`] answers as STS's endpoint does (the SDKs post
+/// to `/`).
 pub fn router<K: KeySource + Send + Sync + 'static>(sts: Arc<Sts<K>>) -> Router {
-    Router::new().fallback(handle::<K>).with_state(sts)
+    Router::new()
+        .route(HEALTH_PATH, axum::routing::get(|| async { "ok\n" }))
+        .fallback(handle::<K>)
+        .with_state(sts)
 }

@@ -17,7 +17,8 @@ const MAIN_EXAMPLES: &str = "\
 Examples:
   kwi keys generate --out sa.key --public-out sa.pub
   kwi issuer build --issuer https://oidc.example.com --key sa.pub --out site/
-  kwi apiserver-flags --issuer https://oidc.example.com --signing-key /etc/kubernetes/pki/sa.key --key /etc/kubernetes/pki/sa.pub
+  kwi apiserver-flags --issuer https://oidc.example.com \\
+      --signing-key /etc/kubernetes/pki/sa.key --key /etc/kubernetes/pki/sa.pub
   kwi keys convert jwks.json --to pem --public
 
 Inputs: every KEY or IN argument is auto-detected: PEM (PKCS#1, PKCS#8, SEC1 with or without
@@ -53,14 +54,59 @@ pub enum Command {
     /// Check an issuer (and a token) as AWS STS, Vault, Entra and Google do, and say what breaks.
     #[command(after_help = DOCTOR_EXAMPLES)]
     Doctor(DoctorArgs),
+    /// Print shell completions for bash, zsh or fish.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a folder.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  kwi completions bash > /etc/bash_completion.d/kwi
+  kwi completions zsh > \"${fpath[1]}/_kwi\"
+  kwi completions fish > ~/.config/fish/completions/kwi.fish";
+
+/// The shells `kwi completions` writes for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    /// bash (bash-completion).
+    Bash,
+    /// zsh.
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  kwi man | man -l -
+  kwi man --dir /usr/local/share/man/man1      # kwi.1, kwi-keys-generate.1, …";
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write kwi.1 and one page per subcommand (kwi-token-mint.1, …) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 const DOCTOR_EXAMPLES: &str = "\
 Examples:
-  kwi doctor --issuer https://oidc.example.com                       # every relying party
-  kwi doctor --issuer https://oidc.example.com --for aws --token token --role-arn arn:aws:iam::111122223333:role/app
-  kubectl exec pod -- cat /var/run/secrets/eks.amazonaws.com/serviceaccount/token | kwi doctor --issuer https://oidc.example.com --token -
+  kwi doctor --issuer https://oidc.example.com                   # every relying party
+  kwi doctor --issuer https://oidc.example.com --for aws --token token \\
+      --role-arn arn:aws:iam::111122223333:role/app
+  kubectl exec app-0 -- cat /var/run/secrets/eks.amazonaws.com/serviceaccount/token \\
+      | kwi doctor --issuer https://oidc.example.com --token -
   kwi doctor --issuer https://127.0.0.1:8443 --ca-file ca.pem --for vault --json
+  kwi doctor --catalogue                                         # every check, a Markdown table
 
 Each failed check has a stable id, what was seen, which relying parties refuse, the message each
 of them shows and the fix; the README lists them all. Exit codes: 0 nothing breaks the chosen
@@ -134,7 +180,7 @@ IAM has them (the JSON from the console or Terraform):
 
 Then, in the environment a pod with IRSA has:
   AWS_ENDPOINT_URL_STS=http://127.0.0.1:8600 AWS_ROLE_ARN=arn:aws:iam::111122223333:role/app \
-  AWS_WEB_IDENTITY_TOKEN_FILE=token aws sts get-caller-identity   # or any SDK
+      AWS_WEB_IDENTITY_TOKEN_FILE=token aws sts get-caller-identity   # or any SDK
 Plain HTTP is served on loopback addresses only."#;
 
 #[derive(Debug, Args)]
@@ -155,7 +201,7 @@ pub struct StsServeArgs {
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
-  kwi serve --dev                                   # 127.0.0.1:8200, ./kwi-data, prints a root token
+  kwi serve --dev                                   # 127.0.0.1:8200, ./kwi-data, a root token
   kwi serve --dev --dev-root-token-id root           # a fixed root token for scripts
   KWI_ROOT_TOKEN=… kwi serve --data-dir /var/lib/kwi --listen 127.0.0.1:8200
   kwi serve --config /etc/kwi/kwi.toml              # declared mounts, configs and roles (GitOps)
@@ -277,11 +323,11 @@ pub struct GenerateArgs {
 
 const CONVERT_EXAMPLES: &str = "\
 Examples:
-  kwi keys convert sa.key --to spki -o sa.pub              # public key for --service-account-key-file
-  kwi keys convert sa.pub --to jwk                          # JWK with use, alg and the Kubernetes kid
+  kwi keys convert sa.key --to spki -o sa.pub      # for --service-account-key-file
+  kwi keys convert sa.pub --to jwk                 # use, alg and the Kubernetes kid
   curl -s https://issuer.example.com/openid/v1/jwks | kwi keys convert - --to pem
   kwi keys convert jwks.json --kid 'JHJehTTTZlsspKHT-GaJxK7Kd1NQgZJu3fyK6K_QDYU' --to pem
-  kwi keys convert id_rsa.pub --to spki                     # an OpenSSH public key to PEM
+  kwi keys convert id_rsa.pub --to spki            # an OpenSSH public key to PEM
 
 A JWKS converts to a multi-block PEM (or to one key with --kid). --to spki and --public drop
 the private half; other formats keep it when the input has it.";
@@ -433,7 +479,8 @@ pub enum IssuerCommand {
 const BUILD_EXAMPLES: &str = "\
 Examples:
   kwi issuer build --issuer https://oidc.example.com --key sa.pub --out site/
-  kwi issuer build --issuer https://b.s3.amazonaws.com/c1 --key new.pub --key old.pub --style eks --out site/
+  kwi issuer build --issuer https://b.s3.amazonaws.com/c1 --key new.pub --key old.pub \\
+      --style eks --out site/
 
 The folder holds .well-known/openid-configuration and the JWKS at the path its jwks_uri names;
 serve or upload it so that {issuer}/.well-known/openid-configuration answers.";
@@ -468,7 +515,8 @@ Examples:
   kwi apiserver-flags --issuer https://oidc.example.com \\
       --signing-key /etc/kubernetes/pki/sa.key --key /etc/kubernetes/pki/sa.pub
   kwi apiserver-flags --issuer https://oidc.example.com --signing-key sa.key --format kubeadm
-  kwi apiserver-flags ... --key new.pub --key old.pub --audience https://kubernetes.default.svc.cluster.local
+  kwi apiserver-flags ... --key new.pub --key old.pub \\
+      --audience https://kubernetes.default.svc.cluster.local
 
 The files are read to check them (format, matching halves, rotation); warnings go to standard
 error, the flags to standard output.";
@@ -522,8 +570,9 @@ const MINT_EXAMPLES: &str = "\
 Examples:
   kwi token mint --key sa.key --issuer https://oidc.example.com \\
       --namespace default --service-account app --aud sts.amazonaws.com
-  kwi token mint --key sa.key --issuer https://oidc.example.com --sub system:serviceaccount:ci:deployer \\
-      --aud vault --ttl 10m --pod-name web-0 --pod-uid 7c0f…
+  kwi token mint --key sa.key --issuer https://oidc.example.com \\
+      --sub system:serviceaccount:ci:deployer --aud vault \\
+      --ttl 10m --pod-name web-0 --pod-uid 7c0f…
   kwi token mint --key sa.key --legacy --namespace default --service-account default
   kwi token mint … --issued-at 2026-01-01T00:00:00Z --jti fixed --sa-uid fixed   # reproducible
 
@@ -612,8 +661,10 @@ pub struct InspectArgs {
 
 const VERIFY_EXAMPLES: &str = "\
 Examples:
-  kwi token verify token.jwt --key /etc/kubernetes/pki/sa.pub --iss https://oidc.example.com --aud vault
-  kwi token verify token.jwt --issuer-url https://oidc.example.com --aud sts.amazonaws.com --profile sts
+  kwi token verify token.jwt --key /etc/kubernetes/pki/sa.pub \\
+      --iss https://oidc.example.com --aud vault
+  kwi token verify token.jwt --issuer-url https://oidc.example.com \\
+      --aud sts.amazonaws.com --profile sts
   kwi token verify - --jwks keys.json --profile vault --aud vault < token.jwt
 
 Exit 0: valid (who it is goes to standard output). Exit 1: rejected, with one line saying why.

@@ -1,6 +1,7 @@
 //! One module per command; each turns parsed arguments into effects.
 
 mod apiserver_flags;
+mod completions;
 mod doctor;
 mod documents;
 mod issuer;
@@ -35,6 +36,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Sts(StsCommand::Serve(args)) => sts::serve(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
     }
 }
 
