@@ -103,3 +103,51 @@ impl Report {
         !self.findings.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(parties: &[Party]) -> Report {
+        Report {
+            parties: parties.to_vec(),
+            ..Report::default()
+        }
+    }
+
+    #[test]
+    fn a_failure_is_reported_only_for_the_chosen_parties_it_breaks() {
+        let mut r = report(&[Party::Vault]);
+        r.fail("issuer.not-public", "127.0.0.1", &Party::ALL);
+        assert!(!r.has_failures(), "Vault fetches from where it runs");
+        let mut r = report(&[Party::Aws, Party::Vault]);
+        r.fail("issuer.not-public", "127.0.0.1", &Party::ALL);
+        assert_eq!(r.findings[0].breaks, vec![Party::Aws]);
+        assert_eq!(r.findings[0].messages[0].0, Party::Aws);
+    }
+
+    #[test]
+    fn the_same_check_from_two_parties_is_one_finding_with_both_messages() {
+        let mut r = report(&[Party::Aws, Party::Azure]);
+        r.fail_with(
+            "token.audience",
+            "aud x",
+            &[Party::Aws],
+            vec![(
+                Party::Aws,
+                "InvalidIdentityToken: Incorrect token audience".into(),
+            )],
+        );
+        r.fail("token.audience", "aud x", &[Party::Azure]);
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].breaks, vec![Party::Aws, Party::Azure]);
+        assert!(
+            r.findings[0]
+                .messages
+                .iter()
+                .any(|(p, m)| *p == Party::Azure && m.starts_with("AADSTS700212"))
+        );
+        r.fail("no.such-check", "x", &Party::ALL);
+        assert_eq!(r.findings.len(), 1);
+    }
+}
