@@ -255,6 +255,8 @@ def test_human_output_groups_checks(site, pki, keys, tmp_path):
 # --- the catalogue and the README ----------------------------------------------------------------
 
 TESTED_ELSEWHERE = {
+    "tls.expired": "test_certificate_problems_are_named",
+    "tls.wrong-host": "test_certificate_problems_are_named",
     "issuer.trailing-slash": "test_trailing_slash",
     "discovery.slow": "test_slow_discovery",
     "issuer.not-public": "test_the_loopback_findings_are_for_cloud_parties_only",
@@ -275,3 +277,70 @@ def test_the_readme_table_is_the_catalogue():
     start = readme.index("<!-- doctor-catalogue -->\n") + len("<!-- doctor-catalogue -->\n")
     end = readme.index("<!-- /doctor-catalogue -->")
     assert readme[start:end] == kwi("doctor", "--catalogue").stdout
+
+
+# --- certificates that are trusted by their CA but wrong in themselves -------------------------------
+
+
+def _served_with_leaf(tmp_path, keys, *, days_valid: tuple[int, int], names: list):
+    """A CA of its own, a leaf with this validity (days from now) and these subjectAltNames, and
+    an issuer site served with it. Returns (server, url, ca_file)."""
+    import datetime
+    import ssl
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from tls_issuer import make_ca
+
+    from irsa import TLSServer
+
+    ca_key, ca_cert = make_ca("doctor test CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leaf")]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now + datetime.timedelta(days=days_valid[0]))
+        .not_valid_after(now + datetime.timedelta(days=days_valid[1]))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    (tmp_path / "ca.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "leaf.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "leaf.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "leaf.pem", tmp_path / "leaf.key")
+    server = TLSServer(ctx)
+    import threading
+
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_address[1]}"
+    kwi("issuer", "build", "--issuer", url, "--key", keys / "sa.pub", "--out", tmp_path / "site")
+    for path in (DISCOVERY, JWKS):
+        server.routes[path] = (tmp_path / "site" / path.lstrip("/")).read_bytes()
+    return server, url, tmp_path / "ca.pem"
+
+
+@pytest.mark.parametrize(
+    "check,days,names",
+    [
+        ("tls.expired", (-10, -1), "ip"),
+        ("tls.wrong-host", (-1, 1), "dns"),
+    ],
+)
+def test_certificate_problems_are_named(check, days, names, keys, tmp_path):
+    import ipaddress
+
+    san = [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))] if names == "ip" else [x509.DNSName("oidc.example.com")]
+    server, url, ca = _served_with_leaf(tmp_path, keys, days_valid=days, names=san)
+    try:
+        report = doctor("--issuer", url, "--ca-file", str(ca), "--for", "all", expect_exit=1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert failed(report) - LOOPBACK == {check}, report["failures"]

@@ -159,6 +159,26 @@ pub const CATALOGUE: &[Entry] = &[
         fix: "serve a certificate from a public CA for the issuer's host name (or give Vault oidc_discovery_ca_pem, doctor --ca-file)",
     },
     Entry {
+        id: "tls.expired",
+        what: "the issuer's certificate is expired (or not valid yet)",
+        parties: EVERYONE,
+        messages: &[(
+            Vault,
+            "…: fetching keys oidc: get keys failed: … x509: certificate has expired or is not yet valid",
+        )],
+        fix: "renew the certificate (cert-manager, ACME) and serve the new one",
+    },
+    Entry {
+        id: "tls.wrong-host",
+        what: "the issuer's certificate does not name the issuer's host",
+        parties: EVERYONE,
+        messages: &[(
+            Vault,
+            "…: fetching keys oidc: get keys failed: … x509: certificate is valid for …, not …",
+        )],
+        fix: "serve a certificate whose subjectAltName holds the issuer's host name",
+    },
+    Entry {
         id: "issuer.not-public",
         what: "the issuer's host is loopback, private or cluster-internal: cloud relying parties fetch it from the internet",
         parties: CLOUD,
@@ -497,5 +517,29 @@ mod tests {
                 .all(|e| !e.parties.is_empty() && !e.fix.is_empty())
         );
         assert!(CATALOGUE.len() >= 25);
+    }
+
+    /// A check recorded under an id the catalogue lacks would be dropped without a word: every
+    /// quoted id in the checking code must be an entry.
+    #[test]
+    fn every_id_the_checks_use_is_in_the_catalogue() {
+        let sources = [include_str!("issuer.rs"), include_str!("token.rs")];
+        let mut seen = 0;
+        for source in sources {
+            let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+            for quoted in code.split('"').skip(1).step_by(2) {
+                let is_id = ["issuer.", "tls.", "discovery.", "jwks.", "token."]
+                    .iter()
+                    .any(|p| quoted.starts_with(p))
+                    && quoted
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '.' || c == '-');
+                if is_id {
+                    seen += 1;
+                    assert!(entry(quoted).is_some(), "{quoted} is not in the catalogue");
+                }
+            }
+        }
+        assert!(seen > 25, "{seen}");
     }
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::catalogue::Party;
 use crate::finding::Report;
-use crate::observe::{Clients, Fetched};
+use crate::observe::{CertProblem, Clients, Fetched};
 
 /// What the walk hands on to the token checks.
 #[derive(Debug, Default)]
@@ -94,12 +94,53 @@ pub fn check_url(report: &mut Report, issuer: &str) -> Result<Option<reqwest::Ur
     Ok(Some(url))
 }
 
+/// Names why the issuer's certificate is refused: its validity, its names, or else its CA.
+async fn untrusted(report: &mut Report, issuer: &str, url: &str, detail: &str, now: i64) {
+    let parsed = reqwest::Url::parse(issuer).ok();
+    let host = parsed
+        .as_ref()
+        .and_then(|u| u.host_str())
+        .unwrap_or_default();
+    let port = parsed
+        .as_ref()
+        .and_then(reqwest::Url::port_or_known_default)
+        .unwrap_or(443);
+    let bare = host.trim_matches(['[', ']']);
+    let leaf = crate::observe::peer_chain(bare, port)
+        .await
+        .ok()
+        .and_then(|chain| chain.into_iter().next());
+    let now = u64::try_from(now).unwrap_or(0);
+    match leaf.and_then(|der| crate::observe::leaf_problem(&der, host, now)) {
+        Some(CertProblem::OutsideValidity {
+            not_before,
+            not_after,
+        }) => report.fail(
+            "tls.expired",
+            format!(
+                "{url}: the certificate is valid from {} to {}, now is {}",
+                kwi_jose::time::format_rfc3339(i64::try_from(not_before).unwrap_or(0)),
+                kwi_jose::time::format_rfc3339(i64::try_from(not_after).unwrap_or(0)),
+                kwi_jose::time::format_rfc3339(i64::try_from(now).unwrap_or(0))
+            ),
+            ALL,
+        ),
+        Some(CertProblem::WrongHost { names }) => report.fail(
+            "tls.wrong-host",
+            format!("{url}: the certificate names {names:?}, not {host}"),
+            ALL,
+        ),
+        None => report.fail("issuer.tls-untrusted", format!("{url}: {detail}"), ALL),
+    }
+}
+
 /// Fetches and checks the discovery document; returns its jwks_uri when the walk can go on.
 async fn check_discovery(
     report: &mut Report,
     clients: &Clients,
     issuer: &str,
     ca_given: bool,
+    now: i64,
 ) -> Option<String> {
     let url = format!(
         "{}/.well-known/openid-configuration",
@@ -120,7 +161,7 @@ async fn check_discovery(
             text
         }
         Fetched::Untrusted(detail) => {
-            report.fail("issuer.tls-untrusted", format!("{url}: {detail}"), ALL);
+            untrusted(report, issuer, &url, &detail, now).await;
             return None;
         }
         Fetched::Unreachable(detail) => {
@@ -282,12 +323,13 @@ pub async fn walk(
     clients: &Clients,
     issuer: &str,
     ca_given: bool,
+    now: i64,
 ) -> Result<Walked, String> {
     let mut walked = Walked::default();
     if check_url(report, issuer)?.is_none() {
         return Ok(walked);
     }
-    let Some(uri) = check_discovery(report, clients, issuer, ca_given).await else {
+    let Some(uri) = check_discovery(report, clients, issuer, ca_given, now).await else {
         return Ok(walked);
     };
     report.jwks_uri = Some(uri.clone());

@@ -56,6 +56,7 @@ pub async fn diagnose(options: &Options) -> Result<Report, DoctorError> {
             &clients,
             &options.issuer,
             options.ca_file.is_some(),
+            options.now,
         )
         .await
         .map_err(DoctorError)?;
@@ -71,9 +72,10 @@ pub async fn diagnose(options: &Options) -> Result<Report, DoctorError> {
                 .trim_end_matches(']')
                 .to_string();
             report.thumbprint =
-                observe::thumbprint(&host, url.port_or_known_default().unwrap_or(443))
+                observe::peer_chain(&host, url.port_or_known_default().unwrap_or(443))
                     .await
-                    .ok();
+                    .ok()
+                    .and_then(|chain| observe::thumbprint(&chain));
         }
         if let Some(token) = &options.token {
             token::check_token(

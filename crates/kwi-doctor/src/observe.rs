@@ -124,9 +124,8 @@ impl rustls::client::danger::ServerCertVerifier for ReadChain {
     }
 }
 
-/// IAM's thumbprint of an HTTPS host: the SHA-1 (hex) of the last certificate the server
-/// sends, which is the top intermediate CA of its chain (or the leaf when it sends only that).
-pub async fn thumbprint(host: &str, port: u16) -> Result<String, String> {
+/// The certificates an HTTPS host sends, leaf first (read, not trusted).
+pub async fn peer_chain(host: &str, port: u16) -> Result<Vec<Vec<u8>>, String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -145,14 +144,114 @@ pub async fn thumbprint(host: &str, port: u16) -> Result<String, String> {
             .await
             .map_err(|e| format!("{host}:{port}: TLS: {e}"))?;
         let chain = tls.get_ref().1.peer_certificates().unwrap_or_default();
-        let top = chain
-            .last()
-            .ok_or_else(|| format!("{host}:{port}: no certificate"))?;
-        let digest =
-            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, top.as_ref());
-        Ok::<_, String>(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+        Ok::<_, String>(chain.iter().map(|c| c.as_ref().to_vec()).collect())
     };
     tokio::time::timeout(Duration::from_secs(10), probe)
         .await
         .map_err(|_| format!("{host}:{port}: no TLS handshake within 10 s"))?
+}
+
+/// IAM's thumbprint of a chain: the SHA-1 (hex) of the last certificate the server sends,
+/// which is the top intermediate CA of its chain (or the leaf when it sends only that).
+pub fn thumbprint(chain: &[Vec<u8>]) -> Option<String> {
+    let top = chain.last()?;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, top);
+    Some(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// What a certificate's own fields say is wrong with it for a host at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertProblem {
+    /// Outside its validity (expired, or not valid yet).
+    OutsideValidity {
+        /// notBefore, seconds since the epoch.
+        not_before: u64,
+        /// notAfter, seconds since the epoch.
+        not_after: u64,
+    },
+    /// No subjectAltName matches the host.
+    WrongHost {
+        /// The names it has.
+        names: Vec<String>,
+    },
+}
+
+fn name_matches(pattern: &str, host: &str) -> bool {
+    let (pattern, host) = (pattern.to_ascii_lowercase(), host.to_ascii_lowercase());
+    match pattern.strip_prefix("*.") {
+        Some(rest) => host
+            .split_once('.')
+            .is_some_and(|(label, tail)| !label.is_empty() && tail == rest),
+        None => pattern == host,
+    }
+}
+
+/// Reads a leaf certificate's validity and names; `None` when nothing in them is wrong (or
+/// when it cannot be read: then trust itself is the problem).
+pub fn leaf_problem(der: &[u8], host: &str, now: u64) -> Option<CertProblem> {
+    use x509_cert::der::Decode;
+    use x509_cert::ext::pkix::SubjectAltName;
+    use x509_cert::ext::pkix::name::GeneralName;
+    let cert = x509_cert::Certificate::from_der(der).ok()?;
+    let tbs = cert.tbs_certificate();
+    let not_before = tbs.validity().not_before.to_unix_duration().as_secs();
+    let not_after = tbs.validity().not_after.to_unix_duration().as_secs();
+    if now < not_before || now > not_after {
+        return Some(CertProblem::OutsideValidity {
+            not_before,
+            not_after,
+        });
+    }
+    let ip: Option<std::net::IpAddr> = host.trim_matches(['[', ']']).parse().ok();
+    let mut names = Vec::new();
+    let mut matched = false;
+    if let Ok(Some((_, SubjectAltName(list)))) = tbs.get_extension::<SubjectAltName>() {
+        for general in list {
+            match general {
+                GeneralName::DnsName(dns) => {
+                    let dns = dns.to_string();
+                    matched |= ip.is_none() && name_matches(&dns, host);
+                    names.push(dns);
+                }
+                GeneralName::IpAddress(bytes) => {
+                    let bytes = bytes.as_bytes();
+                    let found: Option<std::net::IpAddr> = match bytes.len() {
+                        4 => <[u8; 4]>::try_from(bytes).ok().map(std::net::IpAddr::from),
+                        16 => <[u8; 16]>::try_from(bytes).ok().map(std::net::IpAddr::from),
+                        _ => None,
+                    };
+                    if let Some(found) = found {
+                        matched |= ip == Some(found);
+                        names.push(found.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    (!matched).then_some(CertProblem::WrongHost { names })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_match_as_tls_matches_them() {
+        assert!(name_matches("oidc.example.com", "OIDC.example.com"));
+        assert!(name_matches("*.example.com", "oidc.example.com"));
+        assert!(!name_matches("*.example.com", "a.b.example.com"));
+        assert!(!name_matches("*.example.com", "example.com"));
+        assert!(!name_matches("oidc.example.com", "oidc.example.org"));
+    }
+
+    #[test]
+    fn the_thumbprint_is_of_the_last_certificate_sent() {
+        let chain = vec![b"leaf".to_vec(), b"intermediate".to_vec()];
+        assert_eq!(
+            thumbprint(&chain).as_deref(),
+            Some("ce03a80127ff0aff9657b1b049fed435174e88b3"), // sha1("intermediate")
+        );
+        assert_eq!(thumbprint(&[]), None);
+    }
 }
