@@ -30,6 +30,7 @@ mod pkix;
 mod profile;
 mod signer;
 mod strict_json;
+mod sts;
 pub mod time;
 mod token_error;
 
@@ -58,6 +59,7 @@ pub use profile::{
     STS_MIN_TOKEN_SIZE, StsRules, VAULT_BAD_SIGNATURE, VaultRules,
 };
 pub use signer::SigningKey;
+pub use sts::{STS_CLOCK_SKEW, StsLeeway, StsRefusal, StsTokenPreview, sts_preview};
 pub use token_error::TokenError;
 
 /// Encodes bytes as base64url without padding, the encoding of every JOSE member.

@@ -48,6 +48,12 @@ pub enum Command {
     /// Serve the Vault-compatible JWT login API (`kwi serve --dev` to try it).
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
+    /// An AWS STS endpoint (AssumeRoleWithWebIdentity) validating tokens as STS does.
+    #[command(subcommand)]
+    Sts(StsCommand),
+    /// Check an issuer (and a token) as AWS STS, Vault, Entra and Google do, and say what breaks.
+    #[command(after_help = DOCTOR_EXAMPLES)]
+    Doctor(DoctorArgs),
     /// Print shell completions for bash, zsh or fish.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -90,6 +96,107 @@ pub struct ManArgs {
     /// Write kwi.1 and one page per subcommand (kwi-token-mint.1, …) into this folder.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+const DOCTOR_EXAMPLES: &str = "\
+Examples:
+  kwi doctor --issuer https://oidc.example.com                   # every relying party
+  kwi doctor --issuer https://oidc.example.com --for aws --token token \\
+      --role-arn arn:aws:iam::111122223333:role/app
+  kubectl exec app-0 -- cat /var/run/secrets/eks.amazonaws.com/serviceaccount/token \\
+      | kwi doctor --issuer https://oidc.example.com --token -
+  kwi doctor --issuer https://127.0.0.1:8443 --ca-file ca.pem --for vault --json
+  kwi doctor --catalogue                                         # every check, a Markdown table
+
+Each failed check has a stable id, what was seen, which relying parties refuse, the message each
+of them shows and the fix; the README lists them all. Exit codes: 0 nothing breaks the chosen
+relying parties, 1 something does, 2 the inputs could not be read.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DoctorFor {
+    /// AWS STS (IRSA).
+    Aws,
+    /// Vault / OpenBao JWT auth.
+    Vault,
+    /// Microsoft Entra workload identity federation.
+    Azure,
+    /// Google Cloud workload identity federation.
+    Gcp,
+    /// All four.
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The issuer URL, exactly as kube-apiserver's --service-account-issuer.
+    #[arg(long, value_name = "URL", required_unless_present = "catalogue")]
+    pub issuer: Option<String>,
+    /// Print the catalogue of failures doctor knows (a Markdown table) and exit.
+    #[arg(long, exclusive = true)]
+    pub catalogue: bool,
+    /// A service-account token to check too (a file, or - for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub token: Option<String>,
+    /// The relying parties to check for (repeat for several).
+    #[arg(long = "for", value_enum, value_name = "PARTY", default_value = "all")]
+    pub parties: Vec<DoctorFor>,
+    /// The audience tokens must carry (default: each party's usual one: sts.amazonaws.com, api://AzureADTokenExchange).
+    #[arg(long, value_name = "AUD")]
+    pub aud: Option<String>,
+    /// The IAM role the pod assumes: doctor prints the trust policy it needs.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// Trust this CA (PEM) for the issuer's HTTPS instead of the platform's roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StsCommand {
+    /// Serve AssumeRoleWithWebIdentity for the providers and roles of a config file.
+    #[command(after_help = STS_SERVE_EXAMPLES)]
+    Serve(StsServeArgs),
+}
+
+const STS_SERVE_EXAMPLES: &str = r#"Examples:
+  kwi sts serve --config sts.toml                        # http://127.0.0.1:8600
+  kwi sts serve --config sts.toml --listen 127.0.0.1:0   # any free port (printed on stderr)
+  kwi sts serve --config sts.toml --listen 0.0.0.0:8443 --tls-cert tls.crt --tls-key tls.key
+
+sts.toml declares the account, its IAM OIDC providers and its roles with their trust policies as
+IAM has them (the JSON from the console or Terraform):
+  account = "111122223333"
+  [[provider]]
+  url = "https://oidc.example.com"
+  client_ids = ["sts.amazonaws.com"]
+  ca_file = "ca.pem"          # optional: trust this CA (relative to sts.toml)
+  [[role]]
+  arn = "arn:aws:iam::111122223333:role/app"
+  max_session_duration = 3600
+  trust_policy = '''{"Version":"2012-10-17","Statement":[...]}'''
+
+Then, in the environment a pod with IRSA has:
+  AWS_ENDPOINT_URL_STS=http://127.0.0.1:8600 AWS_ROLE_ARN=arn:aws:iam::111122223333:role/app \
+      AWS_WEB_IDENTITY_TOKEN_FILE=token aws sts get-caller-identity   # or any SDK
+Plain HTTP is served on loopback addresses only."#;
+
+#[derive(Debug, Args)]
+pub struct StsServeArgs {
+    /// The config: account, OIDC providers, roles with their trust policies (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8600")]
+    pub listen: String,
+    /// TLS certificate chain (PEM); with --tls-key, kwi serves HTTPS on any address.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (any format kwi reads).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 const SERVE_EXAMPLES: &str = "\
@@ -568,7 +675,7 @@ checks its issuer, then fetches its jwks_uri (HTTPS; --ca-file for a private CA)
 pub enum ProfileArg {
     /// kube-apiserver: 60 s leeway, audience intersection, legacy tokens only with --allow-legacy.
     Kubernetes,
-    /// AWS STS AssumeRoleWithWebIdentity: RS/ES algorithms, 4–20,000 characters, exp required, no leeway.
+    /// AWS STS AssumeRoleWithWebIdentity: RS/ES algorithms, 4–20,000 characters, integer times, exp required with no leeway, nbf/iat up to 5 min ahead.
     Sts,
     /// OpenBao/Vault JWT auth with a role's defaults: its leeways, checks and messages.
     Vault,
@@ -615,7 +722,7 @@ pub struct VerifyArgs {
     /// Accept legacy secret-based tokens (kubernetes profile).
     #[arg(long)]
     pub allow_legacy: bool,
-    /// Clock leeway for exp/nbf/iat instead of the profile's (kubernetes 60s, sts 0, vault 60s);
+    /// Clock leeway for exp/nbf/iat instead of the profile's (kubernetes 60s, sts 0 for exp and 5m for nbf/iat, vault 60s);
     /// with the vault profile, a role's clock_skew_leeway (-1 disables it).
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub leeway: Option<String>,

@@ -6,9 +6,9 @@ use anyhow::{Result, anyhow, bail};
 use kwi_jose::time::{format_duration, format_rfc3339, parse_duration, parse_time};
 use kwi_jose::{
     Claims, KUBERNETES_ALGORITHMS, KUBERNETES_LEEWAY, Key, KeySet, KidMethod, KubernetesRules,
-    LegacyClaims, MintError, ObjectRef, ProjectedClaims, STS_ALGORITHMS, STS_MAX_TOKEN_SIZE,
-    STS_MIN_TOKEN_SIZE, ServiceAccountIdentity, SigningKey, StsRules, TokenError, VaultRules,
-    VerifiedToken, VerifyOptions, decode_unverified, random_uuid,
+    LegacyClaims, MintError, ObjectRef, ProjectedClaims, ServiceAccountIdentity, SigningKey,
+    StsLeeway, StsRules, TokenError, VaultRules, VerifiedToken, VerifyOptions, decode_unverified,
+    random_uuid,
 };
 use serde_json::{Map, Value, json};
 
@@ -20,7 +20,7 @@ use crate::files::{self, display_name};
 /// Longest token input read; the verifier's own limit (16 KiB) then applies.
 const MAX_TOKEN_INPUT: usize = 1024 * 1024;
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -29,7 +29,7 @@ fn now() -> i64 {
 
 /// The token from the argument: `-` is standard input, an existing file is read, text with the
 /// two dots of a JWT is the token itself, anything else is a missing file.
-fn read_token(arg: &str) -> Result<String> {
+pub(crate) fn read_token(arg: &str) -> Result<String> {
     let path = std::path::Path::new(arg);
     let bytes = if path.is_dir() {
         bail!("{arg}: is a directory; give the token file inside it");
@@ -384,25 +384,22 @@ fn check(
             )?;
             verified
         }
-        ProfileArg::Sts => {
-            if token.len() < STS_MIN_TOKEN_SIZE {
-                return Err(TokenError::Malformed(format!(
-                    "STS needs at least {STS_MIN_TOKEN_SIZE} characters"
-                )));
-            }
-            let options = VerifyOptions {
-                algorithms: STS_ALGORITHMS.to_vec(),
-                max_token_size: STS_MAX_TOKEN_SIZE,
-                ..VerifyOptions::default()
-            };
-            let verified = keys.verify(token, &options)?;
-            StsRules {
-                provider_url: issuers,
-                client_ids: audiences,
-            }
-            .validate_with_leeway(&verified.claims, now, leeway.unwrap_or(0))?;
-            verified
+        ProfileArg::Sts => StsRules {
+            provider_url: issuers,
+            client_ids: audiences,
         }
+        // STS's own checks, shared with `kwi sts serve` and `kwi doctor`; the message is all
+        // that is kept of the refusal.
+        .check_with_leeway(
+            token,
+            keys,
+            now,
+            leeway.map_or_else(StsLeeway::default, |l| StsLeeway {
+                expiry: l,
+                future: l,
+            }),
+        )
+        .map_err(|refusal| TokenError::Rejected(refusal.to_string()))?,
         ProfileArg::Vault => {
             let rules = VaultRules {
                 bound_issuer: issuers,
