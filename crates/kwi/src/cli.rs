@@ -47,6 +47,9 @@ pub enum Command {
     /// Serve the Vault-compatible JWT login API (`kwi serve --dev` to try it).
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
+    /// The pod identity webhook (amazon-eks-pod-identity-webhook compatible; AWS, Azure, GCP, Vault).
+    #[command(subcommand)]
+    Webhook(Box<WebhookCommand>),
 }
 
 const SERVE_EXAMPLES: &str = "\
@@ -577,4 +580,184 @@ pub struct VerifyArgs {
     /// Print JSON: {valid, error?, header, claims, identity}.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Answer one AdmissionReview (or a Pod) offline, as the webhook would: no cluster needed.
+    #[command(after_help = WEBHOOK_MUTATE_EXAMPLES)]
+    Mutate(WebhookMutateArgs),
+    /// Print the Kubernetes manifests that run the webhook in a cluster.
+    #[command(after_help = WEBHOOK_MANIFESTS_EXAMPLES)]
+    Manifests(WebhookManifestsArgs),
+}
+
+const WEBHOOK_MUTATE_EXAMPLES: &str = "\
+Examples:
+  kwi webhook mutate review.json --service-account sa.yaml            # the AdmissionReview answer
+  kwi webhook mutate pod.yaml --service-account sa.yaml --patch       # what the pod gets, as a JSON patch
+  kubectl get sa app -o yaml | kwi webhook mutate pod.yaml --service-account - --patch
+  kwi webhook mutate pod.yaml --service-account sa.yaml --profile aws,azure --aws-default-region eu-west-1
+  kwi webhook mutate review.json --config-map pod-identity-webhook.yaml --container-credentials-config identities.json
+
+The input is an AdmissionReview (admission.k8s.io/v1 or v1beta1) or a Pod, JSON or YAML. A Pod is
+wrapped in a CREATE review in its namespace (\"default\" when it has none). ServiceAccount files may
+hold several documents or a List. The answer always admits the pod; a request kwi cannot read is
+answered with a status.message, printed to stderr too, and exit code 2.";
+
+/// The webhook's behaviour: upstream's flags with upstream's defaults, and the other profiles'.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookOptions {
+    /// Identity systems to inject for (repeat or comma-separate: aws,azure,gcp,vault).
+    #[arg(
+        long = "profile",
+        value_name = "PROFILE",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "aws"
+    )]
+    pub profiles: Vec<WebhookProfileArg>,
+    /// The ServiceAccount annotation domain of the AWS profile.
+    #[arg(long, value_name = "PREFIX", default_value = "eks.amazonaws.com")]
+    pub annotation_prefix: String,
+    /// The default token audience of the AWS profile (the `audience` annotation overrides it).
+    #[arg(long, value_name = "AUD", default_value = "sts.amazonaws.com")]
+    pub token_audience: String,
+    /// Where the AWS token is mounted.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
+    )]
+    pub token_mount_path: String,
+    /// The default token lifetime in seconds (at least 600; annotations override it).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 86400,
+        allow_negative_numbers = true
+    )]
+    pub token_expiration: i64,
+    /// Sets AWS_DEFAULT_REGION and AWS_REGION in mutated containers that set neither.
+    #[arg(long, value_name = "REGION", default_value = "")]
+    pub aws_default_region: String,
+    /// Sets AWS_STS_REGIONAL_ENDPOINTS=regional (the `sts-regional-endpoints` annotation overrides it).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_value = "false", default_missing_value = "true",
+          action = clap::ArgAction::Set)]
+    pub sts_regional_endpoint: bool,
+    /// EKS Pod Identity: the identities file listing the ServiceAccounts that get container credentials.
+    #[arg(
+        long,
+        value_name = "FILE",
+        alias = "watch-container-credentials-config"
+    )]
+    pub container_credentials_config: Option<String>,
+    /// EKS Pod Identity: the token audience.
+    #[arg(long, value_name = "AUD", default_value = "pods.eks.amazonaws.com")]
+    pub container_credentials_audience: String,
+    /// EKS Pod Identity: where the token is mounted.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount"
+    )]
+    pub container_credentials_token_mount_path: String,
+    /// EKS Pod Identity: the projected volume's name.
+    #[arg(long, value_name = "NAME", default_value = "eks-pod-identity-token")]
+    pub container_credentials_token_volume_name: String,
+    /// EKS Pod Identity: the token's file name.
+    #[arg(long, value_name = "NAME", default_value = "eks-pod-identity-token")]
+    pub container_credentials_token_path: String,
+    /// EKS Pod Identity: AWS_CONTAINER_CREDENTIALS_FULL_URI.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://169.254.170.23/v1/credentials"
+    )]
+    pub container_credentials_full_uri: String,
+    /// Opt-in: the fsGroup of mutated pods that set none, so non-root containers can read the token.
+    #[arg(long, value_name = "GID")]
+    pub fs_group: Option<u32>,
+    /// Azure: AZURE_AUTHORITY_HOST.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://login.microsoftonline.com/"
+    )]
+    pub azure_authority_host: String,
+    /// Azure: the tenant of ServiceAccounts without an azure.workload.identity/tenant-id annotation.
+    #[arg(long, value_name = "ID", default_value = "")]
+    pub azure_tenant_id: String,
+    /// GCP: the default token audience (the provider's allowed audience).
+    #[arg(long, value_name = "AUD", default_value = "sts.googleapis.com")]
+    pub gcp_token_audience: String,
+    /// GCP: CLOUDSDK_COMPUTE_REGION in mutated containers.
+    #[arg(long, value_name = "REGION", default_value = "")]
+    pub gcp_region: String,
+    /// Vault: VAULT_ADDR when the ServiceAccount has no vault.kwi.dev/addr annotation.
+    #[arg(long, value_name = "URL", default_value = "")]
+    pub vault_addr: String,
+    /// Vault: the default token audience (the role's bound_audiences).
+    #[arg(long, value_name = "AUD", default_value = "vault")]
+    pub vault_audience: String,
+    /// Vault: the default JWT auth mount.
+    #[arg(long, value_name = "MOUNT", default_value = "jwt")]
+    pub vault_auth_mount: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WebhookProfileArg {
+    Aws,
+    Azure,
+    Gcp,
+    Vault,
+}
+
+#[derive(Debug, Args)]
+pub struct WebhookMutateArgs {
+    /// The AdmissionReview or Pod (JSON or YAML), or '-' (default) for standard input.
+    #[arg(value_name = "FILE|-", default_value = "-")]
+    pub input: String,
+    /// A ServiceAccount (JSON or YAML; several documents or a List allowed); repeat for several.
+    #[arg(long = "service-account", value_name = "FILE")]
+    pub service_accounts: Vec<String>,
+    /// The pod-identity-webhook ConfigMap (upstream's --watch-config-map), JSON or YAML.
+    #[arg(long, value_name = "FILE")]
+    pub config_map: Option<String>,
+    /// Print the decoded JSON patch instead of the AdmissionReview.
+    #[arg(long)]
+    pub patch: bool,
+    #[command(flatten)]
+    pub webhook: WebhookOptions,
+}
+
+const WEBHOOK_MANIFESTS_EXAMPLES: &str = "\
+Examples:
+  kwi webhook manifests --self-signed | kubectl apply -f -
+  kwi webhook manifests --cert-manager --namespace kwi --image registry.example.com/kwi:0.1.0
+  kwi webhook manifests --self-signed --profile aws,vault --vault-addr https://vault.example.com";
+
+#[derive(Debug, Args)]
+pub struct WebhookManifestsArgs {
+    /// The namespace the webhook runs in.
+    #[arg(long, value_name = "NS", default_value = "kwi")]
+    pub namespace: String,
+    /// The image (a build of this repository's Dockerfile).
+    #[arg(
+        long,
+        value_name = "IMAGE",
+        default_value = "ghcr.io/kwi-project/kwi:latest"
+    )]
+    pub image: String,
+    /// TLS through cert-manager: a self-signed Issuer, a Certificate, and caBundle injection.
+    #[arg(long, conflicts_with = "self_signed")]
+    pub cert_manager: bool,
+    /// TLS from a CA and serving certificate kwi generates now (caBundle filled in, a Secret).
+    #[arg(long)]
+    pub self_signed: bool,
+    /// Replicas of the Deployment.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub replicas: u32,
+    #[command(flatten)]
+    pub webhook: WebhookOptions,
 }

@@ -6,12 +6,15 @@ mod issuer;
 mod keys;
 mod serve;
 mod token;
+mod webhook;
 
 use anyhow::Result;
 use kwi_issuer::DiscoveryStyle;
 use kwi_jose::{Key, KidMethod};
 
-use crate::cli::{Cli, Command, IssuerCommand, KeysCommand, KidMethodArg, StyleArg, TokenCommand};
+use crate::cli::{
+    Cli, Command, IssuerCommand, KeysCommand, KidMethodArg, StyleArg, TokenCommand, WebhookCommand,
+};
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -29,6 +32,10 @@ pub fn run(cli: Cli) -> Result<()> {
             TokenCommand::Verify(args) => token::verify(args),
         },
         Command::Serve(args) => serve::run(args),
+        Command::Webhook(command) => match *command {
+            WebhookCommand::Mutate(args) => webhook::mutate_command(args),
+            WebhookCommand::Manifests(_) => anyhow::bail!("kwi webhook manifests: not built yet"),
+        },
     }
 }
 
