@@ -18,6 +18,7 @@ mod gcp;
 mod go_syntax;
 mod identities;
 mod injection;
+mod manifests;
 mod mutate;
 mod patch;
 mod pod;
@@ -34,6 +35,9 @@ pub use config_map::{ConfigMapEntries, ConfigMapEntry};
 pub use directory::{Directory, Lookup};
 pub use error::ReviewError;
 pub use identities::Identities;
+pub use manifests::{
+    ManifestOptions, ManifestTls, NAME as MANIFEST_NAME, manifests, service_dns_names,
+};
 pub use mutate::{AdmissionRequest, Applied, FS_GROUP_ANNOTATION, Mutation, mutate};
 pub use review::{Rejection, ReviewVersion};
 pub use service_account::ServiceAccount;

@@ -110,8 +110,13 @@ pub struct Rejection {
 }
 
 pub(crate) fn parse(body: &[u8]) -> Result<Parsed<'_>, Rejection> {
-    let review: ReviewIn<'_> =
-        serde_json::from_slice(body).map_err(|e| reject_unparsed(body, &e))?;
+    // serde_json skips the strings of unknown members without checking their UTF-8: checked here,
+    // so that what kwi accepts is JSON.
+    let body = std::str::from_utf8(body).map_err(|e| {
+        let error = ReviewError::NotJson(format!("not UTF-8: {e}"));
+        rejection(ReviewVersion::V1, "", error)
+    })?;
+    let review: ReviewIn<'_> = serde_json::from_str(body).map_err(|e| reject_unparsed(body, &e))?;
     let version = match review.api_version.as_deref() {
         None | Some("admission.k8s.io/v1") => ReviewVersion::V1,
         Some("admission.k8s.io/v1beta1") => ReviewVersion::V1Beta1,
@@ -201,7 +206,7 @@ fn rejection(version: ReviewVersion, uid: &str, error: ReviewError) -> Rejection
 }
 
 /// A review that does not deserialise: answered in its version with its uid when those can be read.
-fn reject_unparsed(body: &[u8], error: &serde_json::Error) -> Rejection {
+fn reject_unparsed(body: &str, error: &serde_json::Error) -> Rejection {
     if matches!(
         error.classify(),
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof
@@ -212,7 +217,7 @@ fn reject_unparsed(body: &[u8], error: &serde_json::Error) -> Rejection {
             ReviewError::NotJson(error.to_string()),
         );
     }
-    let echo: Option<EchoIn<'_>> = serde_json::from_slice(body).ok();
+    let echo: Option<EchoIn<'_>> = serde_json::from_str(body).ok();
     let version = match echo.as_ref().and_then(|e| e.api_version.as_deref()) {
         Some("admission.k8s.io/v1beta1") => ReviewVersion::V1Beta1,
         _ => ReviewVersion::V1,

@@ -127,3 +127,20 @@ proptest! {
         check_answer(&serde_json::to_vec(&review).unwrap());
     }
 }
+
+/// Found by the fuzzer: invalid UTF-8 inside the string of an unknown member was skipped by
+/// serde_json and the pod mutated; such a body is not JSON and is now refused as such.
+#[test]
+fn invalid_utf8_in_an_unknown_member_is_not_json() {
+    let body = include_bytes!("regressions/invalid-utf8-in-an-unknown-member.json");
+    assert!(serde_json::from_slice::<Value>(body).is_err());
+    let (config, directory) = setup();
+    let mutation = mutate(body, &config, &directory);
+    assert!(
+        matches!(mutation.error, Some(kwi_webhook::ReviewError::NotJson(ref m)) if m.starts_with("not UTF-8")),
+        "{:?}",
+        mutation.error
+    );
+    assert!(mutation.patch.is_empty());
+    check_answer(body);
+}

@@ -425,3 +425,30 @@ fn lifetimes_under_the_minimum_are_raised_and_bad_annotations_warned() {
         600
     );
 }
+
+#[test]
+fn manifests_with_cert_manager_are_pinned() {
+    let w = Workdir::new();
+    let run = w
+        .run(&[
+            "webhook",
+            "manifests",
+            "--cert-manager",
+            "--profile",
+            "aws,azure",
+            "--aws-default-region",
+            "eu-west-1",
+        ])
+        .ok();
+    insta::assert_snapshot!("webhook_manifests_cert_manager", run.stdout_text());
+}
+
+#[test]
+fn manifests_refuse_conflicting_tls_and_bad_flags() {
+    let w = Workdir::new();
+    let run = w.run(&["webhook", "manifests", "--cert-manager", "--self-signed"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    w.run(&["webhook", "manifests", "--annotation-prefix", "a/b"])
+        .usage_error(&["--annotation-prefix", "DNS domain"]);
+}

@@ -7,6 +7,7 @@ mod keys;
 mod serve;
 mod token;
 mod webhook;
+mod webhook_manifests;
 
 use anyhow::Result;
 use kwi_issuer::DiscoveryStyle;
@@ -34,7 +35,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Webhook(command) => match *command {
             WebhookCommand::Mutate(args) => webhook::mutate_command(args),
-            WebhookCommand::Manifests(_) => anyhow::bail!("kwi webhook manifests: not built yet"),
+            WebhookCommand::Manifests(args) => webhook_manifests::run(args),
         },
     }
 }
