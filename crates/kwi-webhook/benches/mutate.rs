@@ -82,6 +82,14 @@ fn bench(c: &mut Criterion) {
             serde_json::to_vec(&value).unwrap_or_default()
         })
     });
+    group.bench_function(
+        "serde_json scan only (IgnoredAny: the floor of reading the body)",
+        |b| {
+            b.iter(|| {
+                serde_json::from_slice::<serde::de::IgnoredAny>(std::hint::black_box(&body)).is_ok()
+            })
+        },
+    );
     group.finish();
 }
 

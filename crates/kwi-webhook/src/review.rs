@@ -29,18 +29,20 @@ impl ReviewVersion {
     }
 }
 
+/// The review, with its object read as `O`: the Pod itself (one pass over the body), or the raw
+/// JSON (a second pass then reads the pod, so a bad pod is told from a bad review).
 #[derive(Deserialize)]
-struct ReviewIn<'a> {
+struct ReviewIn<'a, O> {
     #[serde(borrow, default, rename = "apiVersion")]
     api_version: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     kind: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    request: Option<RequestIn<'a>>,
+    #[serde(borrow, default = "absent")]
+    request: Option<RequestIn<'a, O>>,
 }
 
 #[derive(Deserialize)]
-struct RequestIn<'a> {
+struct RequestIn<'a, O> {
     #[serde(borrow, default)]
     uid: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
@@ -51,8 +53,13 @@ struct RequestIn<'a> {
     namespace: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     operation: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    object: Option<&'a RawValue>,
+    #[serde(default = "absent")]
+    object: Option<O>,
+}
+
+/// `Option::None` for any `O` (serde's plain `default` would require `O: Default`).
+fn absent<O>() -> Option<O> {
+    None
 }
 
 #[derive(Deserialize)]
@@ -116,16 +123,27 @@ pub(crate) fn parse(body: &[u8]) -> Result<Parsed<'_>, Rejection> {
         let error = ReviewError::NotJson(format!("not UTF-8: {e}"));
         rejection(ReviewVersion::V1, "", error)
     })?;
-    let review: ReviewIn<'_> = serde_json::from_str(body).map_err(|e| reject_unparsed(body, &e))?;
+    if let Ok(review) = serde_json::from_str::<ReviewIn<'_, Pod<'_>>>(body) {
+        return read(review, Ok);
+    }
+    let review: ReviewIn<'_, &RawValue> =
+        serde_json::from_str(body).map_err(|e| reject_unparsed(body, &e))?;
+    read(review, |raw| {
+        serde_json::from_str(raw.get()).map_err(|e| e.to_string())
+    })
+}
+
+/// Checks the envelope of a deserialised review; `to_pod` reads its object.
+fn read<'a, O>(
+    review: ReviewIn<'a, O>,
+    to_pod: impl FnOnce(O) -> Result<Pod<'a>, String>,
+) -> Result<Parsed<'a>, Rejection> {
     let version = match review.api_version.as_deref() {
         None | Some("admission.k8s.io/v1") => ReviewVersion::V1,
         Some("admission.k8s.io/v1beta1") => ReviewVersion::V1Beta1,
         Some(other) => {
-            return Err(rejection(
-                ReviewVersion::V1,
-                "",
-                ReviewError::UnsupportedVersion(other.to_owned()),
-            ));
+            let error = ReviewError::UnsupportedVersion(other.to_owned());
+            return Err(rejection(ReviewVersion::V1, "", error));
         }
     };
     let mut request = review
@@ -142,19 +160,19 @@ pub(crate) fn parse(body: &[u8]) -> Result<Parsed<'_>, Rejection> {
     }
     if let Some(reason) = pass_through_reason(&request) {
         let namespace = request.namespace.unwrap_or(Cow::Borrowed(""));
+        let target = Target::PassThrough(reason);
         return Ok(Parsed {
             version,
             uid,
             namespace,
-            target: Target::PassThrough(reason),
+            target,
         });
     }
-    let namespace = request.namespace.unwrap_or(Cow::Borrowed(""));
+    let namespace = request.namespace.take().unwrap_or(Cow::Borrowed(""));
     let object = request
         .object
         .ok_or_else(|| rejection(version, &uid, ReviewError::MissingObject))?;
-    let pod: Pod<'_> = serde_json::from_str(object.get())
-        .map_err(|e| rejection(version, &uid, ReviewError::BadPod(e.to_string())))?;
+    let pod = to_pod(object).map_err(|e| rejection(version, &uid, ReviewError::BadPod(e)))?;
     let namespace = match namespace {
         ns if !ns.is_empty() => ns,
         _ => pod
@@ -172,7 +190,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Parsed<'_>, Rejection> {
 }
 
 /// Why a well-formed request is not a pod creation kwi mutates.
-fn pass_through_reason(request: &RequestIn<'_>) -> Option<String> {
+fn pass_through_reason<O>(request: &RequestIn<'_, O>) -> Option<String> {
     if let Some(kind) = &request.kind {
         let gvk = (
             kind.group.as_deref().unwrap_or(""),
