@@ -1,4 +1,4 @@
-"""kube-apiserver's golden outputs (shared/conformance/kubernetes), reproduced byte for byte."""
+"""kube-apiserver's golden outputs (tests/data/kubernetes), reproduced byte for byte."""
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ const MAIN_EXAMPLES: &str = "\
 Examples:
   kwi keys generate --out sa.key --public-out sa.pub
   kwi issuer build --issuer https://oidc.example.com --key sa.pub --out site/
-  kwi apiserver-flags --issuer https://oidc.example.com --signing-key /etc/kubernetes/pki/sa.key --key /etc/kubernetes/pki/sa.pub
+  kwi apiserver-flags --issuer https://oidc.example.com \\
+      --signing-key /etc/kubernetes/pki/sa.key --key /etc/kubernetes/pki/sa.pub
   kwi keys convert jwks.json --to pem --public
 
 Inputs: every KEY or IN argument is auto-detected: PEM (PKCS#1, PKCS#8, SEC1 with or without
@@ -50,11 +51,53 @@ pub enum Command {
     /// The pod identity webhook (amazon-eks-pod-identity-webhook compatible; AWS, Azure, GCP, Vault).
     #[command(subcommand)]
     Webhook(Box<WebhookCommand>),
+    /// Print shell completions for bash, zsh or fish.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a folder.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  kwi completions bash > /etc/bash_completion.d/kwi
+  kwi completions zsh > \"${fpath[1]}/_kwi\"
+  kwi completions fish > ~/.config/fish/completions/kwi.fish";
+
+/// The shells `kwi completions` writes for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    /// bash (bash-completion).
+    Bash,
+    /// zsh.
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  kwi man | man -l -
+  kwi man --dir /usr/local/share/man/man1      # kwi.1, kwi-keys-generate.1, …";
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write kwi.1 and one page per subcommand (kwi-token-mint.1, …) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
-  kwi serve --dev                                   # 127.0.0.1:8200, ./kwi-data, prints a root token
+  kwi serve --dev                                   # 127.0.0.1:8200, ./kwi-data, a root token
   kwi serve --dev --dev-root-token-id root           # a fixed root token for scripts
   KWI_ROOT_TOKEN=… kwi serve --data-dir /var/lib/kwi --listen 127.0.0.1:8200
   kwi serve --config /etc/kwi/kwi.toml              # declared mounts, configs and roles (GitOps)
@@ -176,11 +219,11 @@ pub struct GenerateArgs {
 
 const CONVERT_EXAMPLES: &str = "\
 Examples:
-  kwi keys convert sa.key --to spki -o sa.pub              # public key for --service-account-key-file
-  kwi keys convert sa.pub --to jwk                          # JWK with use, alg and the Kubernetes kid
+  kwi keys convert sa.key --to spki -o sa.pub      # for --service-account-key-file
+  kwi keys convert sa.pub --to jwk                 # use, alg and the Kubernetes kid
   curl -s https://issuer.example.com/openid/v1/jwks | kwi keys convert - --to pem
   kwi keys convert jwks.json --kid 'JHJehTTTZlsspKHT-GaJxK7Kd1NQgZJu3fyK6K_QDYU' --to pem
-  kwi keys convert id_rsa.pub --to spki                     # an OpenSSH public key to PEM
+  kwi keys convert id_rsa.pub --to spki            # an OpenSSH public key to PEM
 
 A JWKS converts to a multi-block PEM (or to one key with --kid). --to spki and --public drop
 the private half; other formats keep it when the input has it.";
@@ -332,7 +375,8 @@ pub enum IssuerCommand {
 const BUILD_EXAMPLES: &str = "\
 Examples:
   kwi issuer build --issuer https://oidc.example.com --key sa.pub --out site/
-  kwi issuer build --issuer https://b.s3.amazonaws.com/c1 --key new.pub --key old.pub --style eks --out site/
+  kwi issuer build --issuer https://b.s3.amazonaws.com/c1 --key new.pub --key old.pub \\
+      --style eks --out site/
 
 The folder holds .well-known/openid-configuration and the JWKS at the path its jwks_uri names;
 serve or upload it so that {issuer}/.well-known/openid-configuration answers.";
@@ -367,7 +411,8 @@ Examples:
   kwi apiserver-flags --issuer https://oidc.example.com \\
       --signing-key /etc/kubernetes/pki/sa.key --key /etc/kubernetes/pki/sa.pub
   kwi apiserver-flags --issuer https://oidc.example.com --signing-key sa.key --format kubeadm
-  kwi apiserver-flags ... --key new.pub --key old.pub --audience https://kubernetes.default.svc.cluster.local
+  kwi apiserver-flags ... --key new.pub --key old.pub \\
+      --audience https://kubernetes.default.svc.cluster.local
 
 The files are read to check them (format, matching halves, rotation); warnings go to standard
 error, the flags to standard output.";
@@ -421,8 +466,9 @@ const MINT_EXAMPLES: &str = "\
 Examples:
   kwi token mint --key sa.key --issuer https://oidc.example.com \\
       --namespace default --service-account app --aud sts.amazonaws.com
-  kwi token mint --key sa.key --issuer https://oidc.example.com --sub system:serviceaccount:ci:deployer \\
-      --aud vault --ttl 10m --pod-name web-0 --pod-uid 7c0f…
+  kwi token mint --key sa.key --issuer https://oidc.example.com \\
+      --sub system:serviceaccount:ci:deployer --aud vault \\
+      --ttl 10m --pod-name web-0 --pod-uid 7c0f…
   kwi token mint --key sa.key --legacy --namespace default --service-account default
   kwi token mint … --issued-at 2026-01-01T00:00:00Z --jti fixed --sa-uid fixed   # reproducible
 
@@ -511,8 +557,10 @@ pub struct InspectArgs {
 
 const VERIFY_EXAMPLES: &str = "\
 Examples:
-  kwi token verify token.jwt --key /etc/kubernetes/pki/sa.pub --iss https://oidc.example.com --aud vault
-  kwi token verify token.jwt --issuer-url https://oidc.example.com --aud sts.amazonaws.com --profile sts
+  kwi token verify token.jwt --key /etc/kubernetes/pki/sa.pub \\
+      --iss https://oidc.example.com --aud vault
+  kwi token verify token.jwt --issuer-url https://oidc.example.com \\
+      --aud sts.amazonaws.com --profile sts
   kwi token verify - --jwks keys.json --profile vault --aud vault < token.jwt
 
 Exit 0: valid (who it is goes to standard output). Exit 1: rejected, with one line saying why.
@@ -594,11 +642,11 @@ pub enum WebhookCommand {
 
 const WEBHOOK_MUTATE_EXAMPLES: &str = "\
 Examples:
-  kwi webhook mutate review.json --service-account sa.yaml            # the AdmissionReview answer
-  kwi webhook mutate pod.yaml --service-account sa.yaml --patch       # what the pod gets, as a JSON patch
+  kwi webhook mutate review.json --service-account sa.yaml      # the AdmissionReview answer
+  kwi webhook mutate pod.yaml --service-account sa.yaml --patch # what the pod gets (JSON patch)
   kubectl get sa app -o yaml | kwi webhook mutate pod.yaml --service-account - --patch
-  kwi webhook mutate pod.yaml --service-account sa.yaml --profile aws,azure --aws-default-region eu-west-1
-  kwi webhook mutate review.json --config-map pod-identity-webhook.yaml --container-credentials-config identities.json
+  kwi webhook mutate pod.yaml --service-account sa.yaml --profile aws,azure --patch
+  kwi webhook mutate review.json --config-map cm.yaml --container-credentials-config ids.json
 
 The input is an AdmissionReview (admission.k8s.io/v1 or v1beta1) or a Pod, JSON or YAML. A Pod is
 wrapped in a CREATE review in its namespace (\"default\" when it has none). ServiceAccount files may
@@ -735,7 +783,9 @@ const WEBHOOK_MANIFESTS_EXAMPLES: &str = "\
 Examples:
   kwi webhook manifests --self-signed | kubectl apply -f -
   kwi webhook manifests --cert-manager --namespace kwi --image registry.example.com/kwi:0.1.0
-  kwi webhook manifests --self-signed --profile aws,vault --vault-addr https://vault.example.com";
+  kwi webhook manifests --self-signed --profile aws,vault --vault-addr https://vault.example.com
+
+The webhook flags that differ from their defaults are passed to kwi webhook serve.";
 
 #[derive(Debug, Args)]
 pub struct WebhookManifestsArgs {

@@ -1,6 +1,7 @@
 //! One module per command; each turns parsed arguments into effects.
 
 mod apiserver_flags;
+mod completions;
 mod documents;
 mod issuer;
 mod keys;
@@ -37,6 +38,8 @@ pub fn run(cli: Cli) -> Result<()> {
             WebhookCommand::Mutate(args) => webhook::mutate_command(args),
             WebhookCommand::Manifests(args) => webhook_manifests::run(args),
         },
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
     }
 }
 
