@@ -197,3 +197,17 @@ impl Default for WebhookConfig {
         }
     }
 }
+
+impl WebhookConfig {
+    /// The annotation key prefixes (`domain/`) the webhook reads on ServiceAccounts: a cache keeps
+    /// only these.
+    pub fn annotation_prefixes(&self) -> Vec<String> {
+        vec![
+            format!("{}/", self.aws.annotation_prefix),
+            "azure.workload.identity/".to_owned(),
+            format!("{}/", self.gcp.annotation_prefix),
+            format!("{}/", self.vault.annotation_prefix),
+            "kwi.dev/".to_owned(),
+        ]
+    }
+}

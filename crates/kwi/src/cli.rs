@@ -635,6 +635,9 @@ pub enum WebhookCommand {
     /// Answer one AdmissionReview (or a Pod) offline, as the webhook would: no cluster needed.
     #[command(after_help = WEBHOOK_MUTATE_EXAMPLES)]
     Mutate(WebhookMutateArgs),
+    /// Serve the webhook over HTTPS, with a ServiceAccount cache watching the cluster.
+    #[command(after_help = WEBHOOK_SERVE_EXAMPLES)]
+    Serve(WebhookServeArgs),
     /// Print the Kubernetes manifests that run the webhook in a cluster.
     #[command(after_help = WEBHOOK_MANIFESTS_EXAMPLES)]
     Manifests(WebhookManifestsArgs),
@@ -808,6 +811,39 @@ pub struct WebhookManifestsArgs {
     /// Replicas of the Deployment.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub replicas: u32,
+    #[command(flatten)]
+    pub webhook: WebhookOptions,
+}
+
+const WEBHOOK_SERVE_EXAMPLES: &str = "\
+Examples:
+  kwi webhook serve --tls-cert tls.crt --tls-key tls.key       # in a pod: in-cluster config
+  kwi webhook serve --tls-cert tls.crt --tls-key tls.key --kubeconfig ~/.kube/config
+  kwi webhook serve --tls-cert tls.crt --tls-key tls.key --watch-config-map --namespace kwi
+
+Endpoints: POST /mutate, GET /healthz, GET /readyz (200 once the ServiceAccount cache has synced),
+GET /metrics (Prometheus). The certificate files are reloaded when they change.";
+
+#[derive(Debug, Args)]
+pub struct WebhookServeArgs {
+    /// TLS certificate chain (PEM), reloaded when the file changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: PathBuf,
+    /// TLS private key (PEM), reloaded when the file changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
+    pub listen: String,
+    /// A kubeconfig (default: the in-cluster ServiceAccount, else KUBECONFIG or ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Also read ServiceAccounts from the pod-identity-webhook ConfigMap of --namespace.
+    #[arg(long)]
+    pub watch_config_map: bool,
+    /// The namespace of the pod-identity-webhook ConfigMap.
+    #[arg(long, value_name = "NS", default_value = "kwi")]
+    pub namespace: String,
     #[command(flatten)]
     pub webhook: WebhookOptions,
 }

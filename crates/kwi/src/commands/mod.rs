@@ -9,6 +9,7 @@ mod serve;
 mod token;
 mod webhook;
 mod webhook_manifests;
+mod webhook_serve;
 
 use anyhow::Result;
 use kwi_issuer::DiscoveryStyle;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Webhook(command) => match *command {
             WebhookCommand::Mutate(args) => webhook::mutate_command(args),
             WebhookCommand::Manifests(args) => webhook_manifests::run(args),
+            WebhookCommand::Serve(args) => webhook_serve::run(args),
         },
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
