@@ -65,7 +65,8 @@ def test_the_webhook_configuration(manifests):
 
 def test_the_deployment_runs_serve_with_the_flags_given(manifests):
     docs = by_kind(manifests("--cert-manager", "--profile", "aws,vault", "--vault-addr", "https://vault.example.com",
-                             "--aws-default-region", "eu-west-1", "--image", "registry.example.com/kwi:1.0"))
+                             "--aws-default-region", "eu-west-1", "--image", "registry.example.com/kwi:1.0",
+                             "--watch-config-map", "--namespace", "identity"))
     deployment = docs["Deployment"]
     assert deployment["spec"]["replicas"] == 2
     pod = deployment["spec"]["template"]
@@ -77,6 +78,10 @@ def test_the_deployment_runs_serve_with_the_flags_given(manifests):
     assert "--profile=aws,vault" in container["args"]
     assert "--vault-addr=https://vault.example.com" in container["args"]
     assert "--aws-default-region=eu-west-1" in container["args"]
+    assert container["args"][-2:] == ["--watch-config-map", "--namespace=identity"]
+    # The Role lets it read that ConfigMap, in that namespace.
+    assert docs["Role"]["metadata"]["namespace"] == "identity"
+    assert docs["Role"]["rules"][0]["resourceNames"] == ["pod-identity-webhook"]
     assert not any(a.startswith("--token-audience") for a in container["args"])  # defaults left out
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"

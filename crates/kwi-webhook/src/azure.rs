@@ -5,7 +5,7 @@
 use crate::config::AzureConfig;
 use crate::directory::Lookup;
 use crate::go_syntax::parse_int;
-use crate::injection::{ContainerRule, EnvVar, Injection, Mount, Volume};
+use crate::injection::{EnvVar, Injection, Mount, Volume};
 use crate::pod::Pod;
 
 const DOMAIN: &str = "azure.workload.identity";
@@ -25,11 +25,7 @@ pub(crate) fn inject(
     if pod.label(&format!("{DOMAIN}/use")) != Some("true") {
         return None;
     }
-    let sa = |name: &str| {
-        lookup
-            .service_account
-            .and_then(|sa| sa.annotation(&format!("{DOMAIN}/{name}")))
-    };
+    let sa = |name: &str| lookup.annotation(DOMAIN, name);
     let client_id = sa("client-id").unwrap_or("");
     let tenant_id = sa("tenant-id").unwrap_or(&config.tenant_id);
     let expiration = expiration(pod, sa("service-account-token-expiration"), notes);
@@ -47,26 +43,14 @@ pub(crate) fn inject(
     .filter(|(_, value)| !value.is_empty())
     .map(|(name, value)| EnvVar::new(name, value))
     .collect();
-    let skip_containers = pod
-        .annotation(&format!("{DOMAIN}/skip-containers"))
-        .map(|list| list.split(';').map(|name| name.trim().to_owned()).collect())
-        .unwrap_or_default();
-    Some(Injection {
-        volumes: vec![Volume::token(
-            VOLUME,
-            &config.audience,
-            expiration,
-            TOKEN_FILE,
-            None,
-        )],
-        labels: Vec::new(),
-        annotations: Vec::new(),
+    let skip_containers = pod.annotation_list(&format!("{DOMAIN}/skip-containers"), ';');
+    let volume = Volume::token(VOLUME, &config.audience, expiration, TOKEN_FILE, None);
+    Some(Injection::token(
+        volume,
+        Mount::read_only(VOLUME, MOUNT_PATH),
+        env,
         skip_containers,
-        containers: ContainerRule::Missing {
-            env,
-            mounts: vec![Mount::read_only(VOLUME, MOUNT_PATH)],
-        },
-    })
+    ))
 }
 
 /// The pod's annotation, else the ServiceAccount's, else 3600; the Azure webhook refuses the pod

@@ -18,6 +18,14 @@ pub struct Lookup<'a> {
     pub container_credentials: bool,
 }
 
+impl<'a> Lookup<'a> {
+    /// The ServiceAccount's annotation `domain/name`, when the ServiceAccount is known.
+    pub fn annotation(&self, domain: &str, name: &str) -> Option<&'a str> {
+        self.service_account?
+            .annotation(&format!("{domain}/{name}"))
+    }
+}
+
 /// All three sources in memory: what `kwi webhook mutate` builds from files, and what the
 /// server's cache holds.
 #[derive(Debug, Clone, Default)]

@@ -54,11 +54,7 @@ pub(crate) fn inject(
     notes: &mut Vec<String>,
 ) -> Option<Injection> {
     let prefix = &config.annotation_prefix;
-    let sa = |name: &str| {
-        lookup
-            .service_account
-            .and_then(|sa| sa.annotation(&format!("{prefix}/{name}")))
-    };
+    let sa = |name: &str| lookup.annotation(prefix, name);
     let provider = sa("workload-identity-provider")?;
     if !is_provider(provider) {
         notes.push(format!(
@@ -103,10 +99,7 @@ pub(crate) fn inject(
     if let Some(project) = email.and_then(project_of) {
         env.push(EnvVar::new("CLOUDSDK_CORE_PROJECT", project));
     }
-    let skip_containers = pod
-        .annotation(&format!("{prefix}/skip-containers"))
-        .map(|list| list.split(',').map(|name| name.trim().to_owned()).collect())
-        .unwrap_or_default();
+    let skip_containers = pod.annotation_list(&format!("{prefix}/skip-containers"), ',');
     Some(Injection {
         volumes: vec![
             Volume::token(

@@ -172,6 +172,28 @@ pub(crate) struct Injection {
     pub containers: ContainerRule,
 }
 
+impl Injection {
+    /// One projected token volume, mounted in every container that lacks it, with the env vars
+    /// each container lacks.
+    pub fn token(
+        volume: Volume,
+        mount: Mount,
+        env: Vec<EnvVar>,
+        skip_containers: Vec<String>,
+    ) -> Self {
+        Self {
+            volumes: vec![volume],
+            labels: Vec::new(),
+            annotations: Vec::new(),
+            skip_containers,
+            containers: ContainerRule::Missing {
+                env,
+                mounts: vec![mount],
+            },
+        }
+    }
+}
+
 /// The env var names and mounted volume names a container has, including what earlier profiles
 /// of the same mutation add, so that no profile overwrites another's or the pod's.
 #[derive(Debug, Default)]

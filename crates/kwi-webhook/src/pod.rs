@@ -158,6 +158,17 @@ impl<'a> Pod<'a> {
             .map(|v| v.as_ref())
     }
 
+    /// A pod annotation holding a list (`skip-containers`): the names between separators, trimmed.
+    pub fn annotation_list(&self, key: &str, separator: char) -> Vec<String> {
+        self.annotation(key)
+            .map(|list| {
+                list.split(separator)
+                    .map(|name| name.trim().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Whether `metadata.labels` is a (possibly empty) object rather than absent or null.
     pub fn has_labels(&self) -> bool {
         self.metadata.as_ref().is_some_and(|m| m.labels.is_some())

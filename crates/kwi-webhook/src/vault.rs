@@ -5,7 +5,7 @@
 use crate::config::{MIN_TOKEN_EXPIRATION, VaultConfig};
 use crate::directory::Lookup;
 use crate::go_syntax::parse_int;
-use crate::injection::{ContainerRule, EnvVar, Injection, Mount, Volume};
+use crate::injection::{EnvVar, Injection, Mount, Volume};
 use crate::pod::Pod;
 
 const VOLUME: &str = "vault-token";
@@ -20,11 +20,7 @@ pub(crate) fn inject(
     notes: &mut Vec<String>,
 ) -> Option<Injection> {
     let prefix = &config.annotation_prefix;
-    let sa = |name: &str| {
-        lookup
-            .service_account
-            .and_then(|sa| sa.annotation(&format!("{prefix}/{name}")))
-    };
+    let sa = |name: &str| lookup.annotation(prefix, name);
     let role = sa("role").filter(|r| !r.is_empty())?;
     let addr = sa("addr").unwrap_or(&config.addr);
     let mount = sa("auth-mount")
@@ -52,24 +48,18 @@ pub(crate) fn inject(
         "VAULT_JWT_FILE",
         format!("{MOUNT_PATH}/{TOKEN_FILE}"),
     ));
-    let skip_containers = pod
-        .annotation(&format!("{prefix}/skip-containers"))
-        .map(|list| list.split(',').map(|name| name.trim().to_owned()).collect())
-        .unwrap_or_default();
-    Some(Injection {
-        volumes: vec![Volume::token(
-            VOLUME,
-            audience,
-            expiration.max(MIN_TOKEN_EXPIRATION),
-            TOKEN_FILE,
-            None,
-        )],
-        labels: Vec::new(),
-        annotations: Vec::new(),
+    let skip_containers = pod.annotation_list(&format!("{prefix}/skip-containers"), ',');
+    let volume = Volume::token(
+        VOLUME,
+        audience,
+        expiration.max(MIN_TOKEN_EXPIRATION),
+        TOKEN_FILE,
+        None,
+    );
+    Some(Injection::token(
+        volume,
+        Mount::read_only(VOLUME, MOUNT_PATH),
+        env,
         skip_containers,
-        containers: ContainerRule::Missing {
-            env,
-            mounts: vec![Mount::read_only(VOLUME, MOUNT_PATH)],
-        },
-    })
+    ))
 }

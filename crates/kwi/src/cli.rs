@@ -811,6 +811,9 @@ pub struct WebhookManifestsArgs {
     /// Replicas of the Deployment.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub replicas: u32,
+    /// Have the webhook read the pod-identity-webhook ConfigMap of --namespace too.
+    #[arg(long)]
+    pub watch_config_map: bool,
     #[command(flatten)]
     pub webhook: WebhookOptions,
 }

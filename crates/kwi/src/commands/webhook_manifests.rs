@@ -34,7 +34,16 @@ pub fn run(args: WebhookManifestsArgs) -> Result<()> {
         image: args.image.clone(),
         replicas: args.replicas,
         tls,
-        serve_args: serve_args(&args.webhook),
+        serve_args: {
+            let mut serve = serve_args(&args.webhook);
+            if args.watch_config_map {
+                serve.extend([
+                    "--watch-config-map".to_owned(),
+                    format!("--namespace={}", args.namespace),
+                ]);
+            }
+            serve
+        },
         skip_label: format!(
             "{}/skip-pod-identity-webhook",
             args.webhook.annotation_prefix
