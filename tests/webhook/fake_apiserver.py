@@ -21,6 +21,8 @@ class Cluster:
         self.config_maps = {}  # (ns, name) -> data
         self.watches = []  # (kind, namespace, queue)
         self.gets = []  # (ns, name) of direct GETs
+        self.listing = threading.Event()  # cleared: lists of ServiceAccounts wait (a slow API server)
+        self.listing.set()
 
     def _meta(self, ns, name, annotations):
         return {"name": name, "namespace": ns, "uid": f"uid-{ns}-{name}", "resourceVersion": str(self.version),
@@ -115,6 +117,7 @@ def handler(cluster: Cluster):
             if parts == ["api", "v1", "serviceaccounts"]:
                 if watching:
                     return self.watch("sa", None, query.get("resourceVersion", ["0"])[0])
+                cluster.listing.wait()
                 with cluster.lock:
                     items = [cluster.sa_object(ns, n) for (ns, n) in sorted(cluster.listed_service_accounts)]
                     version = str(cluster.version)

@@ -4,6 +4,7 @@ rotated on disk while requests flow."""
 
 import base64
 import json
+import os
 import socket
 import ssl
 
@@ -12,6 +13,7 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from fake_apiserver import Cluster
 from webhook_server import ROLE, Webhook, wait_for, write_cert
 
 
@@ -128,4 +130,36 @@ def test_config_map_mode(tmp_path):
         w.cluster.put_config_map("kwi", "pod-identity-webhook", {"config": json.dumps({"*/from-cm": {"RoleARN": ROLE + "-cm"}})})
         wait_for("the ConfigMap entry is used", lambda: env_names(w.review(pod("from-cm"))) == ["AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"])
     finally:
+        w.stop()
+
+
+def test_the_identities_file_is_reloaded(tmp_path):
+    identities = tmp_path / "identities.json"
+    identities.write_text(json.dumps({"identities": []}))
+    w = Webhook(tmp_path, extra=["--container-credentials-config", str(identities)])
+    try:
+        assert env_names(w.review(pod())) == ["AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"]
+        # As a ConfigMap volume changes: a new file renamed over the old one.
+        tmp = tmp_path / "identities.json.tmp"
+        tmp.write_text(json.dumps({"identities": [{"namespace": "apps", "serviceAccount": "s3-reader"}]}))
+        os.replace(tmp, identities)
+        wait_for("EKS Pod Identity takes over", lambda: env_names(w.review(pod())) ==
+                 ["AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"])
+    finally:
+        w.stop()
+
+
+def test_ready_only_once_the_cache_has_synced(tmp_path):
+    cluster = Cluster()
+    cluster.listing.clear()
+    w = Webhook(tmp_path, cluster=cluster, wait_ready=False)
+    try:
+        r = w.get("/readyz")
+        assert r.status_code == 503 and "not synced" in r.text
+        assert w.get("/healthz").status_code == 200
+        cluster.listing.set()
+        wait_for("ready after the first list", lambda: w.get("/readyz").status_code == 200)
+        assert env_names(w.review(pod())) == ["AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"]
+    finally:
+        cluster.listing.set()
         w.stop()

@@ -68,8 +68,8 @@ def wait_for(what, check, seconds=30):
 
 
 class Webhook:
-    def __init__(self, tmp: Path, extra=()):
-        self.cluster = Cluster()
+    def __init__(self, tmp: Path, extra=(), cluster=None, wait_ready=True):
+        self.cluster = cluster or Cluster()
         self.cluster.put_service_account("apps", "s3-reader", {"eks.amazonaws.com/role-arn": ROLE, "unrelated/x": "y"})
         self.api = start(self.cluster)
         kubeconfig = tmp / "kubeconfig"
@@ -87,7 +87,9 @@ class Webhook:
             [KWI, "webhook", "serve", "--tls-cert", tmp / "tls.crt", "--tls-key", tmp / "tls.key",
              "--listen", f"127.0.0.1:{self.port}", "--kubeconfig", kubeconfig, *extra],
             stdout=subprocess.DEVNULL, stderr=self.log.open("w"))
-        wait_for("kwi webhook serve is ready", lambda: self.get("/readyz").status_code == 200)
+        wait_for("kwi webhook serve answers", lambda: self.get("/healthz").status_code == 200)
+        if wait_ready:
+            wait_for("kwi webhook serve is ready", lambda: self.get("/readyz").status_code == 200)
 
     def get(self, path, ca=None):
         return requests.get(self.url + path, verify=str(ca or self.ca), timeout=10)
