@@ -324,12 +324,88 @@ pub enum IssuerCommand {
     /// Write the discovery document and JWKS into a folder, ready to upload as-is.
     #[command(after_help = BUILD_EXAMPLES)]
     Build(BuildArgs),
+    /// Upload a site to a folder, S3, GCS or Azure Blob, publicly readable, and read it back.
+    #[command(after_help = PUBLISH_EXAMPLES)]
+    Publish(PublishArgs),
+}
+
+const PUBLISH_EXAMPLES: &str = "\
+Examples:
+  kwi issuer build --for-bucket s3://oidc-prod/c1 --region us-west-2 --key sa.pub --out site/
+  kwi issuer publish --site site/ --to s3://oidc-prod/c1 --region us-west-2 --dry-run
+  kwi issuer publish --site site/ --to s3://oidc-prod/c1 --region us-west-2 --create-bucket --make-public
+  kwi issuer publish --site site/ --to az://myaccount/oidc
+  kwi issuer publish --site site/ --to file:///var/www/oidc --verify https://oidc.example.com
+
+The JWKS goes up first, then the discovery document, each with its Content-Type and
+Cache-Control; objects that already hold the same bytes (SHA-256) and headers are not rewritten.
+S3: public read is a bucket policy granting s3:GetObject on exactly the two objects (never an ACL);
+a bucket whose Block Public Access forbids it is refused unless --make-public, which turns off
+BlockPublicPolicy and RestrictPublicBuckets for that bucket only. Azure: the container's public
+access level is set to blob. Credentials are found as each cloud's tools find them (AWS_*,
+IRSA/EKS Pod Identity, instance roles; AZURE_STORAGE_*, workload and managed identity;
+GOOGLE_APPLICATION_CREDENTIALS). Then both documents are fetched anonymously from the issuer URL
+(or --verify URL) and compared byte for byte with the site.
+Exit 1: the bucket refuses public access, or what is read back differs. Exit 2: bad arguments,
+unreadable site, no credentials, network down.";
+
+/// The S3 URL form of a bucket.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum UrlStyleArg {
+    /// https://BUCKET.s3.REGION.amazonaws.com/PREFIX
+    Virtual,
+    /// https://s3.REGION.amazonaws.com/BUCKET/PREFIX
+    Path,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The folder `kwi issuer build` wrote.
+    #[arg(long, value_name = "DIR")]
+    pub site: PathBuf,
+    /// file://DIR, s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX] or az://ACCOUNT/CONTAINER[/PREFIX].
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// The S3 region (default: AWS_REGION or AWS_DEFAULT_REGION, else the bucket's, asked of S3).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Another endpoint than the cloud's (an S3-compatible server, Azurite, a GCS emulator).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Create the S3 bucket when it does not exist.
+    #[arg(long)]
+    pub create_bucket: bool,
+    /// Turn off the S3 bucket's BlockPublicPolicy and RestrictPublicBuckets (and nothing else).
+    #[arg(long)]
+    pub make_public: bool,
+    /// Print what would be done; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Read the documents back from this URL instead of the issuer URL (e.g. the bucket's URL
+    /// while a CDN in front of it still caches the old documents).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KWI_PUBLISH_VERIFY",
+        conflicts_with = "no_verify"
+    )]
+    pub verify: Option<String>,
+    /// Do not read the documents back.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// CA certificates (PEM) to trust when reading back over HTTPS.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Cache-Control max-age of the uploaded documents, in seconds (kube-apiserver's is 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub max_age: u32,
 }
 
 const BUILD_EXAMPLES: &str = "\
 Examples:
   kwi issuer build --issuer https://oidc.example.com --key sa.pub --out site/
   kwi issuer build --issuer https://b.s3.amazonaws.com/c1 --key new.pub --key old.pub --style eks --out site/
+  kwi issuer build --for-bucket s3://oidc-prod/c1 --region us-west-2 --key sa.pub --out site/
 
 The folder holds .well-known/openid-configuration and the JWKS at the path its jwks_uri names;
 serve or upload it so that {issuer}/.well-known/openid-configuration answers.";
@@ -337,8 +413,17 @@ serve or upload it so that {issuer}/.well-known/openid-configuration answers.";
 #[derive(Debug, Args)]
 pub struct BuildArgs {
     /// The issuer URL (the value of --service-account-issuer).
-    #[arg(long, value_name = "URL")]
-    pub issuer: String,
+    #[arg(long, value_name = "URL", required_unless_present = "for_bucket")]
+    pub issuer: Option<String>,
+    /// Use the public URL of this bucket as the issuer: s3://BUCKET[/PREFIX], gs://…, az://….
+    #[arg(long, value_name = "URL", conflicts_with = "issuer")]
+    pub for_bucket: Option<String>,
+    /// The S3 region of --for-bucket (default: AWS_REGION or AWS_DEFAULT_REGION).
+    #[arg(long, value_name = "REGION", requires = "for_bucket")]
+    pub region: Option<String>,
+    /// The S3 URL form of --for-bucket (default: virtual-hosted, path for dotted bucket names).
+    #[arg(long, value_enum, requires = "for_bucket")]
+    pub url_style: Option<UrlStyleArg>,
     /// Public (or private) keys that sign the cluster's tokens.
     #[arg(long = "key", value_name = "KEY", required = true)]
     pub keys: Vec<String>,

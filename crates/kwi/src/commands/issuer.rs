@@ -8,11 +8,33 @@ use kwi_issuer::{
 use kwi_jose::{Key, jwks_document};
 
 use super::note_unsupported_by_kubernetes;
-use crate::cli::BuildArgs;
+use crate::cli::{BuildArgs, UrlStyleArg};
 use crate::files;
 
+/// The issuer URL: given, or the public URL of --for-bucket.
+fn issuer_url(args: &BuildArgs) -> Result<IssuerUrl> {
+    let url = match (&args.issuer, &args.for_bucket) {
+        (Some(url), _) => url.clone(),
+        (None, Some(bucket)) => {
+            let target = kwi_publish::Target::parse(bucket).map_err(|e| {
+                anyhow::anyhow!("{}", e.message.replacen("--to", "--for-bucket", 1))
+            })?;
+            let region = args.region.clone().or_else(super::env_region);
+            let style = args.url_style.map(|s| match s {
+                UrlStyleArg::Virtual => kwi_publish::UrlStyle::VirtualHosted,
+                UrlStyleArg::Path => kwi_publish::UrlStyle::Path,
+            });
+            let url = kwi_publish::issuer_url_for_bucket(&target, region.as_deref(), style)?;
+            eprintln!("kwi: issuer URL for {bucket}: {url}");
+            url
+        }
+        (None, None) => bail!("give --issuer URL or --for-bucket s3://BUCKET[/PREFIX]"),
+    };
+    Ok(IssuerUrl::parse(&url)?)
+}
+
 pub fn build(args: BuildArgs) -> Result<()> {
-    let issuer = IssuerUrl::parse(&args.issuer)?;
+    let issuer = issuer_url(&args)?;
     let style = DiscoveryStyle::from(args.style);
     let jwks_uri = match (&args.jwks_uri, &args.jwks_path) {
         (Some(uri), _) => uri.clone(),
