@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from conftest import AZURITE_ACCOUNT, AZURITE_KEY, build_site, clean_env, free_port, kwi, site_documents
+from publish_helpers import AZURITE_ACCOUNT, AZURITE_KEY, build_site, clean_env, free_port, kwi, site_documents
 
 
 @pytest.fixture()

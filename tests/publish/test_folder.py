@@ -1,7 +1,7 @@
 """`kwi issuer publish --to file://DIR`: atomic writes into a folder a web server serves, read back
 over HTTP."""
 
-from conftest import build_site, kwi, site_documents
+from publish_helpers import build_site, kwi, site_documents
 
 
 def test_folder_publish_read_back_and_idempotence(tmp_path, web_root):

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import build_site, free_port, kwi, site_documents
+from publish_helpers import build_site, free_port, kwi, site_documents
 
 REGION = "us-west-2"
 
@@ -189,7 +189,7 @@ def moto_with_auth(tmp_path):
 
     import boto3
 
-    from conftest import stop, wait_for_port
+    from publish_helpers import stop, wait_for_port
 
     port = free_port()
     env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")

@@ -11,6 +11,7 @@ mod azure_container;
 mod bucket_urls;
 mod error;
 mod folder;
+mod gcs_bucket;
 mod hash;
 mod publish;
 mod read_back;

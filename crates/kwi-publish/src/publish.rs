@@ -3,6 +3,7 @@
 use object_store::ObjectStore;
 
 use crate::azure_container::AzureContainer;
+use crate::gcs_bucket::{GcsBucket, PUBLIC_ROLE, grants_public_read, with_public_read};
 use crate::hash::sha256_hex;
 use crate::s3_bucket::S3Bucket;
 use crate::s3_policy::{issuer_policy_statement, merge_policy};
@@ -118,11 +119,12 @@ pub async fn publish(
             upload(site, target, &azure, options, say).await?
         }
         Target::Gcs { bucket, .. } => {
-            let gcs = store::gcs_store(bucket, options.endpoint.as_deref()).await?;
-            say(format!(
-                "note: public read on gs://{bucket} is not set by kwi: grant it with gcloud storage buckets add-iam-policy-binding gs://{bucket} --member=allUsers --role=roles/storage.objectViewer"
-            ));
-            upload(site, target, gcs.as_ref(), options, say).await?
+            let endpoint = options.endpoint.as_deref();
+            let gcs = store::gcs_store(bucket, endpoint).await?;
+            let control =
+                GcsBucket::new(http_client()?, gcs.credentials().clone(), bucket, endpoint);
+            open_gcs_bucket(&control, bucket, options, say).await?;
+            upload(site, target, &gcs, options, say).await?
         }
     };
     if matches!(target, Target::Gcs { .. } | Target::Azure { .. }) {
@@ -385,6 +387,49 @@ async fn open_public_access_block(
             blocking.join(" and "),
             block.block_public_acls,
             block.ignore_public_acls
+        ));
+    }
+    Ok(())
+}
+
+/// GCS: public access prevention refused or (with `--make-public`) turned off, then `allUsers`
+/// granted object reads on the bucket.
+async fn open_gcs_bucket(
+    control: &GcsBucket,
+    bucket: &str,
+    options: &Options,
+    say: &mut dyn FnMut(String),
+) -> Result<(), PublishError> {
+    if control.public_access_prevented().await? {
+        if !options.make_public {
+            return Err(PublishError::refused(format!(
+                "gs://{bucket}: public access prevention is enforced on it, which forbids the anonymous reads relying parties need; run again with --make-public to turn it off for this bucket, or: gcloud storage buckets update gs://{bucket} --no-public-access-prevention"
+            )));
+        }
+        if options.dry_run {
+            say(format!(
+                "would turn off public access prevention on gs://{bucket} (--make-public)"
+            ));
+        } else {
+            control.allow_public_access().await?;
+            say(format!(
+                "--make-public: public access prevention of gs://{bucket} turned off (set to inherited)"
+            ));
+        }
+    }
+    let policy = control.iam_policy().await?;
+    if grants_public_read(&policy) {
+        say(format!(
+            "IAM policy of gs://{bucket} unchanged: allUsers already has {PUBLIC_ROLE}"
+        ));
+    } else if options.dry_run {
+        say(format!(
+            "would grant allUsers {PUBLIC_ROLE} on gs://{bucket} (other bindings kept)"
+        ));
+    } else {
+        control.set_iam_policy(&with_public_read(policy)).await?;
+        say(format!(
+            "IAM policy of gs://{bucket}: granted allUsers {PUBLIC_ROLE} (other bindings kept; it also lets anyone list the bucket: keep the issuer in a bucket of its own)"
         ));
     }
     Ok(())

@@ -2,12 +2,11 @@
 //! instance identity) by object_store, and the two operations publishing needs: read what is
 //! there, write a document with its Content-Type and Cache-Control.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::azure::{MicrosoftAzure, MicrosoftAzureBuilder};
-use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::gcp::{GoogleCloudStorage, GoogleCloudStorageBuilder};
 use object_store::path::Path as ObjectPath;
 use object_store::{
     Attribute, Attributes, ClientOptions, GetOptions, ObjectStore, PutOptions, PutPayload,
@@ -149,7 +148,7 @@ pub(crate) fn azure_store(
 pub(crate) async fn gcs_store(
     bucket: &str,
     endpoint: Option<&str>,
-) -> Result<Arc<dyn ObjectStore>, PublishError> {
+) -> Result<GoogleCloudStorage, PublishError> {
     let mut builder = GoogleCloudStorageBuilder::from_env()
         .with_bucket_name(bucket)
         .with_retry(retry())
@@ -167,7 +166,7 @@ pub(crate) async fn gcs_store(
             "no usable Google credentials: {e}; set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, or run with a workload identity"
         ))
     })?;
-    Ok(Arc::new(store))
+    Ok(store)
 }
 
 /// What the object holds now (`None`: there is no such object).
