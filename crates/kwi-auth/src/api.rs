@@ -266,7 +266,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// The key set of a mount that has no config yet.
 static NO_KEYS: std::sync::LazyLock<KeySet> = std::sync::LazyLock::new(KeySet::empty);
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -277,7 +277,7 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     json_text_response(status, body.to_string())
 }
 
-fn json_text_response(status: StatusCode, body: String) -> Response {
+pub(crate) fn json_text_response(status: StatusCode, body: String) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -293,15 +293,15 @@ fn json_text_response(status: StatusCode, body: String) -> Response {
 /// Vault's JSON has them: sorted): `auth` for a login, `data` for everything else, `()` (null)
 /// for the one not given.
 #[derive(serde::Serialize)]
-struct Envelope<'a, A, D> {
-    auth: A,
-    data: D,
-    lease_duration: i64,
-    lease_id: &'a str,
-    renewable: bool,
-    request_id: &'a str,
-    warnings: Option<&'a [String]>,
-    wrap_info: (),
+pub(crate) struct Envelope<'a, A, D> {
+    pub(crate) auth: A,
+    pub(crate) data: D,
+    pub(crate) lease_duration: i64,
+    pub(crate) lease_id: &'a str,
+    pub(crate) renewable: bool,
+    pub(crate) request_id: &'a str,
+    pub(crate) warnings: Option<&'a [String]>,
+    pub(crate) wrap_info: (),
 }
 
 #[derive(serde::Serialize)]
@@ -360,6 +360,14 @@ fn no_content() -> Response {
 }
 
 fn error_response(e: &ApiError) -> Response {
+    if e.status >= 500 {
+        // kwi's own failures (storage, signing) are logged; client errors are answered only.
+        kwi_http::log::event(
+            "error",
+            "request failed",
+            &[("error", &e.errors.join("; "))],
+        );
+    }
     json_response(
         StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         &json!({ "errors": e.errors }),
@@ -485,10 +493,12 @@ fn issuer_document(state: &AppState, path: &str, headers: &HeaderMap) -> Option<
     }
 }
 
-/// Whether `token` is the root token, compared in constant time.
-fn is_root_token(state: &AppState, token: &str) -> bool {
+/// Whether `token` is the root token, compared in constant time. An empty root token matches
+/// nothing (the command line refuses one; this keeps a server with one closed, not open).
+pub(crate) fn is_root_token(state: &AppState, token: &str) -> bool {
     let expected = state.root_token.as_bytes();
-    token.len() == expected.len()
+    !expected.is_empty()
+        && token.len() == expected.len()
         && token
             .bytes()
             .zip(expected)
@@ -496,17 +506,25 @@ fn is_root_token(state: &AppState, token: &str) -> bool {
             == 0
 }
 
+/// The token a request carries, as Vault reads it: `X-Vault-Token` when present and not empty,
+/// otherwise `Authorization: Bearer …`. A wrong `X-Vault-Token` is not rescued by a right
+/// bearer token.
+pub(crate) fn request_token(headers: &HeaderMap) -> &str {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    match header("x-vault-token") {
+        Some(token) if !token.is_empty() => token,
+        _ => header(header::AUTHORIZATION.as_str())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default(),
+    }
+}
+
 fn require_root(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let given = headers
-        .get("x-vault-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if is_root_token(state, given) || is_root_token(state, bearer) {
+    if is_root_token(state, request_token(headers)) {
         Ok(())
     } else {
         Err(ApiError::permission_denied())
@@ -526,12 +544,33 @@ fn generic_name(name: &str) -> bool {
     }
 }
 
+/// The longest mount path accepted: names are for people and metrics labels, not payloads.
+const MAX_MOUNT_PATH: usize = 256;
+
+/// Characters a mount path never holds: control characters (NUL, CR, LF, escape sequences) and
+/// bidirectional overrides that make a name display as another.
+fn unprintable(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Refuses a new mount where OpenBao would: a path in use, inside a mount or holding one
 /// (mounts never nest), the token method's, or `.`/`..` and empty parts.
 pub(crate) fn check_new_mount<'a>(
     mount: &str,
     existing: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), ApiError> {
+    if let Some(c) = mount.chars().find(|&c| unprintable(c)) {
+        return Err(ApiError::bad_request(format!(
+            "a mount path cannot hold control or bidirectional formatting characters (found {})",
+            c.escape_unicode()
+        )));
+    }
+    if mount.len() > MAX_MOUNT_PATH {
+        return Err(ApiError::bad_request(format!(
+            "a mount path is at most {MAX_MOUNT_PATH} bytes long (this one has {})",
+            mount.len()
+        )));
+    }
     if mount
         .split('/')
         .any(|s| s.is_empty() || s == "." || s == "..")
@@ -568,7 +607,7 @@ fn unsupported_path(path: &str) -> ApiError {
     }
 }
 
-fn method_not_allowed() -> ApiError {
+pub(crate) fn method_not_allowed() -> ApiError {
     ApiError {
         status: 405,
         errors: vec!["1 error occurred:\n\t* unsupported operation\n\n".into()],
@@ -616,33 +655,9 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let (parts, body) = request.into_parts();
-    let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await
-    {
-        Ok(Ok(b)) => b,
-        Ok(Err(e))
-            if std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) =>
-        {
-            return error_response(&ApiError {
-                status: 413,
-                errors: vec![format!("request body larger than {MAX_BODY} bytes")],
-            });
-        }
-        // Cut short, or a broken chunked encoding.
-        Ok(Err(_)) => {
-            return error_response(&ApiError::bad_request(
-                "the request body could not be read (incomplete or malformed)",
-            ));
-        }
-        Err(_) => {
-            return error_response(&ApiError {
-                status: 408,
-                errors: vec![format!(
-                    "request body not received within {} s",
-                    BODY_TIMEOUT.as_secs()
-                )],
-            });
-        }
+    let body = match kwi_http::read_body(body, MAX_BODY, BODY_TIMEOUT).await {
+        Ok(b) => Bytes::from(b),
+        Err(e) => return error_response(&ApiError::from_body(e)),
     };
     let list = parts.method.as_str() == "LIST"
         || parts
@@ -782,10 +797,7 @@ async fn route(
         };
     }
     if path == "auth/token/lookup-self" {
-        let token = headers
-            .get("x-vault-token")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+        let token = request_token(headers);
         if is_root_token(state, token) {
             return Ok(data_response(
                 json!({"id": token, "policies": ["root"], "display_name": "root", "meta": null, "ttl": 0, "type": "service", "path": "auth/token/root"}),
@@ -794,6 +806,12 @@ async fn route(
         return Ok(data_response(Value::Object(
             state.tokens.lookup(token, now())?,
         )));
+    }
+    if let Some(rest) = path.strip_prefix("auth/token/")
+        && let Some(answer) =
+            crate::token_routes::route(state, method, rest, headers, || parse_body(headers, body))
+    {
+        return answer;
     }
     let Some(rest) = path.strip_prefix("auth/") else {
         return Err(unsupported_path(path));
@@ -943,7 +961,7 @@ async fn route(
                 time: &kwi_jose::time::format_rfc3339(now()),
             };
             if let Ok(line) = serde_json::to_string(&line) {
-                crate::log::line(line);
+                kwi_http::log::line(line);
             }
             result
         }

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use kwi_jose::{
-    Curve, Key, KeySet, KeySpec, SigningKey, VerifyOptions, generate, kubernetes_kid, parse_keys,
-    pem, pkcs8_der, random_uuid,
+    Claims, Curve, Key, KeySet, KeySpec, SigningKey, VerifyOptions, generate, kubernetes_kid,
+    parse_keys, pem, pkcs8_der, random_uuid,
 };
 use serde_json::{Map, Value, json};
 
@@ -32,6 +32,29 @@ struct ClientClaims<'a> {
     r#type: &'a str,
 }
 
+/// What renewing a client token answers.
+#[derive(Debug)]
+pub struct Renewal {
+    /// The token itself (unchanged: a signed token cannot be extended).
+    pub client_token: String,
+    /// Its accessor (`jti`).
+    pub accessor: String,
+    /// The seconds it has left.
+    pub lease_duration: i64,
+    /// Vault's warning when more time was asked for than the token has left.
+    pub warning: Option<String>,
+    /// Its policies.
+    pub policies: Vec<String>,
+    /// Its metadata.
+    pub metadata: Map<String, Value>,
+    /// Its remaining uses (0: unlimited).
+    pub num_uses: i64,
+    /// `service`.
+    pub token_type: String,
+    /// When it expires (Unix seconds).
+    pub expires_at: i64,
+}
+
 /// kwi's signing key and the key set that checks its tokens.
 pub struct ClientTokens {
     key: Key,
@@ -56,7 +79,7 @@ impl ClientTokens {
     /// Loads the signing key from `dir/client-signing.pem`, creating it (mode 0600) on first run.
     pub fn load_or_create(dir: &Path) -> Result<ClientTokens, ApiError> {
         use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
         let path = dir.join("client-signing.pem");
         let key = if path.exists() {
             let bytes = std::fs::read(&path).map_err(io)?;
@@ -66,7 +89,11 @@ impl ClientTokens {
                 .next()
                 .ok_or_else(|| io("empty key file"))?
         } else {
-            std::fs::create_dir_all(dir).map_err(io)?;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io)?;
             let key = generate(KeySpec::Ec(Curve::P256)).map_err(io)?;
             let text = pem::encode("PRIVATE KEY", &pkcs8_der(&key).map_err(io)?);
             let tmp = dir.join(".client-signing.pem.tmp");
@@ -147,11 +174,19 @@ impl ClientTokens {
         };
         let json = serde_json::to_vec(&claims).map_err(io)?;
         let token = self.signer.sign(&json).map_err(io)?;
+        // One encoding per token: the low-S form, the only one `lookup` accepts.
+        let token = kwi_jose::low_s::p256_low_s(&token)
+            .ok_or_else(|| io("the client token is not ES256"))?;
         Ok((token, accessor))
     }
 
-    /// Checks a client token and returns its lookup data (`auth/token/lookup-self`).
-    pub fn lookup(&self, token: &str, now: i64) -> Result<Map<String, Value>, ApiError> {
+    /// The claims of a client token kwi issued that is still valid; `permission denied`
+    /// for anything else.
+    pub fn check(&self, token: &str, now: i64) -> Result<Claims, ApiError> {
+        // (r, n − s) verifies too; kwi issued only the low-S form.
+        if !kwi_jose::low_s::p256_is_low_s(token) {
+            return Err(ApiError::permission_denied());
+        }
         let verified = self
             .keys
             .verify(token, &VerifyOptions::default())
@@ -160,6 +195,70 @@ impl ClientTokens {
         if c.iss() != Some(self.issuer.as_str()) || c.exp.is_none_or(|exp| exp <= now) {
             return Err(ApiError::permission_denied());
         }
+        Ok(c)
+    }
+
+    /// Renews a client token (`auth/token/renew-self`, `auth/token/renew`). A signed token
+    /// cannot be given a longer life, so the answer is Vault's for a token at its maximum TTL:
+    /// the time it has left, with Vault's warning when more was asked for (the token's own
+    /// TTL, or `increment`). Lifetime watchers then log in again before it runs out. `c` are
+    /// the token's claims, as [`ClientTokens::check`] returned them.
+    pub fn renew(
+        &self,
+        token: &str,
+        c: &Claims,
+        increment: Option<i64>,
+        now: i64,
+    ) -> Result<Renewal, ApiError> {
+        let raw = c.raw();
+        let token_type = raw
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("service")
+            .to_string();
+        if token_type == "batch" {
+            return Err(ApiError::bad_request("lease is not renewable"));
+        }
+        let (iat, exp) = (c.iat.unwrap_or_default(), c.exp.unwrap_or_default());
+        let left = exp - now;
+        let asked = increment.filter(|&i| i > 0).unwrap_or(exp - iat);
+        let warning = (asked > left).then(|| {
+            format!(
+                "TTL of {:?} exceeded the effective max_ttl of {:?}; TTL value is capped accordingly",
+                crate::role::short_duration(asked),
+                crate::role::short_duration(left)
+            )
+        });
+        let strings = |name: &str| -> Vec<String> {
+            raw.get(name)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Ok(Renewal {
+            client_token: token.to_string(),
+            accessor: c.jti().unwrap_or_default().to_string(),
+            lease_duration: left,
+            warning,
+            policies: strings("policies"),
+            metadata: raw
+                .get("meta")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
+            num_uses: raw.get("num_uses").and_then(Value::as_i64).unwrap_or(0),
+            token_type,
+            expires_at: exp,
+        })
+    }
+
+    /// Checks a client token and returns its lookup data (`auth/token/lookup-self`).
+    pub fn lookup(&self, token: &str, now: i64) -> Result<Map<String, Value>, ApiError> {
+        let c = self.check(token, now)?;
         let raw = c.raw();
         let (iat, exp) = (c.iat.unwrap_or_default(), c.exp.unwrap_or_default());
         let mut data = Map::new();

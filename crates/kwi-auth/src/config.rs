@@ -45,7 +45,7 @@ pub struct JwksPair {
 const SOURCES: &str = "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs', 'oidc_discovery_url', or 'provider_config' must be set";
 
 /// A field OpenBao's config write cannot convert: its message carries this prefix there.
-fn field_validation(mut e: ApiError) -> ApiError {
+pub(crate) fn field_validation(mut e: ApiError) -> ApiError {
     for m in &mut e.errors {
         m.insert_str(0, "Field validation failed: ");
     }

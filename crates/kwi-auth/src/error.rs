@@ -35,6 +35,19 @@ impl ApiError {
         }
     }
 
+    /// The answer to a body that could not be read: 413 too large, 408 too slow, 400 broken.
+    pub fn from_body(error: kwi_http::BodyError) -> ApiError {
+        let status = match error {
+            kwi_http::BodyError::TooLarge { .. } => 413,
+            kwi_http::BodyError::TimedOut(_) => 408,
+            _ => 400,
+        };
+        ApiError {
+            status,
+            errors: vec![error.to_string()],
+        }
+    }
+
     /// 500 with one message.
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError {

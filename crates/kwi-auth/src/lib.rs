@@ -8,17 +8,17 @@
 mod api;
 mod client_token;
 mod config;
+pub mod data_dir;
 mod declared;
 mod error;
 mod fields;
 mod gofmt;
-pub mod log;
 mod login;
 pub mod metrics;
 pub mod remote;
 mod role;
-mod server;
 mod store;
+mod token_routes;
 
 pub use api::{AppState, CheckedKeys, check_keys, router};
 pub use client_token::ClientTokens;
@@ -27,5 +27,4 @@ pub use declared::{CheckedMount, Declared, DeclaredMount, write as write_declare
 pub use error::ApiError;
 pub use login::{LoginAuth, LoginRequest, login};
 pub use role::Role;
-pub use server::{HEADER_TIMEOUT, Tls, serve, serve_with};
 pub use store::Store;

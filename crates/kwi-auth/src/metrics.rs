@@ -174,16 +174,36 @@ pub struct RemoteState {
     pub last_error: Option<String>,
 }
 
+/// A label value as the exposition format writes it: `\\`, `\"` and `\n` escaped, and any
+/// other control character shown as its `\\u{..}` escape, so no value can break a line or
+/// carry a terminal escape into whoever reads the metrics.
 fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => {
+                out.push('\\');
+                out.extend(c.escape_unicode());
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_values_never_hold_a_raw_control_character() {
+        let escaped = escape("a\rb\nc\"d\\e\u{1b}[2J");
+        assert!(!escaped.chars().any(char::is_control), "{escaped:?}");
+        assert_eq!(escaped, "a\\\\u{d}b\\nc\\\"d\\\\e\\\\u{1b}[2J");
+    }
 
     #[test]
     fn renders_counters_and_histogram() {

@@ -551,7 +551,7 @@ impl Role {
 }
 
 /// Go's `time.Duration.String()` for whole seconds: `1000h0m0s`, `5m0s`, `30s`.
-fn go_duration(secs: i64) -> String {
+pub(crate) fn go_duration(secs: i64) -> String {
     let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
     match (h, m) {
         (0, 0) => format!("{s}s"),
@@ -560,9 +560,41 @@ fn go_duration(secs: i64) -> String {
     }
 }
 
+/// A duration as OpenBao's TTL warnings write it: Go's form without its zero units (`2h`,
+/// `1h1s`, `1m29s`; `0s` for nothing).
+pub(crate) fn short_duration(secs: i64) -> String {
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let mut out = String::new();
+    for (n, unit) in [(h, 'h'), (m, 'm'), (s, 's')] {
+        if n != 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    if out.is_empty() {
+        out.push_str("0s");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_durations_drop_zero_units_as_openbao_warnings_do() {
+        // Seen from OpenBao 2.7.2's renew-self warnings.
+        for (secs, text) in [
+            (3660, "1h1m"),
+            (3601, "1h1s"),
+            (7200, "2h"),
+            (120, "2m"),
+            (86400, "24h"),
+            (89, "1m29s"),
+            (0, "0s"),
+        ] {
+            assert_eq!(short_duration(secs), text);
+        }
+    }
 
     fn write(existing: Option<&Role>, body: Value) -> Result<(Role, Vec<String>), ApiError> {
         Role::from_request(existing, body.as_object().unwrap())

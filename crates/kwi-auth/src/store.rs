@@ -41,6 +41,17 @@ fn db_error(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("storage: {e}"))
 }
 
+/// Runs a storage operation, turning a panic inside the storage engine (redb panics on some
+/// corrupted pages) into an error: a damaged store must answer 500, not drop the request.
+fn guarded<T>(op: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(op)).unwrap_or_else(|payload| {
+        let what = kwi_http::panic_text(payload.as_ref());
+        Err(db_error(format!(
+            "the store is damaged ({what}); restore kwi.redb from a backup"
+        )))
+    })
+}
+
 pub(crate) fn role_key(mount: &str, name: &str) -> String {
     format!("{mount}\u{0}{name}")
 }
@@ -48,13 +59,15 @@ pub(crate) fn role_key(mount: &str, name: &str) -> String {
 impl Store {
     /// Opens (or creates) the store at `path`.
     pub fn open(path: &Path) -> Result<Store, ApiError> {
-        let db = Database::create(path).map_err(db_error)?;
-        let txn = db.begin_write().map_err(db_error)?;
-        for table in [MOUNTS, CONFIGS, ROLES] {
-            txn.open_table(table).map_err(db_error)?;
-        }
-        txn.commit().map_err(db_error)?;
-        Ok(Store { db })
+        guarded(|| {
+            let db = Database::create(path).map_err(db_error)?;
+            let txn = db.begin_write().map_err(db_error)?;
+            for table in [MOUNTS, CONFIGS, ROLES] {
+                txn.open_table(table).map_err(db_error)?;
+            }
+            txn.commit().map_err(db_error)?;
+            Ok(Store { db })
+        })
     }
 
     fn get<T: DeserializeOwned>(
@@ -62,14 +75,16 @@ impl Store {
         table: TableDefinition<&str, &[u8]>,
         key: &str,
     ) -> Result<Option<T>, ApiError> {
-        let txn = self.db.begin_read().map_err(db_error)?;
-        let table = txn.open_table(table).map_err(db_error)?;
-        match table.get(key).map_err(db_error)? {
-            Some(bytes) => serde_json::from_slice(bytes.value())
-                .map(Some)
-                .map_err(db_error),
-            None => Ok(None),
-        }
+        guarded(|| {
+            let txn = self.db.begin_read().map_err(db_error)?;
+            let table = txn.open_table(table).map_err(db_error)?;
+            match table.get(key).map_err(db_error)? {
+                Some(bytes) => serde_json::from_slice(bytes.value())
+                    .map(Some)
+                    .map_err(db_error),
+                None => Ok(None),
+            }
+        })
     }
 
     fn put<T: Serialize>(
@@ -78,13 +93,15 @@ impl Store {
         key: &str,
         value: &T,
     ) -> Result<(), ApiError> {
-        let bytes = serde_json::to_vec(value).map_err(db_error)?;
-        let txn = self.db.begin_write().map_err(db_error)?;
-        txn.open_table(table)
-            .map_err(db_error)?
-            .insert(key, bytes.as_slice())
-            .map_err(db_error)?;
-        txn.commit().map_err(db_error)
+        guarded(|| {
+            let bytes = serde_json::to_vec(value).map_err(db_error)?;
+            let txn = self.db.begin_write().map_err(db_error)?;
+            txn.open_table(table)
+                .map_err(db_error)?
+                .insert(key, bytes.as_slice())
+                .map_err(db_error)?;
+            txn.commit().map_err(db_error)
+        })
     }
 
     fn keys_with_prefix(
@@ -92,18 +109,20 @@ impl Store {
         table: TableDefinition<&str, &[u8]>,
         prefix: &str,
     ) -> Result<Vec<String>, ApiError> {
-        let txn = self.db.begin_read().map_err(db_error)?;
-        let table = txn.open_table(table).map_err(db_error)?;
-        let mut keys = Vec::new();
-        for entry in table.range(prefix..).map_err(db_error)? {
-            let (key, _) = entry.map_err(db_error)?;
-            let key = key.value();
-            if !key.starts_with(prefix) {
-                break;
+        guarded(|| {
+            let txn = self.db.begin_read().map_err(db_error)?;
+            let table = txn.open_table(table).map_err(db_error)?;
+            let mut keys = Vec::new();
+            for entry in table.range(prefix..).map_err(db_error)? {
+                let (key, _) = entry.map_err(db_error)?;
+                let key = key.value();
+                if !key.starts_with(prefix) {
+                    break;
+                }
+                keys.push(key[prefix.len()..].to_string());
             }
-            keys.push(key[prefix.len()..].to_string());
-        }
-        Ok(keys)
+            Ok(keys)
+        })
     }
 
     /// A mount.
@@ -129,25 +148,27 @@ impl Store {
 
     /// Removes a mount with its config and roles.
     pub fn delete_mount(&self, name: &str) -> Result<(), ApiError> {
-        let roles = self.roles(name)?;
-        let txn = self.db.begin_write().map_err(db_error)?;
-        txn.open_table(MOUNTS)
-            .map_err(db_error)?
-            .remove(name)
-            .map_err(db_error)?;
-        txn.open_table(CONFIGS)
-            .map_err(db_error)?
-            .remove(name)
-            .map_err(db_error)?;
-        {
-            let mut table = txn.open_table(ROLES).map_err(db_error)?;
-            for role in roles {
-                table
-                    .remove(role_key(name, &role).as_str())
-                    .map_err(db_error)?;
+        guarded(|| {
+            let roles = self.roles(name)?;
+            let txn = self.db.begin_write().map_err(db_error)?;
+            txn.open_table(MOUNTS)
+                .map_err(db_error)?
+                .remove(name)
+                .map_err(db_error)?;
+            txn.open_table(CONFIGS)
+                .map_err(db_error)?
+                .remove(name)
+                .map_err(db_error)?;
+            {
+                let mut table = txn.open_table(ROLES).map_err(db_error)?;
+                for role in roles {
+                    table
+                        .remove(role_key(name, &role).as_str())
+                        .map_err(db_error)?;
+                }
             }
-        }
-        txn.commit().map_err(db_error)
+            txn.commit().map_err(db_error)
+        })
     }
 
     /// A mount's config.
@@ -172,16 +193,35 @@ impl Store {
 
     /// Deletes a role.
     pub fn delete_role(&self, mount: &str, name: &str) -> Result<(), ApiError> {
-        let txn = self.db.begin_write().map_err(db_error)?;
-        txn.open_table(ROLES)
-            .map_err(db_error)?
-            .remove(role_key(mount, name).as_str())
-            .map_err(db_error)?;
-        txn.commit().map_err(db_error)
+        guarded(|| {
+            let txn = self.db.begin_write().map_err(db_error)?;
+            txn.open_table(ROLES)
+                .map_err(db_error)?
+                .remove(role_key(mount, name).as_str())
+                .map_err(db_error)?;
+            txn.commit().map_err(db_error)
+        })
     }
 
     /// The role names of a mount, sorted.
     pub fn roles(&self, mount: &str) -> Result<Vec<String>, ApiError> {
         self.keys_with_prefix(ROLES, &format!("{mount}\u{0}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_the_storage_engine_becomes_a_500() {
+        let answer: Result<(), ApiError> = guarded(|| {
+            std::panic::resume_unwind(Box::new("Invalid page type byte 215 for page r0.12/0"))
+        });
+        let error = answer.err().map(|e| (e.status, e.errors.join("")));
+        assert!(
+            matches!(&error, Some((500, text)) if text.contains("the store is damaged (Invalid page type byte 215")),
+            "{error:?}"
+        );
     }
 }

@@ -22,6 +22,7 @@ mod jws;
 mod key;
 mod key_set;
 mod kid;
+pub mod low_s;
 mod openssh;
 pub mod pem;
 mod pkix;

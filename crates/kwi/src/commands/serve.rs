@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
-use kwi_auth::{AppState, ClientTokens, Store, router};
+use kwi_auth::{AppState, router};
 
 use crate::cli::ServeArgs;
 
@@ -21,7 +21,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))
             };
             Some(
-                kwi_auth::Tls::from_pem(&read(cert)?, &read(key)?)
+                kwi_http::Tls::from_pem(&read(cert)?, &read(key)?)
                     .map_err(|e| anyhow!("--tls-cert/--tls-key: {e}"))?,
             )
         }
@@ -54,23 +54,21 @@ pub fn run(args: ServeArgs) -> Result<()> {
         args.dev_root_token_id.clone(),
         args.root_token.clone().or(token_from_file),
     ) {
-        (true, Some(id), _) => id,
-        (_, _, Some(token)) if !token.is_empty() => token,
+        (true, Some(id), _) => checked_root_token("--dev-root-token-id", id)?,
+        (_, _, Some(token)) if !token.is_empty() => checked_root_token("--root-token", token)?,
         (true, None, _) => kwi_jose::random_uuid()?,
         (false, _, _) => bail!(
             "give a root token for administrative calls: --root-token or KWI_ROOT_TOKEN (or try kwi serve --dev)"
         ),
     };
-    std::fs::create_dir_all(&args.data_dir).with_context(|| {
-        format!(
-            "{}: cannot create the data directory",
-            args.data_dir.display()
-        )
-    })?;
-    let store = Store::open(&args.data_dir.join("kwi.redb"))
-        .map_err(|e| anyhow!("{}: {e}", args.data_dir.display()))?;
-    let mut tokens =
-        ClientTokens::load_or_create(&args.data_dir.join("keyring")).map_err(|e| anyhow!("{e}"))?;
+    let kwi_auth::data_dir::DataDir {
+        store,
+        mut tokens,
+        warnings,
+    } = kwi_auth::data_dir::open(&args.data_dir)?;
+    for warning in warnings {
+        eprintln!("kwi: warning: {warning}");
+    }
     if let Some(url) = &args.public_url {
         let url = kwi_issuer::IssuerUrl::parse(url).map_err(|e| anyhow!("--public-url: {e}"))?;
         tokens = tokens.with_issuer(url.as_str().trim_end_matches('/'));
@@ -121,13 +119,32 @@ pub fn run(args: ServeArgs) -> Result<()> {
         if args.dev {
             print_quickstart(addr, &root_token, &args.data_dir);
         }
-        kwi_auth::serve_with(listener, router(state), tls, shutdown_signal())
+        kwi_http::serve_with(listener, router(state), tls, shutdown_signal())
             .await
             .context("the server stopped")?;
-        kwi_auth::log::flush();
+        kwi_http::log::flush();
         eprintln!("kwi: stopped");
         Ok(())
     })
+}
+
+/// Refuses a root token that would leave the server open (empty) or that no HTTP client can
+/// send back as given (white space at either end, control characters).
+fn checked_root_token(flag: &str, token: String) -> Result<String> {
+    if token.is_empty() {
+        bail!(
+            "{flag}: the root token is empty, which would let anyone administer kwi; give a value, or leave the flag out for a random one"
+        );
+    }
+    if token.trim() != token {
+        bail!(
+            "{flag}: the root token starts or ends with white space, which HTTP clients strip from headers; remove it"
+        );
+    }
+    if token.chars().any(char::is_control) {
+        bail!("{flag}: the root token holds control characters, which no HTTP header can carry");
+    }
+    Ok(token)
 }
 
 async fn shutdown_signal() {

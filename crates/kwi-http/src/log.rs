@@ -70,3 +70,34 @@ pub fn line(text: String) {
 pub fn flush() {
     write_pending();
 }
+
+/// `text` as a JSON string literal, for hand-built log lines.
+pub fn json_string(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
+
+/// Queues one JSON log line `{"time":…,"level":…,"msg":…,…}` whose extra members are strings.
+pub fn event(level: &str, msg: &str, fields: &[(&str, &str)]) {
+    let mut out = format!(
+        "{{\"time\":{},\"level\":{},\"msg\":{}",
+        json_string(&now_rfc3339()),
+        json_string(level),
+        json_string(msg)
+    );
+    for (name, value) in fields {
+        out.push(',');
+        out.push_str(&json_string(name));
+        out.push(':');
+        out.push_str(&json_string(value));
+    }
+    out.push('}');
+    line(out);
+}
+
+/// The current UTC time as RFC 3339 with seconds, for log lines.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    kwi_jose::time::format_rfc3339(secs)
+}
