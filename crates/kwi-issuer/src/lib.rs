@@ -11,6 +11,7 @@ mod error;
 mod go_json;
 mod issuer_url;
 mod key_set;
+mod served;
 mod site;
 
 pub use apiserver::{ApiserverFlags, FlagsFormat, KeyFile, sibling_file};
@@ -18,4 +19,5 @@ pub use discovery::{DiscoveryStyle, discovery_document, signing_algorithms};
 pub use error::IssuerError;
 pub use issuer_url::IssuerUrl;
 pub use key_set::{KeySetOptions, jwks_for_keys};
+pub use served::{ServedDocument, ServedSite, if_none_match, issuer_path};
 pub use site::{SiteFile, jwks_site_path, site_files};

@@ -327,6 +327,58 @@ pub enum IssuerCommand {
     /// Upload a site to a folder, S3, GCS or Azure Blob, publicly readable, and read it back.
     #[command(after_help = PUBLISH_EXAMPLES)]
     Publish(PublishArgs),
+    /// Serve the discovery document and JWKS over HTTPS, reloading them when their files change.
+    #[command(after_help = ISSUER_SERVE_EXAMPLES)]
+    Serve(IssuerServeArgs),
+}
+
+const ISSUER_SERVE_EXAMPLES: &str = "\
+Examples:
+  kwi issuer serve --site site/ --listen 0.0.0.0:8443 --tls-cert tls.crt --tls-key tls.key
+  kwi issuer serve --issuer https://oidc.example.com/clusters/prod --key sa.pub --key old.pub
+  kwi issuer serve --site site/ --listen 127.0.0.1:8080     # plain HTTP: loopback only
+
+The documents answer at the paths the issuer URL names (an issuer with a path serves under it),
+with kube-apiserver's headers (application/json, application/jwk-set+json, Cache-Control: public,
+max-age=N), a strong ETag (If-None-Match: 304), HEAD, Access-Control-Allow-Origin: *; anything
+else is 404, methods other than GET and HEAD 405. /healthz, /readyz and /metrics (Prometheus).
+When the site folder, a key file or the TLS files change (or on SIGHUP), the documents are
+rebuilt, checked and swapped; a broken file keeps the last good documents and is logged.
+One JSON access-log line per request on standard error. SIGTERM or Ctrl-C: graceful stop.";
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["site", "issuer"])))]
+pub struct IssuerServeArgs {
+    /// The folder `kwi issuer build` wrote.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["issuer", "keys"])]
+    pub site: Option<PathBuf>,
+    /// The issuer URL, to build the documents from --key files (kept up to date as they change).
+    #[arg(long, value_name = "URL", requires = "keys")]
+    pub issuer: Option<String>,
+    /// Public (or private) keys that sign the cluster's tokens.
+    #[arg(long = "key", value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// Which document (with --issuer).
+    #[arg(long, value_enum, default_value = "kubernetes")]
+    pub style: StyleArg,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    pub listen: String,
+    /// TLS certificate chain (PEM); reloaded when the file changes.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address (behind a TLS-terminating proxy or CDN only).
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// Cache-Control max-age, in seconds (kube-apiserver's is 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub max_age: u32,
+    /// No access log (one JSON line per request otherwise).
+    #[arg(long)]
+    pub no_access_log: bool,
 }
 
 const PUBLISH_EXAMPLES: &str = "\

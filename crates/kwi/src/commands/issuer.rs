@@ -2,8 +2,8 @@
 
 use anyhow::{Result, bail};
 use kwi_issuer::{
-    DiscoveryStyle, IssuerUrl, KeySetOptions, discovery_document, jwks_for_keys, jwks_site_path,
-    signing_algorithms, site_files,
+    DiscoveryStyle, IssuerUrl, KeySetOptions, SiteFile, discovery_document, jwks_for_keys,
+    jwks_site_path, signing_algorithms, site_files,
 };
 use kwi_jose::{Key, jwks_document};
 
@@ -33,6 +33,27 @@ fn issuer_url(args: &BuildArgs) -> Result<IssuerUrl> {
     Ok(IssuerUrl::parse(&url)?)
 }
 
+/// The site files (discovery document, JWKS) of an issuer and its keys, and the JWKS's key count;
+/// shared by `kwi issuer build` and `kwi issuer serve --issuer`.
+pub(crate) fn documents_for_keys(
+    issuer: &IssuerUrl,
+    jwks_uri: &str,
+    keys: &[Key],
+    style: DiscoveryStyle,
+    legacy_empty_kid: bool,
+) -> Result<(Vec<SiteFile>, usize)> {
+    let jwks = jwks_for_keys(
+        keys,
+        KeySetOptions {
+            legacy_empty_kid,
+            ..KeySetOptions::default()
+        },
+    )?;
+    let discovery = discovery_document(issuer, jwks_uri, &signing_algorithms(keys), style)?;
+    let site = site_files(issuer, jwks_uri, discovery, jwks_document(&jwks))?;
+    Ok((site, jwks.keys.len()))
+}
+
 pub fn build(args: BuildArgs) -> Result<()> {
     let issuer = issuer_url(&args)?;
     let style = DiscoveryStyle::from(args.style);
@@ -55,15 +76,8 @@ pub fn build(args: BuildArgs) -> Result<()> {
         .map(|(k, _)| k)
         .collect();
     note_unsupported_by_kubernetes(&keys);
-    let jwks = jwks_for_keys(
-        &keys,
-        KeySetOptions {
-            legacy_empty_kid: args.legacy_empty_kid,
-            ..KeySetOptions::default()
-        },
-    )?;
-    let discovery = discovery_document(&issuer, &jwks_uri, &signing_algorithms(&keys), style)?;
-    let site = site_files(&issuer, &jwks_uri, discovery, jwks_document(&jwks))?;
+    let (site, key_count) =
+        documents_for_keys(&issuer, &jwks_uri, &keys, style, args.legacy_empty_kid)?;
     for file in &site {
         let path = args.out.join(&file.path);
         files::write_output(&path, &file.contents, false, false)?;
@@ -71,7 +85,7 @@ pub fn build(args: BuildArgs) -> Result<()> {
     }
     eprintln!(
         "kwi: {} key(s); serve {} so that {} answers",
-        jwks.keys.len(),
+        key_count,
         args.out.display(),
         issuer.discovery_url()
     );

@@ -3,6 +3,7 @@
 mod apiserver_flags;
 mod documents;
 mod issuer;
+mod issuer_serve;
 mod keys;
 mod publish;
 mod serve;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Discovery(args) => documents::discovery(args),
         Command::Issuer(IssuerCommand::Build(args)) => issuer::build(args),
         Command::Issuer(IssuerCommand::Publish(args)) => publish::run(args),
+        Command::Issuer(IssuerCommand::Serve(args)) => issuer_serve::run(args),
         Command::ApiserverFlags(args) => apiserver_flags::run(args),
         Command::Token(command) => match *command {
             TokenCommand::Mint(args) => token::mint(args),
