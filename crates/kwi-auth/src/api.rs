@@ -481,13 +481,15 @@ fn issuer_document(state: &AppState, path: &str, headers: &HeaderMap) -> Option<
             } else {
                 format!("{}/openid/v1/jwks", issuer.trim_end_matches('/'))
             };
-            Some(json!({
-                "issuer": issuer,
-                "jwks_uri": jwks_uri,
-                "response_types_supported": ["id_token"],
-                "subject_types_supported": ["public"],
-                "id_token_signing_alg_values_supported": [state.tokens.public_key().public().alg()],
-            }))
+            // The one discovery document code, kube-apiserver's, shared with kwi issuer.
+            let algs = [state.tokens.public_key().public().alg().to_string()];
+            let document = kwi_issuer::discovery_json(
+                issuer,
+                &jwks_uri,
+                &algs,
+                kwi_issuer::DiscoveryStyle::Kubernetes,
+            );
+            serde_json::from_str(&document).ok()
         }
         _ => None,
     }

@@ -83,6 +83,17 @@ pub fn discovery_document(
     style: DiscoveryStyle,
 ) -> Result<String, IssuerError> {
     check_jwks_uri(jwks_uri)?;
+    Ok(discovery_json(issuer.as_str(), jwks_uri, algs, style))
+}
+
+/// [`discovery_document`] without the URL checks, for issuers that are not public OIDC issuers
+/// (`kwi serve`'s own client-token issuer, which may be plain `kwi` on `http://localhost`).
+pub fn discovery_json(
+    issuer: &str,
+    jwks_uri: &str,
+    algs: &[String],
+    style: DiscoveryStyle,
+) -> String {
     let algs = algs
         .iter()
         .cloned()
@@ -91,14 +102,14 @@ pub fn discovery_document(
         .collect::<Vec<_>>();
     let json = match style {
         DiscoveryStyle::Kubernetes => serde_json::to_string(&KubernetesMetadata {
-            issuer: issuer.as_str(),
+            issuer,
             jwks_uri,
             response_types_supported: ["id_token"],
             subject_types_supported: ["public"],
             id_token_signing_alg_values_supported: &algs,
         }),
         DiscoveryStyle::Eks => serde_json::to_string(&EksMetadata {
-            issuer: issuer.as_str(),
+            issuer,
             jwks_uri,
             authorization_endpoint: "urn:kubernetes:programmatic_authorization",
             response_types_supported: ["id_token"],
@@ -108,5 +119,5 @@ pub fn discovery_document(
         }),
     };
     // Serializing strings and string arrays cannot fail.
-    Ok(go_json::html_safe(json.unwrap_or_default()))
+    go_json::html_safe(json.unwrap_or_default())
 }
