@@ -9,6 +9,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use kwi_issuer::{ServedSite, if_none_match};
@@ -16,7 +17,7 @@ use kwi_issuer::{ServedSite, if_none_match};
 /// The paths metrics count by (anything else is `other`, so labels stay bounded).
 const PATHS: [&str; 6] = ["discovery", "jwks", "healthz", "readyz", "metrics", "other"];
 /// The statuses metrics count by (anything else is counted as `other`).
-const STATUSES: [u16; 4] = [200, 304, 404, 405];
+const STATUSES: [u16; 6] = [200, 304, 400, 404, 405, 413];
 
 /// One document, ready to send.
 struct Ready {
@@ -148,15 +149,15 @@ fn plain(status: StatusCode, text: &'static str) -> Response {
     response
 }
 
-fn document_response(server: &IssuerServer, doc: &Ready, request: &Request) -> Response {
+fn document_response(server: &IssuerServer, doc: &Ready, request: &Parts) -> Response {
     let matched = request
-        .headers()
+        .headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| if_none_match(v, doc.etag.to_str().unwrap_or_default()));
     let (status, body) = if matched {
         (StatusCode::NOT_MODIFIED, Body::empty())
-    } else if request.method() == Method::HEAD {
+    } else if request.method == Method::HEAD {
         (StatusCode::OK, Body::empty())
     } else {
         (StatusCode::OK, Body::from(doc.body.clone()))
@@ -182,13 +183,44 @@ fn document_response(server: &IssuerServer, doc: &Ready, request: &Request) -> R
     response
 }
 
+/// No request takes a body; one up to this size is read and dropped (clients that send one
+/// get their answer), a larger one refused unread.
+const MAX_BODY: usize = 1 << 20;
+/// A body must arrive within this time.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads and drops a request body; `Some` answer when it must be refused.
+async fn drain_body(body: Body) -> Option<Response> {
+    let status = match kwi_http::read_body(body, MAX_BODY, BODY_TIMEOUT).await {
+        Ok(_) => return None,
+        Err(kwi_http::BodyError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+        Err(_) => StatusCode::BAD_REQUEST,
+    };
+    let mut r = plain(status, "request body refused: no request here takes one\n");
+    // Not drained further: the connection is closed.
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    Some(r)
+}
+
 async fn handle(
     State(server): State<Arc<IssuerServer>>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
+    let (parts, body) = request.into_parts();
+    let has_body = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() != b"0")
+        || parts.headers.contains_key(header::TRANSFER_ENCODING);
+    let refused = if has_body {
+        drain_body(body).await
+    } else {
+        None
+    };
     let documents = server.current();
-    let path = request.uri().path();
+    let path = parts.uri.path();
     let found = documents.ready.iter().find(|d| d.url_path == path);
     let label = match (found, path) {
         (Some(doc), _) => doc.label,
@@ -197,14 +229,16 @@ async fn handle(
         (None, "/metrics") => 4,
         _ => 5,
     };
-    let response = if request.method() != Method::GET && request.method() != Method::HEAD {
+    let response = if let Some(refused) = refused {
+        refused
+    } else if parts.method != Method::GET && parts.method != Method::HEAD {
         let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         r.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         r
     } else {
         match (found, label) {
-            (Some(doc), _) => document_response(&server, doc, &request),
+            (Some(doc), _) => document_response(&server, doc, &parts),
             (None, 2) => plain(StatusCode::OK, "ok\n"),
             (None, 3) => plain(StatusCode::OK, "ready\n"),
             (None, 4) => {
@@ -225,7 +259,7 @@ async fn handle(
             "info",
             "request",
             &[
-                ("method", request.method().as_str()),
+                ("method", parts.method.as_str()),
                 ("path", &shown),
                 ("status", response.status().as_str()),
                 ("remote", &remote.to_string()),
