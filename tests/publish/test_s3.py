@@ -225,3 +225,20 @@ def test_requests_pass_a_signature_check(tmp_path, moto_with_auth, s3_env, bucke
     wrong = dict(env, AWS_SECRET_ACCESS_KEY="not-the-secret")
     proc = publish(site, f"s3://{bucket}", url, wrong, "--no-verify", check=2)
     assert "HTTP 403" in proc.stderr and "check the credentials" in proc.stderr
+
+
+def test_credentials_and_region_from_a_profile(tmp_path, moto_url, s3_env, s3, bucket):
+    env = {k: v for k, v in s3_env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    aws = tmp_path / ".aws"
+    aws.mkdir()
+    (aws / "credentials").write_text("[default]\naws_access_key_id = wrong\n\n[kwi]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    (aws / "config").write_text(f"[profile kwi]\nregion = {REGION}\n\n[profile assumed]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = kwi\n")
+    site = for_bucket(tmp_path, "site", bucket)
+    env = dict(env, HOME=str(tmp_path), AWS_PROFILE="kwi")
+    out = kwi("issuer", "publish", "--site", site, "--to", f"s3://{bucket}", "--endpoint", moto_url, "--create-bucket", "--no-verify", env=env, check=0).stdout
+    assert f"created bucket s3://{bucket} in {REGION}" in out
+    assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] == REGION
+    proc = kwi("issuer", "publish", "--site", site, "--to", f"s3://{bucket}", "--endpoint", moto_url, env=dict(env, AWS_PROFILE="assumed"), check=2)
+    assert "AWS_PROFILE=assumed" in proc.stderr and "aws configure export-credentials" in proc.stderr
+    proc = kwi("issuer", "publish", "--site", site, "--to", f"s3://{bucket}", "--endpoint", moto_url, env=dict(env, AWS_PROFILE="nope"), check=2)
+    assert "no [nope] section" in proc.stderr

@@ -77,6 +77,15 @@ pub(crate) async fn s3_store(
     endpoint: Option<&str>,
 ) -> Result<S3Store, PublishError> {
     let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+    let profile = crate::aws_profile::profile_from_files()?;
+    if let (Some(key_id), Some(secret)) = (profile.key_id, profile.secret) {
+        builder = builder
+            .with_access_key_id(key_id)
+            .with_secret_access_key(secret);
+        if let Some(token) = profile.token {
+            builder = builder.with_token(token);
+        }
+    }
     if let Some(endpoint) = endpoint {
         builder = builder.with_endpoint(endpoint);
     }
@@ -97,6 +106,7 @@ pub(crate) async fn s3_store(
             .get_config_value(&AmazonS3ConfigKey::Region)
             .or_else(|| builder.get_config_value(&AmazonS3ConfigKey::DefaultRegion))
             .filter(|r| !r.is_empty())
+            .or(profile.region)
     });
     let region = match region {
         Some(region) => region,
