@@ -19,6 +19,20 @@ KWI = Path(os.environ.get("KWI_BIN", REPO / "target" / "debug" / "kwi"))
 ROOT = "attack-root-token"
 
 
+def listening_address(process: subprocess.Popen, log: Path) -> tuple[str, str]:
+    """The host and port a kwi server says it listens on (it may pick a free port)."""
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        match = re.search(r"listening on http://(\S+)", log.read_text())
+        if match:
+            host, port = match.group(1).rsplit(":", 1)
+            return host, port
+        if process.poll() is not None:
+            raise RuntimeError(log.read_text())
+        time.sleep(0.05)
+    raise AssertionError(log.read_text())
+
+
 def start_kwi_serve(tmp: Path) -> Target:
     """`kwi serve --dev` on a free loopback port, with one mount so login bodies are parsed."""
     tmp.mkdir(parents=True, exist_ok=True)
@@ -27,19 +41,8 @@ def start_kwi_serve(tmp: Path) -> Target:
         [KWI, "serve", "--dev", "--dev-root-token-id", ROOT, "--listen", "127.0.0.1:0", "--data-dir", tmp / "data"],
         stdout=subprocess.DEVNULL, stderr=log.open("w"),
     )  # fmt: skip
-    deadline = time.time() + 20
-    addr = None
-    while time.time() < deadline and addr is None:
-        match = re.search(r"listening on http://(\S+)", log.read_text())
-        if match:
-            addr = match.group(1)
-        elif process.poll() is not None:
-            raise RuntimeError(log.read_text())
-        else:
-            time.sleep(0.05)
-    assert addr, log.read_text()
-    host, port = addr.rsplit(":", 1)
-    request = urllib.request.Request(f"http://{addr}/v1/sys/auth/jwt", data=b'{"type":"jwt"}', method="POST", headers={"X-Vault-Token": ROOT})
+    host, port = listening_address(process, log)
+    request = urllib.request.Request(f"http://{host}:{port}/v1/sys/auth/jwt", data=b'{"type":"jwt"}', method="POST", headers={"X-Vault-Token": ROOT})
     with urllib.request.urlopen(request, timeout=10) as resp:
         assert resp.status == 204
     counter = [0]
@@ -85,18 +88,7 @@ def start_kwi_issuer_serve(tmp: Path) -> Target:
     subprocess.run([KWI, "issuer", "build", "--issuer", "https://oidc.example.com/c1", "--key", tmp / "sa.pub", "--out", tmp / "site"], check=True, capture_output=True)
     log = tmp / "kwi.log"
     process = subprocess.Popen([KWI, "issuer", "serve", "--site", tmp / "site", "--listen", "127.0.0.1:0"], stdout=subprocess.DEVNULL, stderr=log.open("w"))
-    deadline = time.time() + 20
-    addr = None
-    while time.time() < deadline and addr is None:
-        match = re.search(r"listening on http://(\S+)", log.read_text())
-        if match:
-            addr = match.group(1)
-        elif process.poll() is not None:
-            raise RuntimeError(log.read_text())
-        else:
-            time.sleep(0.05)
-    assert addr, log.read_text()
-    host, port = addr.rsplit(":", 1)
+    host, port = listening_address(process, log)
     counter = [0]
 
     def fresh() -> Target:

@@ -69,23 +69,12 @@ impl AzureContainer {
                 .header("content-length", body.len().to_string());
         }
         let mut request = builder
-            .body(HttpRequestBody::from(body.clone()))
+            .body(HttpRequestBody::from(body))
             .map_err(|e| PublishError::usage(format!("{url}: {e}")))?;
         AzureAuthorizer::new(&credential, &self.account)
             .try_authorize(&mut request)
             .map_err(|e| PublishError::unavailable(format!("cannot sign the request: {e}")))?;
-        self.http
-            .request(method, &url)
-            .headers(request.headers().clone())
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| {
-                PublishError::unavailable(format!(
-                    "{url}: cannot reach Azure Blob Storage: {}",
-                    crate::read_back::error_chain(&e)
-                ))
-            })
+        crate::signed_request::send(&self.http, request, "Azure Blob Storage").await
     }
 
     fn failure(&self, action: &str, status: u16, code: &str) -> PublishError {

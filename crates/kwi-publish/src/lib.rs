@@ -18,6 +18,7 @@ mod publish;
 mod read_back;
 mod s3_bucket;
 mod s3_policy;
+mod signed_request;
 mod site;
 mod store;
 mod target;

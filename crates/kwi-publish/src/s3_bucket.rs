@@ -121,24 +121,12 @@ impl S3Bucket {
             builder = builder.header("content-md5", md5);
         }
         let mut request = builder
-            .body(HttpRequestBody::from(body.clone()))
+            .body(HttpRequestBody::from(body))
             .map_err(|e| PublishError::usage(format!("{url}: {e}")))?;
         AwsAuthorizer::new(&credential, "s3", &self.region)
             .try_authorize(&mut request, None)
             .map_err(|e| PublishError::unavailable(format!("cannot sign the request: {e}")))?;
-        let response = self
-            .http
-            .request(method, &url)
-            .headers(request.headers().clone())
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| {
-                PublishError::unavailable(format!(
-                    "{url}: cannot reach S3: {}",
-                    crate::read_back::error_chain(&e)
-                ))
-            })?;
+        let response = crate::signed_request::send(&self.http, request, "S3").await?;
         let status = response.status().as_u16();
         let body = response
             .bytes()
