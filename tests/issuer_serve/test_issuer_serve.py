@@ -193,3 +193,15 @@ def test_plain_http_stays_on_loopback(tmp_path):
     _, pub = keypair(tmp_path, "sa")
     proc = kwi("issuer", "serve", "--issuer", "https://oidc.example.com", "--key", pub, "--listen", "0.0.0.0:0", check=2)
     assert "loopback" in proc.stderr and "--tls-cert" in proc.stderr
+
+
+def test_public_url_moves_the_paths(tmp_path, launch):
+    # A proxy maps https://oidc.example.com/clusters/prod onto this server's /: --public-url.
+    _, pub = keypair(tmp_path, "sa")
+    port = free_port()
+    server = launch("--issuer", "https://oidc.example.com/clusters/prod", "--key", pub, "--listen", f"127.0.0.1:{port}",
+                    "--public-url", f"http://127.0.0.1:{port}/")  # fmt: skip
+    doc = requests.get(f"{server.url}/.well-known/openid-configuration", timeout=10)
+    assert doc.status_code == 200 and doc.json()["issuer"] == "https://oidc.example.com/clusters/prod"
+    assert requests.get(f"{server.url}/openid/v1/jwks", timeout=10).status_code == 200
+    assert requests.get(f"{server.url}/clusters/prod/openid/v1/jwks", timeout=10).status_code == 404

@@ -42,6 +42,12 @@ impl ServedSite {
     /// Serves the site's files (paths relative to the issuer) under the issuer's path.
     pub fn new(issuer: IssuerUrl, files: Vec<SiteFile>) -> ServedSite {
         let prefix = issuer_path(&issuer).to_string();
+        ServedSite::under(issuer, files, &prefix)
+    }
+
+    /// Serves the site's files under another URL path prefix (`""` or `/x/y`, no trailing
+    /// slash): where a proxy or CDN that maps the issuer URL onto this server sends requests.
+    pub fn under(issuer: IssuerUrl, files: Vec<SiteFile>, prefix: &str) -> ServedSite {
         let documents = files
             .into_iter()
             .map(|f| {
@@ -104,6 +110,8 @@ mod tests {
         assert!(s.find("/clusters/prod/openid/v1/jwks").is_some());
         assert!(s.find("/.well-known/openid-configuration").is_none());
         assert!(s.find("/clusters/prod//openid/v1/jwks").is_none());
+        let moved = ServedSite::under(s.issuer.clone(), vec![], "");
+        assert!(moved.documents.is_empty());
         let root = site("https://h.example");
         assert_eq!(
             root.documents[0].url_path,

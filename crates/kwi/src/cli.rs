@@ -379,6 +379,10 @@ pub struct IssuerServeArgs {
     /// No access log (one JSON line per request otherwise).
     #[arg(long)]
     pub no_access_log: bool,
+    /// The URL this server is reached at when a proxy or CDN maps the issuer URL onto it with
+    /// another path: the documents are served under this URL's path instead of the issuer's.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 const PUBLISH_EXAMPLES: &str = "\

@@ -14,6 +14,20 @@ use crate::cli::IssuerServeArgs;
 use crate::files;
 use crate::issuer_server::{IssuerServer, router};
 
+/// The URL path prefix of `--public-url` (`http(s)://host[:port][/path]`), without a trailing
+/// slash.
+fn public_path(url: &str) -> Result<String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| anyhow!("--public-url {url}: give an http:// or https:// URL"))?;
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    if path.contains(['?', '#']) || path.split('/').any(|s| s == "." || s == "..") {
+        bail!("--public-url {url}: the path may have no query, fragment, '.' or '..'");
+    }
+    Ok(path.trim_end_matches('/').to_string())
+}
+
 /// Where the documents come from.
 #[derive(Clone)]
 enum Source {
@@ -28,8 +42,17 @@ enum Source {
 }
 
 impl Source {
-    /// Reads and checks the documents.
-    fn load(&self) -> Result<ServedSite> {
+    /// Reads and checks the documents, served under `prefix` (or the issuer's path).
+    fn load(&self, prefix: Option<&str>) -> Result<ServedSite> {
+        let (issuer, files) = self.files()?;
+        Ok(match prefix {
+            Some(prefix) => ServedSite::under(issuer, files, prefix),
+            None => ServedSite::new(issuer, files),
+        })
+    }
+
+    /// The issuer and its documents, paths relative to the issuer.
+    fn files(&self) -> Result<(IssuerUrl, Vec<SiteFile>)> {
         match self {
             Source::Site(dir) => {
                 let site = kwi_publish::read_site(dir).map_err(|e| anyhow!(e.message))?;
@@ -42,7 +65,7 @@ impl Source {
                         content_type: d.content_type,
                     })
                     .collect();
-                Ok(ServedSite::new(site.issuer, files))
+                Ok((site.issuer, files))
             }
             Source::Keys {
                 issuer,
@@ -55,7 +78,7 @@ impl Source {
                     .collect();
                 let jwks_uri = style.default_jwks_uri(issuer);
                 let (files, _) = documents_for_keys(issuer, &jwks_uri, &keys, *style, false)?;
-                Ok(ServedSite::new(issuer.clone(), files))
+                Ok((issuer.clone(), files))
             }
         }
     }
@@ -95,7 +118,8 @@ pub fn run(args: IssuerServeArgs) -> Result<()> {
             "--listen {addr}: plain HTTP is served on loopback addresses only; give --tls-cert and --tls-key, or --insecure-http behind a TLS-terminating proxy or CDN"
         );
     }
-    let site = source.load()?;
+    let prefix = args.public_url.as_deref().map(public_path).transpose()?;
+    let site = source.load(prefix.as_deref())?;
     let issuer = site.issuer.clone();
     let server = Arc::new(IssuerServer::new(&site, args.max_age, !args.no_access_log));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -112,22 +136,24 @@ pub fn run(args: IssuerServeArgs) -> Result<()> {
         }
         let reloading = server.clone();
         let from = source.clone();
-        kwi_http::watch::on_change(source.watched(), move || match from.load() {
-            Ok(site) => {
-                reloading.replace(&site);
-                kwi_http::log::event(
-                    "info",
-                    "documents reloaded",
-                    &[("issuer", site.issuer.as_str())],
-                );
-            }
-            Err(e) => {
-                reloading.reload_failed();
-                kwi_http::log::event(
-                    "error",
-                    "reload failed: the last good documents are still served",
-                    &[("error", &format!("{e:#}"))],
-                );
+        kwi_http::watch::on_change(source.watched(), move || {
+            match from.load(prefix.as_deref()) {
+                Ok(site) => {
+                    reloading.replace(&site);
+                    kwi_http::log::event(
+                        "info",
+                        "documents reloaded",
+                        &[("issuer", site.issuer.as_str())],
+                    );
+                }
+                Err(e) => {
+                    reloading.reload_failed();
+                    kwi_http::log::event(
+                        "error",
+                        "reload failed: the last good documents are still served",
+                        &[("error", &format!("{e:#}"))],
+                    );
+                }
             }
         });
         let scheme = if tls.is_some() { "https" } else { "http" };
