@@ -29,6 +29,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/tls.key" -out "$work/tls.crt" \
   -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -days 1 2>/dev/null
 
+chmod -R a+rX "$work"  # nginx workers run as nobody when started by root
 nginx_http=$(free_port); nginx_https=$(free_port); kwi_http=$(free_port); kwi_https=$(free_port)
 mkdir -p "$work/nginx"
 cat > "$work/nginx.conf" <<CONF
