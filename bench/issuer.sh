@@ -4,7 +4,8 @@
 # (wrk, Debian's package) pinned to CPU 0, keep-alive connections, over HTTP and over HTTPS (the
 # same ECDSA P-256 certificate, TLS 1.3). Both keep their default per-request access log (kwi's
 # JSON lines, nginx's combined format), written to files. Measured in alternating rounds; prints
-# requests/s of each, errors, and kwi / nginx (DESIGN.md's target: >= 1.0 on both).
+# requests/s of each, errors, CPU time per request (from /proc, robust to a busy machine), and
+# kwi / nginx (DESIGN.md's target: >= 1.0 on both).
 #
 #   bench/issuer.sh [DURATION_SECONDS=10] [CONNECTIONS=64] [ROUNDS=3]
 set -euo pipefail
@@ -66,39 +67,60 @@ http {
 }
 CONF
 taskset -c 1 nginx -c "$work/nginx.conf" &
+nginx_pid=$!
 taskset -c 1 "$kwi" issuer serve --site "$work/site" --listen "127.0.0.1:$kwi_http" 2>"$work/kwi-http.log" &
+kwi_http_pid=$!
 taskset -c 1 "$kwi" issuer serve --site "$work/site" --listen "127.0.0.1:$kwi_https" \
   --tls-cert "$work/tls.crt" --tls-key "$work/tls.key" 2>"$work/kwi-https.log" &
+kwi_https_pid=$!
 for url in "http://127.0.0.1:$nginx_http" "http://127.0.0.1:$kwi_http" "https://127.0.0.1:$nginx_https" "https://127.0.0.1:$kwi_https"; do
   for _ in $(seq 100); do curl -skf "$url/c1/openid/v1/jwks" >/dev/null && break; sleep 0.1; done
   curl -skf "$url/c1/openid/v1/jwks" | cmp -s - "$work/site/openid/v1/jwks" || { echo "$url does not serve the JWKS" >&2; exit 1; }
 done
 
-# One wrk run: prints "requests/s errors".
+# CPU time (user + system, clock ticks) of a process and its children threads and workers.
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$@" $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+hz=$(getconf CLK_TCK)
+
+# One wrk run against URL while measuring the server PID's CPU: prints "requests/s errors
+# cpu-microseconds-per-request". CPU per request does not depend on how much of CPU 1 the
+# server got, so it holds on a busy machine where requests/s swings.
 measure() {
-  local out
+  local out before after
+  before=$(cpu_ticks "$2")
   out=$(taskset -c 0 wrk -t1 -c"$connections" -d"${duration}s" "$1/c1/openid/v1/jwks")
-  local rps errors
+  after=$(cpu_ticks "$2")
+  local rps errors requests
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
   errors=$(awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(",",""); n+=$4+$6+$8+$10} END {print n+0}' <<<"$out")
-  echo "$rps $errors"
+  echo "$rps $errors $(echo "($after - $before) * 1000000 / $hz / $requests" | bc -l)"
 }
 
 declare -A total
 echo "kwi issuer serve vs nginx $(nginx -v 2>&1 | cut -d/ -f2), JWKS $(wc -c <"$work/site/openid/v1/jwks") bytes, ${connections} keep-alive connections, ${duration}s x ${rounds} rounds"
 for round in $(seq "$rounds"); do
   for scheme in http https; do
-    if [ "$scheme" = http ]; then n="http://127.0.0.1:$nginx_http"; k="http://127.0.0.1:$kwi_http"
-    else n="https://127.0.0.1:$nginx_https"; k="https://127.0.0.1:$kwi_https"; fi
-    read -r nrps nerr < <(measure "$n")
-    read -r krps kerr < <(measure "$k")
-    printf '%-5s round %d: nginx %9.0f req/s (%s errors)  kwi %9.0f req/s (%s errors)  kwi/nginx %.2f\n' \
-      "$scheme" "$round" "$nrps" "$nerr" "$krps" "$kerr" "$(echo "$krps / $nrps" | bc -l)"
+    if [ "$scheme" = http ]; then n="http://127.0.0.1:$nginx_http"; k="http://127.0.0.1:$kwi_http"; kpid=$kwi_http_pid
+    else n="https://127.0.0.1:$nginx_https"; k="https://127.0.0.1:$kwi_https"; kpid=$kwi_https_pid; fi
+    read -r nrps nerr ncpu < <(measure "$n" "$nginx_pid")
+    read -r krps kerr kcpu < <(measure "$k" "$kpid")
+    printf '%-5s round %d: nginx %7.0f req/s %5.1f µs CPU/req (%s errors)  kwi %7.0f req/s %5.1f µs CPU/req (%s errors)  kwi/nginx %.2f req/s, %.2f CPU/req\n' \
+      "$scheme" "$round" "$nrps" "$ncpu" "$nerr" "$krps" "$kcpu" "$kerr" "$(echo "$krps / $nrps" | bc -l)" "$(echo "$kcpu / $ncpu" | bc -l)"
     total[$scheme-n]=$(echo "${total[$scheme-n]:-0} + $nrps" | bc -l)
     total[$scheme-k]=$(echo "${total[$scheme-k]:-0} + $krps" | bc -l)
+    total[$scheme-nc]=$(echo "${total[$scheme-nc]:-0} + $ncpu" | bc -l)
+    total[$scheme-kc]=$(echo "${total[$scheme-kc]:-0} + $kcpu" | bc -l)
   done
 done
 for scheme in http https; do
-  printf '%-5s overall: kwi/nginx %.2f (target >= 1.0)\n' "$scheme" "$(echo "${total[$scheme-k]} / ${total[$scheme-n]}" | bc -l)"
+  printf '%-5s overall: kwi/nginx %.2f req/s (target >= 1.0); nginx/kwi CPU per request %.2f (> 1: kwi spends less)\n' \
+    "$scheme" "$(echo "${total[$scheme-k]} / ${total[$scheme-n]}" | bc -l)" "$(echo "${total[$scheme-nc]} / ${total[$scheme-kc]}" | bc -l)"
 done
 echo "access-log lines: nginx $(wc -l <"$work/nginx/access.log"), kwi $(( $(grep -c '"msg":"request"' "$work/kwi-http.log") + $(grep -c '"msg":"request"' "$work/kwi-https.log") ))"
