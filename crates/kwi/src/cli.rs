@@ -477,6 +477,137 @@ pub enum IssuerCommand {
     /// Write the discovery document and JWKS into a folder, ready to upload as-is.
     #[command(after_help = BUILD_EXAMPLES)]
     Build(BuildArgs),
+    /// Upload a site to a folder, S3, GCS or Azure Blob, publicly readable, and read it back.
+    #[command(after_help = PUBLISH_EXAMPLES)]
+    Publish(PublishArgs),
+    /// Serve the discovery document and JWKS over HTTPS, reloading them when their files change.
+    #[command(after_help = ISSUER_SERVE_EXAMPLES)]
+    Serve(IssuerServeArgs),
+}
+
+const ISSUER_SERVE_EXAMPLES: &str = "\
+Examples:
+  kwi issuer serve --site site/ --listen 0.0.0.0:8443 --tls-cert tls.crt --tls-key tls.key
+  kwi issuer serve --issuer https://oidc.example.com/clusters/prod --key sa.pub --key old.pub
+  kwi issuer serve --site site/ --listen 127.0.0.1:8080     # plain HTTP: loopback only
+
+The documents answer at the paths the issuer URL names (an issuer with a path serves under it),
+with kube-apiserver's headers (application/json, application/jwk-set+json, Cache-Control: public,
+max-age=N), a strong ETag (If-None-Match: 304), HEAD, Access-Control-Allow-Origin: *; anything
+else is 404, methods other than GET and HEAD 405. /healthz, /readyz and /metrics (Prometheus).
+When the site folder, a key file or the TLS files change (or on SIGHUP), the documents are
+rebuilt, checked and swapped; a broken file keeps the last good documents and is logged.
+One JSON access-log line per request on standard error. SIGTERM or Ctrl-C: graceful stop.";
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["site", "issuer"])))]
+pub struct IssuerServeArgs {
+    /// The folder `kwi issuer build` wrote.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["issuer", "keys"])]
+    pub site: Option<PathBuf>,
+    /// The issuer URL, to build the documents from --key files (kept up to date as they change).
+    #[arg(long, value_name = "URL", requires = "keys")]
+    pub issuer: Option<String>,
+    /// Public (or private) keys that sign the cluster's tokens.
+    #[arg(long = "key", value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// Which document (with --issuer).
+    #[arg(long, value_enum, default_value = "kubernetes")]
+    pub style: StyleArg,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    pub listen: String,
+    /// TLS certificate chain (PEM); reloaded when the file changes.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address (behind a TLS-terminating proxy or CDN only).
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// Cache-Control max-age, in seconds (kube-apiserver's is 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub max_age: u32,
+    /// No access log (one JSON line per request otherwise).
+    #[arg(long)]
+    pub no_access_log: bool,
+    /// The URL this server is reached at when a proxy or CDN maps the issuer URL onto it with
+    /// another path: the documents are served under this URL's path instead of the issuer's.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
+const PUBLISH_EXAMPLES: &str = "\
+Examples:
+  kwi issuer build --for-bucket s3://oidc-prod/c1 --region us-west-2 --key sa.pub --out site/
+  kwi issuer publish --site site/ --to s3://oidc-prod/c1 --region us-west-2 --dry-run
+  kwi issuer publish --site site/ --to s3://oidc-prod/c1 --region us-west-2 --create-bucket --make-public
+  kwi issuer publish --site site/ --to az://myaccount/oidc
+  kwi issuer publish --site site/ --to file:///var/www/oidc --verify https://oidc.example.com
+
+The JWKS goes up first, then the discovery document, each with its Content-Type and
+Cache-Control; objects that already hold the same bytes (SHA-256) and headers are not rewritten.
+S3: public read is a bucket policy granting s3:GetObject on exactly the two objects (never an ACL);
+a bucket whose Block Public Access forbids it is refused unless --make-public, which turns off
+BlockPublicPolicy and RestrictPublicBuckets for that bucket only. Azure: the container's public
+access level is set to blob. Credentials are found as each cloud's tools find them (AWS_*,
+IRSA/EKS Pod Identity, instance roles; AZURE_STORAGE_*, workload and managed identity;
+GOOGLE_APPLICATION_CREDENTIALS). Then both documents are fetched anonymously from the issuer URL
+(or --verify URL) and compared byte for byte with the site.
+Exit 1: the bucket refuses public access, or what is read back differs. Exit 2: bad arguments,
+unreadable site, no credentials, network down.";
+
+/// The S3 URL form of a bucket.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum UrlStyleArg {
+    /// https://BUCKET.s3.REGION.amazonaws.com/PREFIX
+    Virtual,
+    /// https://s3.REGION.amazonaws.com/BUCKET/PREFIX
+    Path,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The folder `kwi issuer build` wrote.
+    #[arg(long, value_name = "DIR")]
+    pub site: PathBuf,
+    /// file://DIR, s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX] or az://ACCOUNT/CONTAINER[/PREFIX].
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// The S3 region (default: AWS_REGION or AWS_DEFAULT_REGION, else the bucket's, asked of S3).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Another endpoint than the cloud's (an S3-compatible server, Azurite, a GCS emulator).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Create the S3 bucket when it does not exist.
+    #[arg(long)]
+    pub create_bucket: bool,
+    /// Turn off the S3 bucket's BlockPublicPolicy and RestrictPublicBuckets (and nothing else).
+    #[arg(long)]
+    pub make_public: bool,
+    /// Print what would be done; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Read the documents back from this URL instead of the issuer URL (e.g. the bucket's URL
+    /// while a CDN in front of it still caches the old documents).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KWI_PUBLISH_VERIFY",
+        conflicts_with = "no_verify"
+    )]
+    pub verify: Option<String>,
+    /// Do not read the documents back.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// CA certificates (PEM) to trust when reading back over HTTPS.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Cache-Control max-age of the uploaded documents, in seconds (kube-apiserver's is 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub max_age: u32,
 }
 
 const BUILD_EXAMPLES: &str = "\
@@ -484,6 +615,7 @@ Examples:
   kwi issuer build --issuer https://oidc.example.com --key sa.pub --out site/
   kwi issuer build --issuer https://b.s3.amazonaws.com/c1 --key new.pub --key old.pub \\
       --style eks --out site/
+  kwi issuer build --for-bucket s3://oidc-prod/c1 --region us-west-2 --key sa.pub --out site/
 
 The folder holds .well-known/openid-configuration and the JWKS at the path its jwks_uri names;
 serve or upload it so that {issuer}/.well-known/openid-configuration answers.";
@@ -491,8 +623,17 @@ serve or upload it so that {issuer}/.well-known/openid-configuration answers.";
 #[derive(Debug, Args)]
 pub struct BuildArgs {
     /// The issuer URL (the value of --service-account-issuer).
-    #[arg(long, value_name = "URL")]
-    pub issuer: String,
+    #[arg(long, value_name = "URL", required_unless_present = "for_bucket")]
+    pub issuer: Option<String>,
+    /// Use the public URL of this bucket as the issuer: s3://BUCKET[/PREFIX], gs://…, az://….
+    #[arg(long, value_name = "URL", conflicts_with = "issuer")]
+    pub for_bucket: Option<String>,
+    /// The S3 region of --for-bucket (default: AWS_REGION or AWS_DEFAULT_REGION).
+    #[arg(long, value_name = "REGION", requires = "for_bucket")]
+    pub region: Option<String>,
+    /// The S3 URL form of --for-bucket (default: virtual-hosted, path for dotted bucket names).
+    #[arg(long, value_enum, requires = "for_bucket")]
+    pub url_style: Option<UrlStyleArg>,
     /// Public (or private) keys that sign the cluster's tokens.
     #[arg(long = "key", value_name = "KEY", required = true)]
     pub keys: Vec<String>,

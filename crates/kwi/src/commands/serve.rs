@@ -162,6 +162,7 @@ fn checked_root_token(flag: &str, token: String) -> Result<String> {
     Ok(token)
 }
 
+/// Completes on SIGTERM or Ctrl-C.
 pub(crate) async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
