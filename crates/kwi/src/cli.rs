@@ -542,7 +542,8 @@ const PUBLISH_EXAMPLES: &str = "\
 Examples:
   kwi issuer build --for-bucket s3://oidc-prod/c1 --region us-west-2 --key sa.pub --out site/
   kwi issuer publish --site site/ --to s3://oidc-prod/c1 --region us-west-2 --dry-run
-  kwi issuer publish --site site/ --to s3://oidc-prod/c1 --region us-west-2 --create-bucket --make-public
+  kwi issuer publish --site site/ --to s3://oidc-prod/c1 --region us-west-2 \\
+      --create-bucket --make-public
   kwi issuer publish --site site/ --to az://myaccount/oidc
   kwi issuer publish --site site/ --to file:///var/www/oidc --verify https://oidc.example.com
 
