@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// that AWS, Vault, Azure and Google trust, and the kube-apiserver flags that tie them together.
 #[derive(Debug, Parser)]
 #[command(name = "kwi", version, max_term_width = 100, after_help = MAIN_EXAMPLES)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
@@ -26,7 +26,7 @@ EC PARAMETERS, SPKI, X.509 certificate), DER, OpenSSH public or private keys, a 
 '-' reads standard input. Exit codes: 0 ok, 1 the thing checked is wrong, 2 bad usage or input.";
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Generate, convert and identify keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -73,7 +73,7 @@ Examples:
 
 /// The shells `kwi completions` writes for.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Shell {
+pub(crate) enum Shell {
     /// bash (bash-completion).
     Bash,
     /// zsh.
@@ -83,7 +83,7 @@ pub enum Shell {
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: Shell,
@@ -95,7 +95,7 @@ Examples:
   kwi man --dir /usr/local/share/man/man1      # kwi.1, kwi-keys-generate.1, …";
 
 #[derive(Debug, Args)]
-pub struct ManArgs {
+pub(crate) struct ManArgs {
     /// Write kwi.1 and one page per subcommand (kwi-token-mint.1, …) into this folder.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -116,7 +116,7 @@ of them shows and the fix; the README lists them all. Exit codes: 0 nothing brea
 relying parties, 1 something does, 2 the inputs could not be read.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DoctorFor {
+pub(crate) enum DoctorFor {
     /// AWS STS (IRSA).
     Aws,
     /// Vault / OpenBao JWT auth.
@@ -130,7 +130,7 @@ pub enum DoctorFor {
 }
 
 #[derive(Debug, Args)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// The issuer URL, exactly as kube-apiserver's --service-account-issuer.
     #[arg(long, value_name = "URL", required_unless_present = "catalogue")]
     pub issuer: Option<String>,
@@ -158,7 +158,7 @@ pub struct DoctorArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum StsCommand {
+pub(crate) enum StsCommand {
     /// Serve AssumeRoleWithWebIdentity for the providers and roles of a config file.
     #[command(after_help = STS_SERVE_EXAMPLES)]
     Serve(StsServeArgs),
@@ -187,7 +187,7 @@ Then, in the environment a pod with IRSA has:
 Plain HTTP is served on loopback addresses only."#;
 
 #[derive(Debug, Args)]
-pub struct StsServeArgs {
+pub(crate) struct StsServeArgs {
     /// The config: account, OIDC providers, roles with their trust policies (TOML).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
@@ -216,7 +216,7 @@ Plain HTTP is served on loopback addresses only, unless --insecure-http; --tls-c
 serve HTTPS anywhere.";
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Development mode: defaults for everything, a root token printed, a quickstart shown.
     #[arg(long)]
     pub dev: bool,
@@ -256,7 +256,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum KeysCommand {
+pub(crate) enum KeysCommand {
     /// Generate a signing key pair (RSA-2048 by default).
     #[command(after_help = GENERATE_EXAMPLES)]
     Generate(GenerateArgs),
@@ -278,7 +278,7 @@ The private key is written with mode 0600, atomically, and never over an existin
 --force is given. The kid kube-apiserver will put in tokens is printed on standard error.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GenerateAlg {
+pub(crate) enum GenerateAlg {
     #[value(name = "RS256")]
     Rs256,
     #[value(name = "ES256")]
@@ -293,7 +293,7 @@ pub enum GenerateAlg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PrivateFormat {
+pub(crate) enum PrivateFormat {
     /// PKCS#8 "PRIVATE KEY" (any key type).
     Pkcs8,
     /// PKCS#1 "RSA PRIVATE KEY" (RSA only).
@@ -303,7 +303,7 @@ pub enum PrivateFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     /// Signature algorithm, which sets the key type.
     #[arg(long, value_enum, default_value = "RS256")]
     pub alg: GenerateAlg,
@@ -336,7 +336,7 @@ A JWKS converts to a multi-block PEM (or to one key with --kid). --to spki and -
 the private half; other formats keep it when the input has it.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ConvertTo {
+pub(crate) enum ConvertTo {
     /// PKCS#8 "PRIVATE KEY" for private keys, SPKI "PUBLIC KEY" for public ones.
     Pem,
     /// PKCS#8 "PRIVATE KEY".
@@ -358,7 +358,7 @@ pub enum ConvertTo {
 }
 
 #[derive(Debug, Args)]
-pub struct ConvertArgs {
+pub(crate) struct ConvertArgs {
     /// The key to convert ('-' for standard input).
     #[arg(value_name = "IN")]
     pub input: String,
@@ -400,7 +400,7 @@ pub enum KidMethodArg {
 }
 
 #[derive(Debug, Args)]
-pub struct KidArgs {
+pub(crate) struct KidArgs {
     /// The key ('-' for standard input).
     #[arg(value_name = "IN")]
     pub input: String,
@@ -419,7 +419,7 @@ Output is compact and byte-identical to kube-apiserver's /openid/v1/jwks; on a t
 follows. Private keys contribute their public half; a key given twice appears once.";
 
 #[derive(Debug, Args)]
-pub struct JwksArgs {
+pub(crate) struct JwksArgs {
     /// Key files (several keys per file are read, as kube-apiserver does).
     #[arg(value_name = "KEY", required = true)]
     pub keys: Vec<String>,
@@ -454,7 +454,7 @@ Without --key the document names RS256. The issuer must be https with no query o
 as kube-apiserver requires.";
 
 #[derive(Debug, Args)]
-pub struct DiscoveryArgs {
+pub(crate) struct DiscoveryArgs {
     /// The issuer URL (the value of --service-account-issuer).
     #[arg(long, value_name = "URL")]
     pub issuer: String,
@@ -473,7 +473,7 @@ pub struct DiscoveryArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum IssuerCommand {
+pub(crate) enum IssuerCommand {
     /// Write the discovery document and JWKS into a folder, ready to upload as-is.
     #[command(after_help = BUILD_EXAMPLES)]
     Build(BuildArgs),
@@ -501,7 +501,7 @@ One JSON access-log line per request on standard error. SIGTERM or Ctrl-C: grace
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["site", "issuer"])))]
-pub struct IssuerServeArgs {
+pub(crate) struct IssuerServeArgs {
     /// The folder `kwi issuer build` wrote.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["issuer", "keys"])]
     pub site: Option<PathBuf>,
@@ -561,7 +561,7 @@ unreadable site, no credentials, network down.";
 
 /// The S3 URL form of a bucket.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum UrlStyleArg {
+pub(crate) enum UrlStyleArg {
     /// https://BUCKET.s3.REGION.amazonaws.com/PREFIX
     Virtual,
     /// https://s3.REGION.amazonaws.com/BUCKET/PREFIX
@@ -569,7 +569,7 @@ pub enum UrlStyleArg {
 }
 
 #[derive(Debug, Args)]
-pub struct PublishArgs {
+pub(crate) struct PublishArgs {
     /// The folder `kwi issuer build` wrote.
     #[arg(long, value_name = "DIR")]
     pub site: PathBuf,
@@ -622,7 +622,7 @@ The folder holds .well-known/openid-configuration and the JWKS at the path its j
 serve or upload it so that {issuer}/.well-known/openid-configuration answers.";
 
 #[derive(Debug, Args)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     /// The issuer URL (the value of --service-account-issuer).
     #[arg(long, value_name = "URL", required_unless_present = "for_bucket")]
     pub issuer: Option<String>,
@@ -667,7 +667,7 @@ The files are read to check them (format, matching halves, rotation); warnings g
 error, the flags to standard output.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FlagsFormatArg {
+pub(crate) enum FlagsFormatArg {
     /// --name=value lines.
     Flags,
     /// kubeadm ClusterConfiguration (v1beta4).
@@ -677,7 +677,7 @@ pub enum FlagsFormatArg {
 }
 
 #[derive(Debug, Args)]
-pub struct ApiserverFlagsArgs {
+pub(crate) struct ApiserverFlagsArgs {
     /// The issuer URL.
     #[arg(long, value_name = "URL")]
     pub issuer: String,
@@ -699,7 +699,7 @@ pub struct ApiserverFlagsArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum TokenCommand {
+pub(crate) enum TokenCommand {
     /// Mint a service-account token exactly as kube-apiserver makes it.
     #[command(after_help = MINT_EXAMPLES)]
     Mint(MintArgs),
@@ -726,7 +726,7 @@ Claims are those of a projected token (iss, sub, aud[], exp, iat = nbf, jti, kub
 The header carries the key's Kubernetes kid unless --kid says otherwise.";
 
 #[derive(Debug, Args)]
-pub struct MintArgs {
+pub(crate) struct MintArgs {
     /// The private signing key (any format kwi reads).
     #[arg(long, value_name = "FILE")]
     pub key: String,
@@ -795,7 +795,7 @@ Examples:
 Nothing is verified: use kwi token verify for that.";
 
 #[derive(Debug, Args)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// The token, a file holding it, or '-' (default) for standard input.
     #[arg(value_name = "TOKEN|FILE|-", default_value = "-")]
     pub token: String,
@@ -817,7 +817,7 @@ Exit 2: the token or the keys could not be read. --issuer-url fetches the discov
 checks its issuer, then fetches its jwks_uri (HTTPS; --ca-file for a private CA).";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfileArg {
+pub(crate) enum ProfileArg {
     /// kube-apiserver: 60 s leeway, audience intersection, legacy tokens only with --allow-legacy.
     Kubernetes,
     /// AWS STS AssumeRoleWithWebIdentity: RS/ES algorithms, 4–20,000 characters, integer times, exp required with no leeway, nbf/iat up to 5 min ahead.
@@ -833,7 +833,7 @@ pub enum ProfileArg {
         .multiple(true)
         .args(["keys", "jwks", "jwks_url", "issuer_url"])
 ))]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The token, a file holding it, or '-' (default) for standard input.
     #[arg(value_name = "TOKEN|FILE|-", default_value = "-")]
     pub token: String,
@@ -880,7 +880,7 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum WebhookCommand {
+pub(crate) enum WebhookCommand {
     /// Answer one AdmissionReview (or a Pod) offline, as the webhook would: no cluster needed.
     #[command(after_help = WEBHOOK_MUTATE_EXAMPLES)]
     Mutate(WebhookMutateArgs),
@@ -907,7 +907,7 @@ answered with a status.message, printed to stderr too, and exit code 2.";
 
 /// The webhook's behaviour: upstream's flags with upstream's defaults, and the other profiles'.
 #[derive(Debug, Clone, Args)]
-pub struct WebhookOptions {
+pub(crate) struct WebhookOptions {
     /// Identity systems to inject for (repeat or comma-separate: aws,azure,gcp,vault).
     #[arg(
         long = "profile",
@@ -1006,7 +1006,7 @@ pub struct WebhookOptions {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WebhookProfileArg {
+pub(crate) enum WebhookProfileArg {
     Aws,
     Azure,
     Gcp,
@@ -1014,7 +1014,7 @@ pub enum WebhookProfileArg {
 }
 
 #[derive(Debug, Args)]
-pub struct WebhookMutateArgs {
+pub(crate) struct WebhookMutateArgs {
     /// The AdmissionReview or Pod (JSON or YAML), or '-' (default) for standard input.
     #[arg(value_name = "FILE|-", default_value = "-")]
     pub input: String,
@@ -1040,7 +1040,7 @@ Examples:
 The webhook flags that differ from their defaults are passed to kwi webhook serve.";
 
 #[derive(Debug, Args)]
-pub struct WebhookManifestsArgs {
+pub(crate) struct WebhookManifestsArgs {
     /// The namespace the webhook runs in.
     #[arg(long, value_name = "NS", default_value = "kwi")]
     pub namespace: String,
@@ -1077,7 +1077,7 @@ Endpoints: POST /mutate, GET /healthz, GET /readyz (200 once the ServiceAccount 
 GET /metrics (Prometheus). The certificate files are reloaded when they change.";
 
 #[derive(Debug, Args)]
-pub struct WebhookServeArgs {
+pub(crate) struct WebhookServeArgs {
     /// TLS certificate chain (PEM), reloaded when the file changes.
     #[arg(long, value_name = "FILE")]
     pub tls_cert: PathBuf,

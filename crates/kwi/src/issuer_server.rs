@@ -35,7 +35,7 @@ struct Documents {
 }
 
 /// The server's state: the documents (swapped on reload), headers, counters.
-pub struct IssuerServer {
+pub(crate) struct IssuerServer {
     documents: RwLock<Arc<Documents>>,
     cache_control: HeaderValue,
     access_log: bool,
@@ -66,7 +66,7 @@ fn documents(site: &ServedSite) -> Documents {
 
 impl IssuerServer {
     /// A server answering with `site`.
-    pub fn new(site: &ServedSite, max_age: u32, access_log: bool) -> IssuerServer {
+    pub(crate) fn new(site: &ServedSite, max_age: u32, access_log: bool) -> IssuerServer {
         IssuerServer {
             documents: RwLock::new(Arc::new(documents(site))),
             cache_control: HeaderValue::from_str(&format!("public, max-age={max_age}"))
@@ -79,7 +79,7 @@ impl IssuerServer {
     }
 
     /// Swaps in new documents (requests in flight finish with the old ones).
-    pub fn replace(&self, site: &ServedSite) {
+    pub(crate) fn replace(&self, site: &ServedSite) {
         let next = Arc::new(documents(site));
         *self
             .documents
@@ -89,7 +89,7 @@ impl IssuerServer {
     }
 
     /// Counts a reload that failed (the last good documents stay).
-    pub fn reload_failed(&self) {
+    pub(crate) fn reload_failed(&self) {
         self.reload_failures.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -135,7 +135,7 @@ impl IssuerServer {
 }
 
 /// The router: everything goes through one handler.
-pub fn router(server: Arc<IssuerServer>) -> Router {
+pub(crate) fn router(server: Arc<IssuerServer>) -> Router {
     Router::new().fallback(handle).with_state(server)
 }
 

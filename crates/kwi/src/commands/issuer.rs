@@ -54,7 +54,7 @@ pub(crate) fn documents_for_keys(
     Ok((site, jwks.keys.len()))
 }
 
-pub fn build(args: BuildArgs) -> Result<()> {
+pub(super) fn build(args: BuildArgs) -> Result<()> {
     let issuer = issuer_url(&args)?;
     let style = DiscoveryStyle::from(args.style);
     let jwks_uri = match (&args.jwks_uri, &args.jwks_path) {

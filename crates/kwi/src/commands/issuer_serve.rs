@@ -92,7 +92,7 @@ impl Source {
     }
 }
 
-pub fn run(args: IssuerServeArgs) -> Result<()> {
+pub(super) fn run(args: IssuerServeArgs) -> Result<()> {
     let addr: SocketAddr = args
         .listen
         .parse()

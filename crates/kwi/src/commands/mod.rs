@@ -25,7 +25,7 @@ use crate::cli::{
 };
 
 /// Runs one parsed command line.
-pub fn run(cli: Cli) -> Result<()> {
+pub(crate) fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Keys(KeysCommand::Generate(args)) => keys::generate(args),
         Command::Keys(KeysCommand::Convert(args)) => keys::convert(args),

@@ -15,7 +15,7 @@ fn exit_error(err: PublishError) -> anyhow::Error {
     }
 }
 
-pub fn run(args: PublishArgs) -> Result<()> {
+pub(super) fn run(args: PublishArgs) -> Result<()> {
     let target = Target::parse(&args.to).map_err(exit_error)?;
     let site = read_site(&args.site).map_err(exit_error)?;
     let ca_pem = match &args.ca_file {

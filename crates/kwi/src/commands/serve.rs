@@ -40,7 +40,7 @@ pub(crate) fn listen_and_tls(
     Ok((addr, tls))
 }
 
-pub fn run(args: ServeArgs) -> Result<()> {
+pub(super) fn run(args: ServeArgs) -> Result<()> {
     let (addr, tls) = listen_and_tls(
         &args.listen,
         args.tls_cert.as_deref().zip(args.tls_key.as_deref()),
