@@ -5,6 +5,8 @@ import socket
 import time
 import urllib.request
 
+from conftest import ROOT, launch_kwi
+
 
 def test_slow_headers_are_cut_off(kwi_server):
     host, port = kwi_server.addr.removeprefix("http://").split(":")
@@ -100,7 +102,6 @@ def test_names_that_are_not_there_cost_no_memory_and_little_log(tmp_path):
     import http.client
     import json
 
-    from conftest import ROOT, launch_kwi
 
     server = launch_kwi(["--dev", "--dev-root-token-id", ROOT, "--listen", "127.0.0.1:0",
                          "--data-dir", tmp_path / "data"], tmp_path / "kwi.log")

@@ -3,6 +3,7 @@ made-up role names never become labels."""
 
 import urllib.request
 
+from conftest import ROOT, launch_kwi
 from test_differential import BASE_ROLE, sa_claims, setup_both, sign
 
 
@@ -86,7 +87,6 @@ def test_with_a_public_url_kwi_is_an_oidc_issuer(tmp_path, keys):
     from joserfc import jwt as _jwt
     from joserfc.jwk import KeySet
 
-    from conftest import ROOT, launch_kwi
 
     public = "https://kwi.example.com"
     server = launch_kwi(["--dev", "--dev-root-token-id", ROOT, "--listen", "127.0.0.1:0", "--data-dir", tmp_path / "d",

@@ -13,7 +13,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from conftest import ROOT, b64url
+from conftest import ROOT, b64url, launch_kwi
 
 NOW = int(time.time())
 
@@ -255,7 +255,6 @@ def test_keys_not_loaded_are_fetched_once_per_cooldown(tmp_path, jwks):
     logins (no token needed) ask."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from conftest import launch_kwi
 
     args = ["--dev", "--dev-root-token-id", ROOT, "--listen", "127.0.0.1:0", "--data-dir", tmp_path / "data"]
     key = new_key()
