@@ -10,7 +10,7 @@ import pytest
 
 from harness import ATTACKS, Target, check_alive
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "webhook"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kwi_webhook"))
 from webhook_server import Webhook  # noqa: E402
 
 

@@ -116,7 +116,8 @@ impl Cache {
         if let Some(sa) = self.direct_get(namespace, name).await {
             self.insert(sa.clone());
             resolved.service_account = Some(sa);
-        } else {
+        } else if resolved.config_map.is_none() {
+            // As upstream: a ServiceAccount the ConfigMap names is not missing.
             self.metrics.missing_service_account();
         }
         resolved

@@ -16,8 +16,9 @@ use crate::metrics::Metrics;
 
 /// The largest AdmissionReview accepted (a pod is at most ~1.5 MB in etcd; its review twice that).
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
-/// A client must send its body within this time.
-const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// A client must send its body within this time (as `kwi serve`; the API server sends a review
+/// at once, and gives up on the webhook after its own timeout anyway).
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the handlers share.
 pub struct Webhook {

@@ -90,6 +90,16 @@ fn bench(c: &mut Criterion) {
             })
         },
     );
+    // Where kwi's time goes: reading the review, then deciding and writing the answer.
+    group.bench_function("kwi parse only", |b| {
+        b.iter(|| kwi_webhook::AdmissionRequest::parse(std::hint::black_box(&body)).is_ok())
+    });
+    if let Ok(parsed) = kwi_webhook::AdmissionRequest::parse(&body) {
+        let lookup = directory.lookup("apps", "app");
+        group.bench_function("kwi decide, patch and answer (after parse)", |b| {
+            b.iter(|| parsed.mutate(&config, &lookup))
+        });
+    }
     group.finish();
 }
 
