@@ -10,8 +10,8 @@ use kwi_jose::{
 };
 use libfuzzer_sys::fuzz_target;
 
-const RSA: &[u8] = include_bytes!("../../../shared/conformance/kubernetes/rsa-public.pem");
-const EC: &[u8] = include_bytes!("../../../shared/conformance/kubernetes/ec-p256-public.pem");
+const RSA: &[u8] = include_bytes!("../../tests/data/kubernetes/rsa-public.pem");
+const EC: &[u8] = include_bytes!("../../tests/data/kubernetes/ec-p256-public.pem");
 
 fn keys() -> &'static KeySet {
     static KEYS: OnceLock<KeySet> = OnceLock::new();

@@ -2,7 +2,7 @@
 
 The suite runs the real kwi binary against the tools and libraries kwi must agree with:
 OpenSSL, OpenSSH's ssh-keygen, Python's ``cryptography`` and ``joserfc``, and the Kubernetes
-reference data in ``../shared/conformance/kubernetes`` (relative to the repository root).
+reference data in ``tests/data/kubernetes`` (copied from the shared conformance folder).
 
 Binary: ``$KWI_BIN`` if set, else ``target/debug/kwi`` under the repository root (build it with
 ``cargo build -p kwi``).

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CONFORMANCE = REPO_ROOT.parent / "shared" / "conformance" / "kubernetes"
+CONFORMANCE = REPO_ROOT / "tests" / "data" / "kubernetes"
 # The conformance keys the token tests sign and verify with, and the audience they mint for.
 RSA_KEY = CONFORMANCE / "rsa-private-pkcs1.pem"
 RSA_PUB = CONFORMANCE / "rsa-public.pem"

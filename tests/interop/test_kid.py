@@ -26,7 +26,7 @@ def kwi_kid(path, *extra) -> str:
 
 def readme_kids(conformance) -> dict[str, str]:
     """file name -> kid, from the table of the conformance README."""
-    text = (conformance.parent / "README.md").read_text()
+    text = (conformance / "README.md").read_text()
     kids = dict(re.findall(r"^\|\s*`([^`]+\.pem)`\s*\|[^|\n]*\bkid\s+`([A-Za-z0-9_-]+)`", text, re.M))
     assert set(kids) == {"rsa-public.pem", "ec-p256-public.pem"}, kids
     return kids

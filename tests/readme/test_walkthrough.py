@@ -111,7 +111,22 @@ def test_vault_walkthrough(tmp_path: Path):
     subprocess.run(["openssl", "pkey", "-pubin", "-in", tmp_path / "cluster-keys.pem", "-noout"], check=True)
 
 
-@pytest.mark.parametrize("name", ["eks", "vault"])
+def test_irsa_walkthrough(tmp_path: Path, monkeypatch):
+    # The AWS CLI caches assumed-role credentials under ~/.aws: a home of the walkthrough's own.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    run("irsa", tmp_path)
+    whoami = json.loads((tmp_path / "whoami.json").read_text())
+    assert whoami["Arn"].startswith("arn:aws:sts::111122223333:assumed-role/app/")
+    doctor = json.loads((tmp_path / "doctor-aws.json").read_text())
+    assert {f["id"] for f in doctor["failures"]} == {"issuer.not-public", "tls.private-ca"}
+    assert "(InvalidIdentityToken)" in (tmp_path / "sts-error.txt").read_text()
+    assert "Incorrect token audience" in (tmp_path / "sts-error.txt").read_text()
+    assert "✗ token.audience" in (tmp_path / "doctor.txt").read_text()
+
+
+@pytest.mark.parametrize("name", ["eks", "vault", "irsa"])
 def test_walkthroughs_use_only_documented_commands(name: str):
     # Every kwi subcommand a walkthrough runs has a section in the README.
     readme = (REPO / "README.md").read_text()

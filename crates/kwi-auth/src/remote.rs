@@ -92,21 +92,61 @@ fn describe(e: &reqwest::Error) -> String {
     text
 }
 
+/// Why a document could not be fetched, typed so that a caller can answer as its relying
+/// party does (STS tells an unreachable provider from a broken answer).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// No answer: DNS, connection, TLS or a timeout.
+    #[error("{0}")]
+    Unreachable(String),
+    /// An answer other than 2xx.
+    #[error("{url}: the server answered {status}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// More than 1 MiB, or not UTF-8.
+    #[error("{0}")]
+    BadBody(String),
+}
+
 /// GETs a document: a 2xx status, at most 1 MiB, UTF-8.
-pub async fn get_text(client: &reqwest::Client, url: &str) -> Result<String, String> {
-    let mut response = client.get(url).send().await.map_err(|e| describe(&e))?;
+pub async fn get_document(client: &reqwest::Client, url: &str) -> Result<String, FetchError> {
+    let mut response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| FetchError::Unreachable(describe(&e)))?;
     let status = response.status();
     if !status.is_success() {
-        return Err(format!("{url}: the server answered {status}"));
+        return Err(FetchError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+        });
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| FetchError::Unreachable(describe(&e)))?
+    {
         body.extend_from_slice(&chunk);
         if body.len() > MAX_DOCUMENT {
-            return Err(format!("{url}: the document is larger than 1 MiB"));
+            return Err(FetchError::BadBody(format!(
+                "{url}: the document is larger than 1 MiB"
+            )));
         }
     }
-    String::from_utf8(body).map_err(|_| format!("{url}: the document is not UTF-8"))
+    String::from_utf8(body)
+        .map_err(|_| FetchError::BadBody(format!("{url}: the document is not UTF-8")))
+}
+
+/// GETs a document: a 2xx status, at most 1 MiB, UTF-8.
+pub async fn get_text(client: &reqwest::Client, url: &str) -> Result<String, String> {
+    get_document(client, url).await.map_err(|e| e.to_string())
 }
 
 /// Fetches `{issuer}/.well-known/openid-configuration`, checks its issuer, returns its `jwks_uri`.

@@ -62,10 +62,8 @@ mod tests {
     use super::*;
     use crate::parse_keys;
 
-    const RSA_PUBLIC: &str =
-        include_str!("../../../../shared/conformance/kubernetes/rsa-public.pem");
-    const EC_PUBLIC: &str =
-        include_str!("../../../../shared/conformance/kubernetes/ec-p256-public.pem");
+    const RSA_PUBLIC: &str = include_str!("../../../tests/data/kubernetes/rsa-public.pem");
+    const EC_PUBLIC: &str = include_str!("../../../tests/data/kubernetes/ec-p256-public.pem");
 
     #[test]
     fn kubernetes_kids_of_the_conformance_keys() {

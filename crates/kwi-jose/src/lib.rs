@@ -11,7 +11,6 @@ mod alg;
 mod b64;
 mod bigint;
 mod claims;
-mod error;
 mod generate;
 mod go_jose;
 mod go_pem;
@@ -20,23 +19,26 @@ mod json_scan;
 mod jwk;
 mod jws;
 mod key;
+mod key_error;
 mod key_set;
 mod kid;
 pub mod low_s;
+mod mint;
 mod openssh;
 pub mod pem;
 mod pkix;
 mod profile;
 mod signer;
 mod strict_json;
+mod sts;
 pub mod time;
 mod token_error;
 
 pub use alg::Algorithm;
 pub use claims::{
     Claims, LEGACY_ISSUER, ObjectRef, ServiceAccountIdentity, ServiceAccountRef, legacy,
+    service_account_subject,
 };
-pub use error::KeyError;
 pub use generate::{KeySpec, generate, random_uuid};
 pub use go_jose::{go_jose_compact, go_jose_header_error};
 pub use go_pem::openbao_public_key;
@@ -46,8 +48,10 @@ pub use jws::{
     DEFAULT_MAX_TOKEN_SIZE, Header, UnverifiedToken, decode_unverified, peek_alg, peek_kid,
 };
 pub use key::{Curve, Key, PrivateKey, PublicKey, RsaPrivate};
-pub use key_set::{KeySet, VerifiedToken, VerifyOptions};
+pub use key_error::KeyError;
+pub use key_set::{KeySet, Reading, VerifiedToken, VerifyOptions};
 pub use kid::{KidMethod, kubernetes_kid, rfc7638_thumbprint};
+pub use mint::{LegacyClaims, MintError, ProjectedClaims};
 pub use openssh::{openssh_private_key, openssh_public_key};
 pub use pkix::{pkcs1_private_der, pkcs1_public_der, pkcs8_der, sec1_der, spki_der};
 pub use profile::{
@@ -55,6 +59,7 @@ pub use profile::{
     STS_MIN_TOKEN_SIZE, StsRules, VAULT_BAD_SIGNATURE, VaultRules,
 };
 pub use signer::SigningKey;
+pub use sts::{STS_CLOCK_SKEW, StsLeeway, StsRefusal, StsTokenPreview, sts_preview};
 pub use token_error::TokenError;
 
 /// Encodes bytes as base64url without padding, the encoding of every JOSE member.

@@ -184,11 +184,7 @@ impl KubernetesRules {
 }
 
 fn check_subject(sub: &str, namespace: &str, name: &str) -> Result<(), TokenError> {
-    let matches = sub
-        .strip_prefix("system:serviceaccount:")
-        .and_then(|rest| rest.strip_prefix(namespace))
-        .and_then(|rest| rest.strip_prefix(':'))
-        == Some(name);
+    let matches = crate::claims::service_account_subject(sub) == Some((namespace, name));
     if !matches {
         return Err(subject_mismatch(sub, namespace, name));
     }
@@ -235,7 +231,8 @@ fn validate_legacy(claims: &Claims) -> Result<(), TokenError> {
     check_subject(sub, namespace, name).map_err(|_| rejected("sub claim is invalid"))
 }
 
-/// AWS STS `AssumeRoleWithWebIdentity`'s documented constraints on the web identity token.
+/// AWS STS `AssumeRoleWithWebIdentity`'s documented constraints on the web identity token
+/// (the checks themselves are in `sts.rs`: [`StsRules::check`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StsRules {
     /// The IAM OIDC provider URL; `iss` must equal it.
@@ -258,31 +255,6 @@ pub const STS_ALGORITHMS: [Algorithm; 6] = [
     Algorithm::ES384,
     Algorithm::ES512,
 ];
-
-impl StsRules {
-    /// Validates the claims as STS documents it: iss equal to the provider URL, aud one of its
-    /// client IDs, exp present and not passed (STS allows no clock skew it documents; kwi allows none).
-    pub fn validate(&self, claims: &Claims, now: i64) -> Result<(), TokenError> {
-        self.validate_with_leeway(claims, now, 0)
-    }
-
-    /// [`StsRules::validate`] allowing some clock skew.
-    pub fn validate_with_leeway(
-        &self,
-        claims: &Claims,
-        now: i64,
-        leeway: i64,
-    ) -> Result<(), TokenError> {
-        if let Some(url) = &self.provider_url {
-            check_issuer(claims.iss(), std::slice::from_ref(url))?;
-        }
-        check_audience_and_expiry(claims, self.client_ids.as_deref())?;
-        if claims.sub().is_none_or(str::is_empty) {
-            return Err(TokenError::MissingClaim("sub".into()));
-        }
-        check_times(claims, now, leeway)
-    }
-}
 
 /// OpenBao's JWT auth method (`role_type: jwt`), through hashicorp/cap's validator. Leeways are
 /// the role's stored values: 0 means the default (60 s clock skew, 150 s for the other two), a
@@ -328,7 +300,7 @@ impl VaultRules {
     pub fn verify_options(&self) -> VerifyOptions {
         VerifyOptions {
             unknown_kid_tries_all: true,
-            go_jose: true,
+            reading: crate::Reading::GoJose,
             ..VerifyOptions::default()
         }
     }

@@ -3,10 +3,7 @@
 
 use kwi_jose::{KeyError, parse_keys};
 
-const CONFORMANCE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/conformance/kubernetes/"
-);
+const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/kubernetes/");
 
 fn conformance(name: &str) -> String {
     std::fs::read_to_string(format!("{CONFORMANCE}{name}")).unwrap()

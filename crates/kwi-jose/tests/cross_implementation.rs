@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 fn conformance(name: &str) -> Key {
     let path = format!(
-        "{}/../../../shared/conformance/kubernetes/{name}",
+        "{}/../../tests/data/kubernetes/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     parse_keys(&std::fs::read(path).unwrap()).unwrap().remove(0)

@@ -13,7 +13,7 @@ const ISSUER: &str = "https://issuer.example.com";
 
 fn conformance(name: &str) -> Key {
     let path = format!(
-        "{}/../../../shared/conformance/kubernetes/{name}",
+        "{}/../../tests/data/kubernetes/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     parse_keys(&std::fs::read(path).unwrap()).unwrap().remove(0)

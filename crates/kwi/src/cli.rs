@@ -17,7 +17,8 @@ const MAIN_EXAMPLES: &str = "\
 Examples:
   kwi keys generate --out sa.key --public-out sa.pub
   kwi issuer build --issuer https://oidc.example.com --key sa.pub --out site/
-  kwi apiserver-flags --issuer https://oidc.example.com --signing-key /etc/kubernetes/pki/sa.key --key /etc/kubernetes/pki/sa.pub
+  kwi apiserver-flags --issuer https://oidc.example.com \\
+      --signing-key /etc/kubernetes/pki/sa.key --key /etc/kubernetes/pki/sa.pub
   kwi keys convert jwks.json --to pem --public
 
 Inputs: every KEY or IN argument is auto-detected: PEM (PKCS#1, PKCS#8, SEC1 with or without
@@ -47,11 +48,160 @@ pub enum Command {
     /// Serve the Vault-compatible JWT login API (`kwi serve --dev` to try it).
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
+    /// An AWS STS endpoint (AssumeRoleWithWebIdentity) validating tokens as STS does.
+    #[command(subcommand)]
+    Sts(StsCommand),
+    /// Check an issuer (and a token) as AWS STS, Vault, Entra and Google do, and say what breaks.
+    #[command(after_help = DOCTOR_EXAMPLES)]
+    Doctor(DoctorArgs),
+    /// Print shell completions for bash, zsh or fish.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a folder.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  kwi completions bash > /etc/bash_completion.d/kwi
+  kwi completions zsh > \"${fpath[1]}/_kwi\"
+  kwi completions fish > ~/.config/fish/completions/kwi.fish";
+
+/// The shells `kwi completions` writes for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    /// bash (bash-completion).
+    Bash,
+    /// zsh.
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  kwi man | man -l -
+  kwi man --dir /usr/local/share/man/man1      # kwi.1, kwi-keys-generate.1, …";
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write kwi.1 and one page per subcommand (kwi-token-mint.1, …) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+const DOCTOR_EXAMPLES: &str = "\
+Examples:
+  kwi doctor --issuer https://oidc.example.com                   # every relying party
+  kwi doctor --issuer https://oidc.example.com --for aws --token token \\
+      --role-arn arn:aws:iam::111122223333:role/app
+  kubectl exec app-0 -- cat /var/run/secrets/eks.amazonaws.com/serviceaccount/token \\
+      | kwi doctor --issuer https://oidc.example.com --token -
+  kwi doctor --issuer https://127.0.0.1:8443 --ca-file ca.pem --for vault --json
+  kwi doctor --catalogue                                         # every check, a Markdown table
+
+Each failed check has a stable id, what was seen, which relying parties refuse, the message each
+of them shows and the fix; the README lists them all. Exit codes: 0 nothing breaks the chosen
+relying parties, 1 something does, 2 the inputs could not be read.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DoctorFor {
+    /// AWS STS (IRSA).
+    Aws,
+    /// Vault / OpenBao JWT auth.
+    Vault,
+    /// Microsoft Entra workload identity federation.
+    Azure,
+    /// Google Cloud workload identity federation.
+    Gcp,
+    /// All four.
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The issuer URL, exactly as kube-apiserver's --service-account-issuer.
+    #[arg(long, value_name = "URL", required_unless_present = "catalogue")]
+    pub issuer: Option<String>,
+    /// Print the catalogue of failures doctor knows (a Markdown table) and exit.
+    #[arg(long, exclusive = true)]
+    pub catalogue: bool,
+    /// A service-account token to check too (a file, or - for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub token: Option<String>,
+    /// The relying parties to check for (repeat for several).
+    #[arg(long = "for", value_enum, value_name = "PARTY", default_value = "all")]
+    pub parties: Vec<DoctorFor>,
+    /// The audience tokens must carry (default: each party's usual one: sts.amazonaws.com, api://AzureADTokenExchange).
+    #[arg(long, value_name = "AUD")]
+    pub aud: Option<String>,
+    /// The IAM role the pod assumes: doctor prints the trust policy it needs.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// Trust this CA (PEM) for the issuer's HTTPS instead of the platform's roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StsCommand {
+    /// Serve AssumeRoleWithWebIdentity for the providers and roles of a config file.
+    #[command(after_help = STS_SERVE_EXAMPLES)]
+    Serve(StsServeArgs),
+}
+
+const STS_SERVE_EXAMPLES: &str = r#"Examples:
+  kwi sts serve --config sts.toml                        # http://127.0.0.1:8600
+  kwi sts serve --config sts.toml --listen 127.0.0.1:0   # any free port (printed on stderr)
+  kwi sts serve --config sts.toml --listen 0.0.0.0:8443 --tls-cert tls.crt --tls-key tls.key
+
+sts.toml declares the account, its IAM OIDC providers and its roles with their trust policies as
+IAM has them (the JSON from the console or Terraform):
+  account = "111122223333"
+  [[provider]]
+  url = "https://oidc.example.com"
+  client_ids = ["sts.amazonaws.com"]
+  ca_file = "ca.pem"          # optional: trust this CA (relative to sts.toml)
+  [[role]]
+  arn = "arn:aws:iam::111122223333:role/app"
+  max_session_duration = 3600
+  trust_policy = '''{"Version":"2012-10-17","Statement":[...]}'''
+
+Then, in the environment a pod with IRSA has:
+  AWS_ENDPOINT_URL_STS=http://127.0.0.1:8600 AWS_ROLE_ARN=arn:aws:iam::111122223333:role/app \
+      AWS_WEB_IDENTITY_TOKEN_FILE=token aws sts get-caller-identity   # or any SDK
+Plain HTTP is served on loopback addresses only."#;
+
+#[derive(Debug, Args)]
+pub struct StsServeArgs {
+    /// The config: account, OIDC providers, roles with their trust policies (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8600")]
+    pub listen: String,
+    /// TLS certificate chain (PEM); with --tls-key, kwi serves HTTPS on any address.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (any format kwi reads).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
-  kwi serve --dev                                   # 127.0.0.1:8200, ./kwi-data, prints a root token
+  kwi serve --dev                                   # 127.0.0.1:8200, ./kwi-data, a root token
   kwi serve --dev --dev-root-token-id root           # a fixed root token for scripts
   KWI_ROOT_TOKEN=… kwi serve --data-dir /var/lib/kwi --listen 127.0.0.1:8200
   kwi serve --config /etc/kwi/kwi.toml              # declared mounts, configs and roles (GitOps)
@@ -173,11 +323,11 @@ pub struct GenerateArgs {
 
 const CONVERT_EXAMPLES: &str = "\
 Examples:
-  kwi keys convert sa.key --to spki -o sa.pub              # public key for --service-account-key-file
-  kwi keys convert sa.pub --to jwk                          # JWK with use, alg and the Kubernetes kid
+  kwi keys convert sa.key --to spki -o sa.pub      # for --service-account-key-file
+  kwi keys convert sa.pub --to jwk                 # use, alg and the Kubernetes kid
   curl -s https://issuer.example.com/openid/v1/jwks | kwi keys convert - --to pem
   kwi keys convert jwks.json --kid 'JHJehTTTZlsspKHT-GaJxK7Kd1NQgZJu3fyK6K_QDYU' --to pem
-  kwi keys convert id_rsa.pub --to spki                     # an OpenSSH public key to PEM
+  kwi keys convert id_rsa.pub --to spki            # an OpenSSH public key to PEM
 
 A JWKS converts to a multi-block PEM (or to one key with --kid). --to spki and --public drop
 the private half; other formats keep it when the input has it.";
@@ -389,7 +539,8 @@ const PUBLISH_EXAMPLES: &str = "\
 Examples:
   kwi issuer build --for-bucket s3://oidc-prod/c1 --region us-west-2 --key sa.pub --out site/
   kwi issuer publish --site site/ --to s3://oidc-prod/c1 --region us-west-2 --dry-run
-  kwi issuer publish --site site/ --to s3://oidc-prod/c1 --region us-west-2 --create-bucket --make-public
+  kwi issuer publish --site site/ --to s3://oidc-prod/c1 --region us-west-2 \\
+      --create-bucket --make-public
   kwi issuer publish --site site/ --to az://myaccount/oidc
   kwi issuer publish --site site/ --to file:///var/www/oidc --verify https://oidc.example.com
 
@@ -460,8 +611,10 @@ pub struct PublishArgs {
 const BUILD_EXAMPLES: &str = "\
 Examples:
   kwi issuer build --issuer https://oidc.example.com --key sa.pub --out site/
-  kwi issuer build --issuer https://b.s3.amazonaws.com/c1 --key new.pub --key old.pub --style eks --out site/
-  kwi issuer build --for-bucket s3://oidc-prod/c1 --region us-west-2 --key sa.pub --out site/
+  kwi issuer build --issuer https://b.s3.amazonaws.com/c1 --key new.pub --key old.pub \\
+      --style eks --out site/
+  kwi issuer build --for-bucket s3://oidc-prod/c1 --region us-west-2 --key sa.pub \\
+      --out site/
 
 The folder holds .well-known/openid-configuration and the JWKS at the path its jwks_uri names;
 serve or upload it so that {issuer}/.well-known/openid-configuration answers.";
@@ -505,7 +658,8 @@ Examples:
   kwi apiserver-flags --issuer https://oidc.example.com \\
       --signing-key /etc/kubernetes/pki/sa.key --key /etc/kubernetes/pki/sa.pub
   kwi apiserver-flags --issuer https://oidc.example.com --signing-key sa.key --format kubeadm
-  kwi apiserver-flags ... --key new.pub --key old.pub --audience https://kubernetes.default.svc.cluster.local
+  kwi apiserver-flags ... --key new.pub --key old.pub \\
+      --audience https://kubernetes.default.svc.cluster.local
 
 The files are read to check them (format, matching halves, rotation); warnings go to standard
 error, the flags to standard output.";
@@ -559,8 +713,9 @@ const MINT_EXAMPLES: &str = "\
 Examples:
   kwi token mint --key sa.key --issuer https://oidc.example.com \\
       --namespace default --service-account app --aud sts.amazonaws.com
-  kwi token mint --key sa.key --issuer https://oidc.example.com --sub system:serviceaccount:ci:deployer \\
-      --aud vault --ttl 10m --pod-name web-0 --pod-uid 7c0f…
+  kwi token mint --key sa.key --issuer https://oidc.example.com \\
+      --sub system:serviceaccount:ci:deployer --aud vault \\
+      --ttl 10m --pod-name web-0 --pod-uid 7c0f…
   kwi token mint --key sa.key --legacy --namespace default --service-account default
   kwi token mint … --issued-at 2026-01-01T00:00:00Z --jti fixed --sa-uid fixed   # reproducible
 
@@ -649,8 +804,10 @@ pub struct InspectArgs {
 
 const VERIFY_EXAMPLES: &str = "\
 Examples:
-  kwi token verify token.jwt --key /etc/kubernetes/pki/sa.pub --iss https://oidc.example.com --aud vault
-  kwi token verify token.jwt --issuer-url https://oidc.example.com --aud sts.amazonaws.com --profile sts
+  kwi token verify token.jwt --key /etc/kubernetes/pki/sa.pub \\
+      --iss https://oidc.example.com --aud vault
+  kwi token verify token.jwt --issuer-url https://oidc.example.com \\
+      --aud sts.amazonaws.com --profile sts
   kwi token verify - --jwks keys.json --profile vault --aud vault < token.jwt
 
 Exit 0: valid (who it is goes to standard output). Exit 1: rejected, with one line saying why.
@@ -661,7 +818,7 @@ checks its issuer, then fetches its jwks_uri (HTTPS; --ca-file for a private CA)
 pub enum ProfileArg {
     /// kube-apiserver: 60 s leeway, audience intersection, legacy tokens only with --allow-legacy.
     Kubernetes,
-    /// AWS STS AssumeRoleWithWebIdentity: RS/ES algorithms, 4–20,000 characters, exp required, no leeway.
+    /// AWS STS AssumeRoleWithWebIdentity: RS/ES algorithms, 4–20,000 characters, integer times, exp required with no leeway, nbf/iat up to 5 min ahead.
     Sts,
     /// OpenBao/Vault JWT auth with a role's defaults: its leeways, checks and messages.
     Vault,
@@ -708,7 +865,7 @@ pub struct VerifyArgs {
     /// Accept legacy secret-based tokens (kubernetes profile).
     #[arg(long)]
     pub allow_legacy: bool,
-    /// Clock leeway for exp/nbf/iat instead of the profile's (kubernetes 60s, sts 0, vault 60s);
+    /// Clock leeway for exp/nbf/iat instead of the profile's (kubernetes 60s, sts 0 for exp and 5m for nbf/iat, vault 60s);
     /// with the vault profile, a role's clock_skew_leeway (-1 disables it).
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub leeway: Option<String>,

@@ -1,19 +1,24 @@
 //! One module per command; each turns parsed arguments into effects.
 
 mod apiserver_flags;
+mod completions;
+mod doctor;
 mod documents;
 mod issuer;
 mod issuer_serve;
 mod keys;
 mod publish;
 mod serve;
+mod sts;
 mod token;
 
 use anyhow::Result;
 use kwi_issuer::DiscoveryStyle;
 use kwi_jose::{Key, KidMethod};
 
-use crate::cli::{Cli, Command, IssuerCommand, KeysCommand, KidMethodArg, StyleArg, TokenCommand};
+use crate::cli::{
+    Cli, Command, IssuerCommand, KeysCommand, KidMethodArg, StsCommand, StyleArg, TokenCommand,
+};
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -33,6 +38,10 @@ pub fn run(cli: Cli) -> Result<()> {
             TokenCommand::Verify(args) => token::verify(args),
         },
         Command::Serve(args) => serve::run(args),
+        Command::Sts(StsCommand::Serve(args)) => sts::serve(args),
+        Command::Doctor(args) => doctor::run(args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
     }
 }
 

@@ -8,30 +8,45 @@ use kwi_auth::{AppState, router};
 
 use crate::cli::ServeArgs;
 
-pub fn run(args: ServeArgs) -> Result<()> {
-    let addr: SocketAddr = args.listen.parse().map_err(|_| {
-        anyhow!(
-            "--listen {}: not an address like 127.0.0.1:8200",
-            args.listen
-        )
-    })?;
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => {
-            let read = |p: &std::path::PathBuf| {
-                std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))
-            };
-            Some(
-                kwi_http::Tls::from_pem(&read(cert)?, &read(key)?)
-                    .map_err(|e| anyhow!("--tls-cert/--tls-key: {e}"))?,
-            )
-        }
-        _ => None,
+/// The address of `--listen` and the TLS of `--tls-cert`/`--tls-key`; plain HTTP only on
+/// loopback unless the command has `--insecure-http` (`Some`) and it is given. Shared by every
+/// kwi server command.
+pub(crate) fn listen_and_tls(
+    listen: &str,
+    cert_and_key: Option<(&std::path::Path, &std::path::Path)>,
+    insecure_http: Option<bool>,
+    example: &str,
+) -> Result<(SocketAddr, Option<kwi_http::Tls>)> {
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|_| anyhow!("--listen {listen}: not an address like {example}"))?;
+    let tls = match cert_and_key {
+        Some((cert, key)) => Some(
+            kwi_http::Tls::from_files(cert, key)
+                .map_err(|e| anyhow!("--tls-cert/--tls-key: {e}"))?,
+        ),
+        None => None,
     };
-    if tls.is_none() && !addr.ip().is_loopback() && !args.insecure_http {
+    if tls.is_none() && !addr.ip().is_loopback() && insecure_http != Some(true) {
         bail!(
-            "--listen {addr}: plain HTTP is served on loopback addresses only; give --tls-cert and --tls-key, or --insecure-http behind a TLS-terminating proxy"
+            "--listen {addr}: plain HTTP is served on loopback addresses only; give --tls-cert and --tls-key{}",
+            if insecure_http.is_some() {
+                ", or --insecure-http behind a TLS-terminating proxy"
+            } else {
+                ""
+            }
         );
     }
+    Ok((addr, tls))
+}
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    let (addr, tls) = listen_and_tls(
+        &args.listen,
+        args.tls_cert.as_deref().zip(args.tls_key.as_deref()),
+        Some(args.insecure_http),
+        "127.0.0.1:8200",
+    )?;
     let declared = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)

@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 /// The conformance data of ../shared, as the README says tests read it.
 pub fn conformance(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/kubernetes")
+        .join("../../tests/data/kubernetes")
         .join(name)
 }
 

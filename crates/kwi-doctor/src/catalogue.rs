@@ -1,0 +1,545 @@
+//! The failures doctor knows: a stable id each, what is wrong, which relying parties refuse,
+//! the message each of them shows (from `reference/relying-parties.md` §4 and the sources it
+//! cites; "—" where no message of theirs is known) and the fix. The README's catalogue table is
+//! this list.
+
+/// A relying party doctor checks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Party {
+    /// AWS STS (IRSA).
+    Aws,
+    /// Vault / OpenBao JWT auth.
+    Vault,
+    /// Microsoft Entra workload identity federation.
+    Azure,
+    /// Google Cloud workload identity federation.
+    Gcp,
+}
+
+impl Party {
+    /// Every party.
+    pub const ALL: [Party; 4] = [Party::Aws, Party::Vault, Party::Azure, Party::Gcp];
+
+    /// The name used on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Party::Aws => "aws",
+            Party::Vault => "vault",
+            Party::Azure => "azure",
+            Party::Gcp => "gcp",
+        }
+    }
+
+    /// The audience its tokens usually carry, when `--aud` is not given.
+    pub fn default_audience(self) -> Option<&'static str> {
+        match self {
+            Party::Aws => Some("sts.amazonaws.com"),
+            Party::Azure => Some("api://AzureADTokenExchange"),
+            Party::Vault | Party::Gcp => None,
+        }
+    }
+
+    /// Whether the party fetches the issuer from the public internet (cloud services do).
+    pub fn is_cloud(self) -> bool {
+        !matches!(self, Party::Vault)
+    }
+}
+
+use Party::{Aws, Azure, Gcp, Vault};
+
+/// One known failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// Stable id.
+    pub id: &'static str,
+    /// What is wrong.
+    pub what: &'static str,
+    /// Who refuses.
+    pub parties: &'static [Party],
+    /// Their messages.
+    pub messages: &'static [(Party, &'static str)],
+    /// The fix.
+    pub fix: &'static str,
+}
+
+const CLOUD: &[Party] = &[Aws, Azure, Gcp];
+const EVERYONE: &[Party] = &[Aws, Vault, Azure, Gcp];
+
+const UNREACHABLE: &[(Party, &str)] = &[
+    (
+        Aws,
+        "InvalidIdentityToken: Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+    ),
+    (
+        Vault,
+        "error validating token: …: fetching keys oidc: get keys failed …",
+    ),
+    (
+        Azure,
+        "AADSTS90061: Request to External OIDC endpoint failed.",
+    ),
+    (
+        Gcp,
+        "invalid_grant: Error connecting to the given credential's issuer.",
+    ),
+];
+
+const DISCOVERY_BROKEN: &[(Party, &str)] = &[
+    (
+        Aws,
+        "InvalidIdentityToken: Please check .well-known/openid-configuration of provider",
+    ),
+    (
+        Vault,
+        "oidc: issuer did not match the issuer returned by provider, expected … got …",
+    ),
+    (
+        Azure,
+        "AADSTS90061: Request to External OIDC endpoint failed.",
+    ),
+    (
+        Gcp,
+        "invalid_grant: Error connecting to the given credential's issuer.",
+    ),
+];
+
+/// The catalogue.
+pub const CATALOGUE: &[Entry] = &[
+    Entry {
+        id: "issuer.not-https",
+        what: "the issuer URL is not https",
+        parties: CLOUD,
+        messages: &[],
+        fix: "serve the issuer over HTTPS and give kube-apiserver --service-account-issuer https://… (kwi apiserver-flags --issuer https://…)",
+    },
+    Entry {
+        id: "issuer.query-or-fragment",
+        what: "the issuer URL has a query or a fragment (OpenID Connect Discovery forbids them)",
+        parties: EVERYONE,
+        messages: &[],
+        fix: "use a URL of scheme, host and path only: kwi issuer build --issuer https://host/path",
+    },
+    Entry {
+        id: "issuer.trailing-slash",
+        what: "the issuer URL ends with a slash: IAM providers and Entra federated credentials are matched byte for byte, and kube-apiserver keeps the slash in iss",
+        parties: &[Aws, Azure],
+        messages: &[
+            (
+                Aws,
+                "InvalidIdentityToken: No OpenIDConnect provider found in your account for https://…/",
+            ),
+            (
+                Azure,
+                "AADSTS700211: No matching federated identity record found for presented assertion issuer '…/'",
+            ),
+        ],
+        fix: "drop the trailing slash everywhere (kube-apiserver --service-account-issuer, the site: kwi issuer build --issuer https://host)",
+    },
+    Entry {
+        id: "issuer.unreachable",
+        what: "the discovery document cannot be fetched (DNS, connection, timeout)",
+        parties: EVERYONE,
+        messages: UNREACHABLE,
+        fix: "serve the issuer where the relying party can fetch it anonymously (kwi issuer serve, or kwi issuer publish to public object storage)",
+    },
+    Entry {
+        id: "issuer.tls-untrusted",
+        what: "the issuer's TLS certificate is not trusted (wrong CA, expired, wrong host name)",
+        parties: EVERYONE,
+        messages: &[
+            (
+                Aws,
+                "InvalidIdentityToken: OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint",
+            ),
+            (
+                Vault,
+                "…: fetching keys oidc: get keys failed: … x509: certificate signed by unknown authority",
+            ),
+        ],
+        fix: "serve a certificate from a public CA for the issuer's host name (or give Vault oidc_discovery_ca_pem, doctor --ca-file)",
+    },
+    Entry {
+        id: "tls.expired",
+        what: "the issuer's certificate is expired (or not valid yet)",
+        parties: EVERYONE,
+        messages: &[(
+            Vault,
+            "…: fetching keys oidc: get keys failed: … x509: certificate has expired or is not yet valid",
+        )],
+        fix: "renew the certificate (cert-manager, ACME) and serve the new one",
+    },
+    Entry {
+        id: "tls.wrong-host",
+        what: "the issuer's certificate does not name the issuer's host",
+        parties: EVERYONE,
+        messages: &[(
+            Vault,
+            "…: fetching keys oidc: get keys failed: … x509: certificate is valid for …, not …",
+        )],
+        fix: "serve a certificate whose subjectAltName holds the issuer's host name",
+    },
+    Entry {
+        id: "issuer.not-public",
+        what: "the issuer's host is loopback, private or cluster-internal: cloud relying parties fetch it from the internet",
+        parties: CLOUD,
+        messages: UNREACHABLE,
+        fix: "publish the issuer on a public host (kwi issuer publish --to s3://… --make-public) and use that URL as the issuer",
+    },
+    Entry {
+        id: "tls.private-ca",
+        what: "the issuer's certificate chains to a CA that is not publicly trusted: IAM then checks the thumbprint of its top CA",
+        parties: &[Aws],
+        messages: &[(
+            Aws,
+            "InvalidIdentityToken: OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint",
+        )],
+        fix: "register the thumbprint doctor prints (aws iam create-open-id-connect-provider --thumbprint-list …), or serve a publicly trusted certificate",
+    },
+    Entry {
+        id: "discovery.http-status",
+        what: "the discovery URL answers with a status other than 2xx",
+        parties: EVERYONE,
+        messages: UNREACHABLE,
+        fix: "serve <issuer>/.well-known/openid-configuration (kwi issuer build writes it; upload the whole site)",
+    },
+    Entry {
+        id: "discovery.not-json",
+        what: "the discovery document is not a JSON object",
+        parties: EVERYONE,
+        messages: DISCOVERY_BROKEN,
+        fix: "serve the document kwi issuer build (or kwi discovery) writes",
+    },
+    Entry {
+        id: "discovery.issuer-mismatch",
+        what: "the discovery document's issuer is not exactly the issuer URL",
+        parties: EVERYONE,
+        messages: DISCOVERY_BROKEN,
+        fix: "rebuild the site with the URL it is served at: kwi issuer build --issuer <URL>",
+    },
+    Entry {
+        id: "discovery.jwks-uri-missing",
+        what: "the discovery document has no jwks_uri",
+        parties: EVERYONE,
+        messages: DISCOVERY_BROKEN,
+        fix: "kwi discovery --issuer <URL> writes a document with jwks_uri",
+    },
+    Entry {
+        id: "discovery.jwks-uri-not-https",
+        what: "jwks_uri is not an https URL",
+        parties: CLOUD,
+        messages: &[(
+            Aws,
+            "InvalidIdentityToken: Please check .well-known/openid-configuration of provider",
+        )],
+        fix: "kwi discovery --issuer https://… --jwks-uri https://…",
+    },
+    Entry {
+        id: "discovery.slow",
+        what: "the discovery document took more than 5 s to arrive",
+        parties: &[Aws],
+        messages: &[(
+            Aws,
+            "InvalidIdentityToken: Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+        )],
+        fix: "serve the documents statically (object storage, a CDN, kwi issuer serve)",
+    },
+    Entry {
+        id: "jwks.http-status",
+        what: "jwks_uri answers with a status other than 2xx",
+        parties: EVERYONE,
+        messages: UNREACHABLE,
+        fix: "serve the JWKS at the jwks_uri the discovery document names (kwi issuer build writes both)",
+    },
+    Entry {
+        id: "jwks.unreachable",
+        what: "jwks_uri cannot be fetched (DNS, connection, TLS, timeout)",
+        parties: EVERYONE,
+        messages: UNREACHABLE,
+        fix: "serve the JWKS on the issuer's public host",
+    },
+    Entry {
+        id: "jwks.not-json",
+        what: "the JWKS is not a JSON object with a \"keys\" list",
+        parties: EVERYONE,
+        messages: UNREACHABLE,
+        fix: "serve the document kwi jwks (or kwi issuer build) writes",
+    },
+    Entry {
+        id: "jwks.empty",
+        what: "the JWKS has no key any relying party can use",
+        parties: EVERYONE,
+        messages: UNREACHABLE,
+        fix: "publish the cluster's public keys: kwi jwks sa.pub (or kwi issuer build --key sa.pub)",
+    },
+    Entry {
+        id: "jwks.missing-kid",
+        what: "a key has no kid (tokens from kube-apiserver carry one, and STS looks the key up by it)",
+        parties: &[Aws, Azure],
+        messages: &[(
+            Aws,
+            "InvalidIdentityToken: Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+        )],
+        fix: "publish each key with kube-apiserver's kid: kwi jwks sa.pub",
+    },
+    Entry {
+        id: "jwks.duplicate-kid",
+        what: "two different keys have the same kid: a verifier picks one and refuses tokens of the other",
+        parties: EVERYONE,
+        messages: &[(
+            Vault,
+            "error validating token: error verifying token signature: no known key successfully validated the token signature",
+        )],
+        fix: "give each key its own kid (kwi jwks computes kube-apiserver's)",
+    },
+    Entry {
+        id: "jwks.private-key",
+        what: "the JWKS publishes private key material (\"d\", \"p\", \"q\"…): anyone can sign tokens every relying party accepts",
+        parties: EVERYONE,
+        messages: &[],
+        fix: "rotate the key now (kwi rotate), and publish public keys only: kwi jwks sa.pub",
+    },
+    Entry {
+        id: "jwks.ec-key",
+        what: "an EC key is published: Entra accepts RSA-signed tokens only",
+        parties: &[Azure],
+        messages: &[(
+            Azure,
+            "AADSTS5002738: Invalid JWT token. 'ES256' is not a supported signature algorithm",
+        )],
+        fix: "sign with an RSA key for Entra: kwi keys generate --alg RS256",
+    },
+    Entry {
+        id: "jwks.x5c",
+        what: "a key carries x5c/x5t: Google refuses such a JWKS when uploaded as the provider's jwksJson",
+        parties: &[Gcp],
+        messages: &[(Gcp, "Input JWK is not in a valid json format")],
+        fix: "publish bare keys (kty, alg, use, kid, n, e / x, y, crv): kwi jwks sa.pub",
+    },
+    Entry {
+        id: "jwks.too-many-keys",
+        what: "more than 100 keys (AWS is reported to read at most 100: SPIRE #4699, unconfirmed)",
+        parties: &[Aws],
+        messages: &[],
+        fix: "publish only the keys that sign live tokens (kwi rotate retires old ones)",
+    },
+    Entry {
+        id: "jwks.unknown-kty",
+        what: "a key has a kty go-jose does not know: Vault's go-oidc refuses the whole set",
+        parties: &[Vault],
+        messages: &[(
+            Vault,
+            "error validating token: …: fetching keys oidc: failed to decode keys: go-jose/go-jose: unknown json web key type '…'",
+        )],
+        fix: "publish RSA or EC keys only: kwi jwks sa.pub",
+    },
+    Entry {
+        id: "token.unreadable",
+        what: "the token is not a compact JWT",
+        parties: EVERYONE,
+        messages: &[(
+            Aws,
+            "InvalidIdentityToken: The web identity token is not a valid JWT",
+        )],
+        fix: "give the projected token file (/var/run/secrets/eks.amazonaws.com/serviceaccount/token), not a Secret's base64",
+    },
+    Entry {
+        id: "token.kid-not-published",
+        what: "the token's kid is not in the JWKS",
+        parties: EVERYONE,
+        messages: &[
+            (
+                Aws,
+                "InvalidIdentityToken: Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+            ),
+            (
+                Vault,
+                "error validating token: error verifying token signature: no known key successfully validated the token signature",
+            ),
+        ],
+        fix: "publish the signing key's public half: kwi issuer build --key sa.pub (all keys kube-apiserver verifies with)",
+    },
+    Entry {
+        id: "token.bad-signature",
+        what: "no published key verifies the token's signature",
+        parties: EVERYONE,
+        messages: &[
+            (
+                Aws,
+                "InvalidIdentityToken: The web identity token's signature could not be verified with the provider's keys",
+            ),
+            (
+                Vault,
+                "error validating token: error verifying token signature: no known key successfully validated the token signature",
+            ),
+        ],
+        fix: "publish the public key of kube-apiserver's --service-account-signing-key-file: kwi jwks sa.key",
+    },
+    Entry {
+        id: "token.issuer",
+        what: "the token's iss is not the issuer URL",
+        parties: EVERYONE,
+        messages: &[
+            (
+                Aws,
+                "InvalidIdentityToken: No OpenIDConnect provider found in your account for <iss>",
+            ),
+            (Vault, "error validating token: invalid issuer (iss) claim"),
+            (
+                Azure,
+                "AADSTS700211: No matching federated identity record found for presented assertion issuer '<iss>'",
+            ),
+        ],
+        fix: "make kube-apiserver's --service-account-issuer the issuer URL, byte for byte (kwi apiserver-flags)",
+    },
+    Entry {
+        id: "token.audience",
+        what: "the token's aud does not hold the relying party's audience",
+        parties: EVERYONE,
+        messages: &[
+            (Aws, "InvalidIdentityToken: Incorrect token audience"),
+            (
+                Vault,
+                "error validating token: invalid audience (aud) claim: audience claim does not match any expected audience",
+            ),
+            (
+                Azure,
+                "AADSTS700212: No matching federated identity record found for presented assertion audience '…'",
+            ),
+            (
+                Gcp,
+                "invalid_grant: The audience in ID Token [<aud>] does not match the expected audience.",
+            ),
+        ],
+        fix: "request the audience in the projected volume (the pod identity webhook's --token-audience; kwi token mint --aud sts.amazonaws.com)",
+    },
+    Entry {
+        id: "token.expired",
+        what: "the token has expired",
+        parties: EVERYONE,
+        messages: &[
+            (
+                Aws,
+                "ExpiredTokenException: Token expired: current date/time <now> must be before the expiration date/time <exp>",
+            ),
+            (
+                Vault,
+                "error validating token: invalid expiration time (exp) claim: token is expired",
+            ),
+            (
+                Azure,
+                "AADSTS700024: Client assertion is not within its valid time range.",
+            ),
+        ],
+        fix: "read the token file again for each call (kubelet refreshes it at 80 % of its life); check the node's clock",
+    },
+    Entry {
+        id: "token.not-yet-valid",
+        what: "the token's iat or nbf is in the future beyond the relying party's skew",
+        parties: EVERYONE,
+        messages: &[
+            (
+                Aws,
+                "InvalidIdentityToken: The web identity token's iat is in the future",
+            ),
+            (
+                Vault,
+                "error validating token: invalid issued at (iat) claim: token issued in the future",
+            ),
+        ],
+        fix: "synchronise the clocks (NTP) of the control plane and the relying party's caller",
+    },
+    Entry {
+        id: "token.lifetime",
+        what: "the token lives longer than 25 hours, or has no iat: Entra refuses it",
+        parties: &[Azure],
+        messages: &[(
+            Azure,
+            "AADSTS70023: External OIDC Provider token must have a lifetime of less than or equal to 1.01:00:00.",
+        )],
+        fix: "request a projected token of 24 h or less (expirationSeconds; the Azure webhook's service-account-token-expiration)",
+    },
+    Entry {
+        id: "token.algorithm",
+        what: "the token's algorithm is one the relying party refuses (Entra: RSA only; STS: RS256/384/512, ES256/384/512)",
+        parties: &[Aws, Azure],
+        messages: &[
+            (
+                Azure,
+                "AADSTS5002738: Invalid JWT token. 'ES256' is not a supported signature algorithm",
+            ),
+            (
+                Aws,
+                "InvalidIdentityToken: Unsupported token signing algorithm …",
+            ),
+        ],
+        fix: "sign with an RSA key: kwi keys generate --alg RS256",
+    },
+    Entry {
+        id: "token.claims",
+        what: "a claim STS needs is missing or of the wrong type (sub, exp; times as integers)",
+        parties: &[Aws],
+        messages: &[(
+            Aws,
+            "InvalidIdentityToken: … (kwi's wording: \"Invalid web identity token: …\")",
+        )],
+        fix: "use a token kube-apiserver issued (TokenRequest / a projected volume), or kwi token mint",
+    },
+    Entry {
+        id: "token.too-long",
+        what: "the token is longer than the 20,000 characters STS accepts",
+        parties: &[Aws],
+        messages: &[(
+            Aws,
+            "ValidationError: 1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint: Member must have length less than or equal to 20000",
+        )],
+        fix: "give the projected service-account token itself",
+    },
+];
+
+/// The entry of an id.
+pub fn entry(id: &str) -> Option<&'static Entry> {
+    CATALOGUE.iter().find(|e| e.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_every_entry_names_who_refuses() {
+        let mut ids: Vec<&str> = CATALOGUE.iter().map(|e| e.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), CATALOGUE.len());
+        assert!(
+            CATALOGUE
+                .iter()
+                .all(|e| !e.parties.is_empty() && !e.fix.is_empty())
+        );
+        assert!(CATALOGUE.len() >= 25);
+    }
+
+    /// A check recorded under an id the catalogue lacks would be dropped without a word: every
+    /// quoted id in the checking code must be an entry.
+    #[test]
+    fn every_id_the_checks_use_is_in_the_catalogue() {
+        let sources = [include_str!("issuer.rs"), include_str!("token.rs")];
+        let mut seen = 0;
+        for source in sources {
+            let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+            for quoted in code.split('"').skip(1).step_by(2) {
+                let is_id = ["issuer.", "tls.", "discovery.", "jwks.", "token."]
+                    .iter()
+                    .any(|p| quoted.starts_with(p))
+                    && quoted
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '.' || c == '-');
+                if is_id {
+                    seen += 1;
+                    assert!(entry(quoted).is_some(), "{quoted} is not in the catalogue");
+                }
+            }
+        }
+        assert!(seen > 25, "{seen}");
+    }
+}

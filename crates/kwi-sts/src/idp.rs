@@ -1,0 +1,145 @@
+//! The provider's keys, fetched as STS fetches them: the discovery document at
+//! `<url>/.well-known/openid-configuration` (its `issuer` exactly the provider URL), then its
+//! `jwks_uri`, over HTTPS only, with kwi's shared HTTP client (bounded in time and size).
+//! Every request fetches afresh: this STS is for tests and demos, where a changed issuer must
+//! be seen at once.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use kwi_auth::remote::{FetchError, HttpClient, get_document, http_client_with_ca_file};
+use kwi_jose::{Jwk, KeySet};
+use serde_json::Value;
+
+use crate::config::{Config, Provider};
+use crate::error::{CHECK_DISCOVERY, NO_VERIFICATION_KEY, StsError, StsErrorCode};
+
+/// Where the keys of a provider come from (HTTPS in the server, fixed keys in unit tests).
+pub trait KeySource {
+    /// The provider's current keys, or STS's error for why they could not be had.
+    fn keys(&self, provider: &Provider) -> impl Future<Output = Result<KeySet, StsError>> + Send;
+}
+
+/// Keys fetched over HTTPS, one client per provider (its own CA when it has a `ca_file`).
+#[derive(Debug, Clone)]
+pub struct HttpKeySource {
+    clients: HashMap<String, HttpClient>,
+}
+
+impl HttpKeySource {
+    /// Builds the clients of every provider of the config (reading their CA files).
+    pub fn new(config: &Config) -> Result<HttpKeySource, String> {
+        let mut clients = HashMap::new();
+        for p in &config.providers {
+            let client =
+                http_client_with_ca_file(p.ca_file.as_deref().map(std::path::Path::new), true)
+                    .map_err(|e| format!("provider {}: ca_file: {e}", p.url))?;
+            clients.insert(p.url.clone(), client);
+        }
+        Ok(HttpKeySource { clients })
+    }
+}
+
+/// How a failed fetch reads to an STS caller: a provider that answers 5xx or 429 is a
+/// communication error (retry), anything else means no key.
+fn fetch_error(e: &FetchError) -> StsError {
+    match e {
+        FetchError::Status { status, .. } if *status >= 500 || *status == 429 => StsError::new(
+            StsErrorCode::IdpCommunicationError,
+            format!("Couldn't reach your identity provider: {e}"),
+        ),
+        _ => StsError::new(StsErrorCode::InvalidIdentityToken, NO_VERIFICATION_KEY),
+    }
+}
+
+/// The `jwks_uri` of a discovery document whose `issuer` is exactly the provider URL.
+pub fn jwks_uri(discovery: &str, provider_url: &str) -> Result<String, StsError> {
+    let check = || StsError::new(StsErrorCode::InvalidIdentityToken, CHECK_DISCOVERY);
+    let doc: Value = serde_json::from_str(discovery).map_err(|_| check())?;
+    if doc.get("issuer").and_then(Value::as_str) != Some(provider_url) {
+        return Err(check());
+    }
+    match doc.get("jwks_uri").and_then(Value::as_str) {
+        Some(uri) if uri.starts_with("https://") => Ok(uri.to_string()),
+        _ => Err(check()),
+    }
+}
+
+/// The keys of a JWKS that STS can verify with (RSA and EC keys; others are skipped), each
+/// with its kid.
+pub fn key_set(jwks: &str) -> Result<KeySet, StsError> {
+    let none = || StsError::new(StsErrorCode::InvalidIdentityToken, NO_VERIFICATION_KEY);
+    let doc: Value = serde_json::from_str(jwks).map_err(|_| none())?;
+    let Some(Value::Array(keys)) = doc.get("keys") else {
+        return Err(none());
+    };
+    let mut entries = Vec::new();
+    for key in keys {
+        let Ok(jwk) = serde_json::from_value::<Jwk>(key.clone()) else {
+            continue;
+        };
+        if !matches!(jwk.kty.as_str(), "RSA" | "EC") {
+            continue;
+        }
+        if let Ok(parsed) = jwk.to_key() {
+            entries.push((parsed.to_public(), jwk.kid.clone()));
+        }
+    }
+    KeySet::new(entries).map_err(|_| none())
+}
+
+impl KeySource for HttpKeySource {
+    async fn keys(&self, provider: &Provider) -> Result<KeySet, StsError> {
+        let Some(client) = self.clients.get(&provider.url) else {
+            return Err(StsError::new(
+                StsErrorCode::InvalidIdentityToken,
+                NO_VERIFICATION_KEY,
+            ));
+        };
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            provider.url.trim_end_matches('/')
+        );
+        let discovery = get_document(client, &url)
+            .await
+            .map_err(|e| fetch_error(&e))?;
+        let uri = jwks_uri(&discovery, &provider.url)?;
+        let jwks = get_document(client, &uri)
+            .await
+            .map_err(|e| fetch_error(&e))?;
+        key_set(&jwks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_must_name_the_provider_and_an_https_jwks() {
+        let ok = r#"{"issuer":"https://i","jwks_uri":"https://i/keys"}"#;
+        assert_eq!(jwks_uri(ok, "https://i").unwrap(), "https://i/keys");
+        for bad in [
+            r#"{"issuer":"https://i/","jwks_uri":"https://i/keys"}"#,
+            r#"{"issuer":"https://i","jwks_uri":"http://i/keys"}"#,
+            r#"{"issuer":"https://i"}"#,
+            "<html>",
+        ] {
+            assert_eq!(
+                jwks_uri(bad, "https://i").unwrap_err().message,
+                CHECK_DISCOVERY
+            );
+        }
+    }
+
+    #[test]
+    fn a_jwks_without_keys_is_no_key() {
+        assert!(key_set(r#"{"keys":[]}"#).unwrap().is_empty());
+        assert!(
+            key_set(r#"{"keys":[{"kty":"oct","k":"AA"}]}"#)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(key_set("[]").unwrap_err().message, NO_VERIFICATION_KEY);
+    }
+}
