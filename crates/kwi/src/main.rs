@@ -6,6 +6,7 @@ mod commands;
 mod fetch;
 mod files;
 mod issuer_server;
+mod kube_objects;
 
 use std::process::ExitCode;
 
