@@ -12,7 +12,7 @@ import time
 
 import requests
 
-from conftest import KWI, free_port, make_ca, make_leaf
+from issuer_serve_helpers import KWI, free_port, make_ca, make_leaf
 
 
 def kwi(*args, check=0):

@@ -85,3 +85,13 @@ def test_wrong_key_is_refused(tmp_path, azurite_url, container):
     wrong = "A" * 86 + "=="
     proc = publish(site, f"az://{AZURITE_ACCOUNT}/{container}", azurite_url, az_env(tmp_path, AZURE_STORAGE_ACCOUNT_KEY=wrong), check=1)
     assert "HTTP 403" in proc.stderr and "check AZURE_STORAGE_ACCOUNT_KEY" in proc.stderr
+
+
+def test_dry_run_changes_nothing(tmp_path, azurite_url, service, container):
+    site = build_site(tmp_path, "site", "--for-bucket", f"az://{AZURITE_ACCOUNT}/{container}")
+    env = az_env(tmp_path, AZURE_STORAGE_ACCOUNT_KEY=AZURITE_KEY)
+    out = publish(site, f"az://{AZURITE_ACCOUNT}/{container}", azurite_url, env, "--dry-run").stdout
+    assert "would set container" in out and out.count("would upload az://") == 2
+    client = service.get_container_client(container)
+    assert client.get_container_access_policy()["public_access"] is None
+    assert list(client.list_blobs()) == []

@@ -1,7 +1,6 @@
 //! `kwi issuer serve`: the issuer's documents over HTTPS, rebuilt and swapped when their files
 //! change (a broken file keeps the last good documents), the TLS certificate likewise.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -93,10 +92,12 @@ impl Source {
 }
 
 pub(super) fn run(args: IssuerServeArgs) -> Result<()> {
-    let addr: SocketAddr = args
-        .listen
-        .parse()
-        .map_err(|_| anyhow!("--listen {}: not an address like 0.0.0.0:8443", args.listen))?;
+    let (addr, tls) = super::serve::listen_and_tls(
+        &args.listen,
+        args.tls_cert.as_deref().zip(args.tls_key.as_deref()),
+        Some(args.insecure_http),
+        "0.0.0.0:8443",
+    )?;
     let source = match (&args.site, &args.issuer) {
         (Some(dir), _) => Source::Site(dir.clone()),
         (None, Some(issuer)) => Source::Keys {
@@ -106,18 +107,6 @@ pub(super) fn run(args: IssuerServeArgs) -> Result<()> {
         },
         (None, None) => bail!("give --site DIR, or --issuer URL with --key KEY"),
     };
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(
-            kwi_http::Tls::from_files(cert, key)
-                .map_err(|e| anyhow!("--tls-cert/--tls-key: {e}"))?,
-        ),
-        _ => None,
-    };
-    if tls.is_none() && !addr.ip().is_loopback() && !args.insecure_http {
-        bail!(
-            "--listen {addr}: plain HTTP is served on loopback addresses only; give --tls-cert and --tls-key, or --insecure-http behind a TLS-terminating proxy or CDN"
-        );
-    }
     let prefix = args.public_url.as_deref().map(public_path).transpose()?;
     let site = source.load(prefix.as_deref())?;
     let issuer = site.issuer.clone();
