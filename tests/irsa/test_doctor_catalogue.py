@@ -194,7 +194,7 @@ TOKEN_CASES = {
     # id: (parties, how the token is made, the ids expected beside it)
     "token.unreadable": (["aws", "vault"], lambda k, url: "not.a.token", set()),
     "token.kid-not-published": (["aws", "vault"], lambda k, url: mint(k, url, key="other.key"), set()),
-    "token.bad-signature": (["aws", "vault"], lambda k, url: mint(k, url, "--kid", kwi("keys", "kid", k / "sa.key").stdout.strip(), key="other.key"), set()),
+    "token.bad-signature": (["aws", "vault"], lambda k, url: mint(k, url, "--kid=" + kwi("keys", "kid", k / "sa.key").stdout.strip(), key="other.key"), set()),
     "token.issuer": (["aws", "vault"], lambda k, url: mint(k, "https://oidc.other.example"), set()),
     "token.audience": (["aws"], lambda k, url: mint(k, url, aud="sts.amazon.com"), set()),
     "token.expired": (["aws", "vault"], lambda k, url: mint(k, url, "--issued-at", str(NOW() - 7200)), set()),

@@ -99,7 +99,7 @@ CASES = [
     ("expired token", lambda k, o, url: mint(k, url, "--issued-at", str(int(time.time()) - 7200)), "ExpiredTokenException", "Token expired: current date/time"),
     ("issued ten minutes ahead", lambda k, o, url: mint(k, url, "--issued-at", str(int(time.time()) + 600)), "InvalidIdentityToken", "in the future"),
     ("key not published", lambda k, o, url: mint(o, url), "InvalidIdentityToken", "Couldn't retrieve verification key"),
-    ("signed by another key under the published kid", lambda k, o, url: mint(o, url, "--kid", kwi("keys", "kid", k).stdout.strip()), "InvalidIdentityToken", "signature"),
+    ("signed by another key under the published kid", lambda k, o, url: mint(o, url, "--kid=" + kwi("keys", "kid", k).stdout.strip()), "InvalidIdentityToken", "signature"),
     ("claims changed after signing", lambda k, o, url: _forged(mint(k, url), sub="system:serviceaccount:kube-system:admin"), "InvalidIdentityToken", "signature"),
     ("another service account", lambda k, o, url: mint(k, url, "--sub", "system:serviceaccount:default:other"), "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"),
     ("another namespace", lambda k, o, url: mint(k, url, "--sub", "system:serviceaccount:prod:app"), "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"),
