@@ -369,8 +369,9 @@ pub(crate) struct ConvertArgs {
     #[arg(long)]
     pub public: bool,
     /// kid of JWK output: k8s (the default, or the input's own kid), rfc7638, none, or a literal
-    /// value. With several input keys, selects the one with this kid.
-    #[arg(long, value_name = "k8s|rfc7638|none|VALUE")]
+    /// value. With several input keys, selects the one with this kid. (A kid may start with
+    /// `-`: base64url uses it.)
+    #[arg(long, value_name = "k8s|rfc7638|none|VALUE", allow_hyphen_values = true)]
     pub kid: Option<String>,
     /// Indent JSON output.
     #[arg(long)]
@@ -748,8 +749,9 @@ pub(crate) struct MintArgs {
     /// Lifetime: 3600, 90s, 10m, 1h, 1h30m.
     #[arg(long, value_name = "DURATION", default_value = "1h")]
     pub ttl: String,
-    /// kid of the header: the key's Kubernetes kid by default; `none` leaves it out.
-    #[arg(long, value_name = "VALUE")]
+    /// kid of the header: the key's Kubernetes kid by default; `none` leaves it out. (A kid
+    /// may start with `-`: base64url uses it.)
+    #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
     pub kid: Option<String>,
     /// A legacy secret-based token (clusters before 1.24).
     #[arg(long)]
