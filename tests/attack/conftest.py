@@ -2,17 +2,15 @@
 as a harness.Target; test_<server>.py runs every attack against it."""
 
 import os
-import re
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import Target  # noqa: E402
+from harness import Target, start_logged  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 KWI = Path(os.environ.get("KWI_BIN", REPO / "target" / "debug" / "kwi"))
@@ -23,22 +21,10 @@ def start_kwi_serve(tmp: Path) -> Target:
     """`kwi serve --dev` on a free loopback port, with one mount so login bodies are parsed."""
     tmp.mkdir(parents=True, exist_ok=True)
     log = tmp / "kwi.log"
-    process = subprocess.Popen(
-        [KWI, "serve", "--dev", "--dev-root-token-id", ROOT, "--listen", "127.0.0.1:0", "--data-dir", tmp / "data"],
-        stdout=subprocess.DEVNULL, stderr=log.open("w"),
+    process, host, port = start_logged(
+        [KWI, "serve", "--dev", "--dev-root-token-id", ROOT, "--listen", "127.0.0.1:0", "--data-dir", tmp / "data"], log
     )  # fmt: skip
-    deadline = time.time() + 20
-    addr = None
-    while time.time() < deadline and addr is None:
-        match = re.search(r"listening on http://(\S+)", log.read_text())
-        if match:
-            addr = match.group(1)
-        elif process.poll() is not None:
-            raise RuntimeError(log.read_text())
-        else:
-            time.sleep(0.05)
-    assert addr, log.read_text()
-    host, port = addr.rsplit(":", 1)
+    addr = f"{host}:{port}"
     request = urllib.request.Request(f"http://{addr}/v1/sys/auth/jwt", data=b'{"type":"jwt"}', method="POST", headers={"X-Vault-Token": ROOT})
     with urllib.request.urlopen(request, timeout=10) as resp:
         assert resp.status == 204

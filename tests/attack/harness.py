@@ -12,6 +12,7 @@ this file with a fixture that starts them and returns a `Target`; the attacks ar
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import ssl
@@ -58,6 +59,26 @@ class Target:
 
 
 # --- plumbing ---------------------------------------------------------------------------------
+
+
+def start_logged(argv: list, log: Path) -> tuple[subprocess.Popen, str, int]:
+    """Starts a kwi server whose stderr goes to `log` and waits for its "listening on" line.
+    Returns the process, its host and its port."""
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    deadline = time.time() + 20
+    addr = None
+    while time.time() < deadline and addr is None:
+        match = re.search(r"listening on https?://(\S+)", log.read_text())
+        if match:
+            addr = match.group(1)
+        elif process.poll() is not None:
+            raise RuntimeError(log.read_text())
+        else:
+            time.sleep(0.05)
+    assert addr, log.read_text()
+    host, port = addr.rsplit(":", 1)
+    return process, host, int(port)
+
 
 
 def connect(t: Target, timeout: float = TIMEOUT) -> socket.socket:
