@@ -115,6 +115,21 @@ def read_response(s: socket.socket, limit: int = 1 << 20) -> bytes:
     return data
 
 
+def read_until_closed(s: socket.socket, seconds: float) -> bytes:
+    """Everything the server sends until it closes the connection or `seconds` pass."""
+    data = b""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            chunk = s.recv(65536)
+        except (socket.timeout, ConnectionError, ssl.SSLError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def status_of(response: bytes) -> int | None:
     """The status code of a raw response, or None for no response (connection closed)."""
     if not response.startswith(b"HTTP/1."):
@@ -297,15 +312,7 @@ def pipelining(t: Target) -> None:
     one = f"GET {t.health} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
     with connect(t) as s:
         s.sendall(one * 99 + f"GET {t.health} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-        data = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except (socket.timeout, ConnectionError):
-                break
-            if not chunk:
-                break
-            data += chunk
+        data = read_until_closed(s, TIMEOUT)
     assert data.count(b"HTTP/1.1 200") == 100, data.count(b"HTTP/1.1 200")
 
 
@@ -333,16 +340,7 @@ def smuggling(t: Target) -> None:
     for raw in variants:
         with connect(t, timeout=5) as s:
             s.sendall(raw.encode())
-            data = b""
-            deadline = time.time() + 5
-            while time.time() < deadline:
-                try:
-                    chunk = s.recv(65536)
-                except (socket.timeout, ConnectionError, ssl.SSLError):
-                    break
-                if not chunk:
-                    break
-                data += chunk
+            data = read_until_closed(s, 5)
         # At most one answer, for the first request; never a second one (the smuggled 404).
         assert data.count(b"HTTP/1.1 ") <= 1, (raw[:60], data[:400])
 

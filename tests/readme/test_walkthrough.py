@@ -93,3 +93,22 @@ def test_walkthroughs_use_only_documented_commands(name: str):
     readme = (REPO / "README.md").read_text()
     for command in re.findall(r"^\s*kwi ((?:keys )?[a-z-]+)", walkthrough(name), re.M):
         assert f"### kwi {command}" in readme, command
+
+
+def test_webhook_walkthrough(tmp_path: Path):
+    run("webhook", tmp_path)
+    patch = json.loads((tmp_path / "patch.json").read_text())
+    assert [op["op"] for op in patch] == ["add"] * len(patch)
+    assert patch[0]["path"] == "/spec/volumes"
+    token = patch[0]["value"][0]["projected"]["sources"][0]["serviceAccountToken"]
+    assert token == {"audience": "sts.amazonaws.com", "expirationSeconds": 86400, "path": "token"}
+    env = {op["path"]: op["value"] for op in patch}["/spec/containers/0/env"]
+    assert env == [
+        {"name": "AWS_STS_REGIONAL_ENDPOINTS", "value": "regional"},
+        {"name": "AWS_DEFAULT_REGION", "value": "us-west-2"},
+        {"name": "AWS_REGION", "value": "us-west-2"},
+        {"name": "AWS_ROLE_ARN", "value": "arn:aws:iam::111122223333:role/s3-reader"},
+        {"name": "AWS_WEB_IDENTITY_TOKEN_FILE", "value": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"},
+    ]
+    mounts = {op["path"]: op["value"] for op in patch}["/spec/containers/0/volumeMounts"]
+    assert mounts == [{"name": "aws-iam-token", "readOnly": True, "mountPath": "/var/run/secrets/eks.amazonaws.com/serviceaccount"}]

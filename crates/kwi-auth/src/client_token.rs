@@ -225,8 +225,8 @@ impl ClientTokens {
         let warning = (asked > left).then(|| {
             format!(
                 "TTL of {:?} exceeded the effective max_ttl of {:?}; TTL value is capped accordingly",
-                crate::role::short_duration(asked),
-                crate::role::short_duration(left)
+                crate::go::time::short_duration(asked),
+                crate::go::time::short_duration(left)
             )
         });
         let strings = |name: &str| -> Vec<String> {

@@ -112,7 +112,7 @@ impl JwtConfig {
             if Algorithm::from_name(alg).is_none() {
                 return Err(ApiError::bad_request(format!(
                     "invalid jwt_supported_algs: unsupported signing algorithm {}",
-                    crate::gofmt::quote(alg)
+                    crate::go::fmt::quote(alg)
                 )));
             }
         }

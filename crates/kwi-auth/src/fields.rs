@@ -4,7 +4,9 @@
 use serde_json::{Map, Value};
 
 use crate::ApiError;
-use crate::gofmt::{self, Numbers};
+use crate::go::fmt::{self as gofmt, Numbers};
+use crate::go::strconv::parse_int;
+use crate::go::time::vault_duration_seconds;
 
 fn bad(field: &str, what: &str) -> ApiError {
     ApiError::bad_request(format!(
@@ -123,144 +125,6 @@ pub(crate) fn duration(
     Ok(Some(value))
 }
 
-/// Go's `time.ParseDuration`, in whole nanoseconds (`-1.5h`, `100ms`, `1h30m`, `2us`).
-fn go_parse_duration(orig: &str) -> Result<i128, String> {
-    let invalid = || format!("time: invalid duration {}", gofmt::quote(orig));
-    let mut s = orig;
-    let mut negative = false;
-    if let Some(rest) = s.strip_prefix('-') {
-        negative = true;
-        s = rest;
-    } else if let Some(rest) = s.strip_prefix('+') {
-        s = rest;
-    }
-    if s == "0" {
-        return Ok(0);
-    }
-    if s.is_empty() {
-        return Err(invalid());
-    }
-    const LIMIT: i128 = 1 << 63;
-    let mut total: i128 = 0;
-    while !s.is_empty() {
-        if !s.starts_with(|c: char| c == '.' || c.is_ascii_digit()) {
-            return Err(invalid());
-        }
-        let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let whole: i128 = if digits == 0 {
-            0
-        } else {
-            s[..digits].parse().map_err(|_| invalid())?
-        };
-        if whole > LIMIT {
-            return Err(invalid());
-        }
-        s = &s[digits..];
-        let mut fraction = "";
-        if let Some(rest) = s.strip_prefix('.') {
-            let len = rest
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(rest.len());
-            fraction = &rest[..len];
-            s = &rest[len..];
-            if digits == 0 && fraction.is_empty() {
-                return Err(invalid());
-            }
-        }
-        let unit_len = s
-            .find(|c: char| c == '.' || c.is_ascii_digit())
-            .unwrap_or(s.len());
-        if unit_len == 0 {
-            return Err(format!(
-                "time: missing unit in duration {}",
-                gofmt::quote(orig)
-            ));
-        }
-        let unit_text = &s[..unit_len];
-        s = &s[unit_len..];
-        let unit: i128 = match unit_text {
-            "ns" => 1,
-            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            _ => {
-                return Err(format!(
-                    "time: unknown unit {} in duration {}",
-                    gofmt::quote(unit_text),
-                    gofmt::quote(orig)
-                ));
-            }
-        };
-        let mut value = whole
-            .checked_mul(unit)
-            .filter(|v| *v <= LIMIT)
-            .ok_or_else(invalid)?;
-        if !fraction.is_empty() {
-            let f: f64 = format!("0.{fraction}").parse().map_err(|_| invalid())?;
-            value += (f * unit as f64) as i128;
-        }
-        total += value;
-        if total > LIMIT {
-            return Err(invalid());
-        }
-    }
-    if !negative && total > LIMIT - 1 {
-        return Err(invalid());
-    }
-    Ok(if negative { -total } else { total })
-}
-
-/// A duration string as Vault's `parseutil.ParseDurationSecond` reads it, in whole seconds:
-/// plain seconds (`3600`), whole days (`2d`), else a Go duration (`90s`, `1.5h`, `100ms`); white
-/// space is not trimmed.
-fn vault_duration_seconds(text: &str) -> Result<i64, String> {
-    if text.is_empty() {
-        return Ok(0);
-    }
-    // strconv.ParseInt(s, 10, 64): None when not a decimal integer, Err when out of range.
-    let go_int = |number: &str| -> Option<Result<i64, ()>> {
-        let digits = number.strip_prefix(['-', '+']).unwrap_or(number);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        Some(number.parse::<i64>().map_err(drop))
-    };
-    // parseutil multiplies in time.Duration (int64 nanoseconds) and refuses an overflow.
-    const OVERFLOW: &str =
-        "multiplication of durations resulted in overflow, one operand may be too large";
-    let whole = |n: i64, unit: i128| {
-        let nanos = i128::from(n) * unit;
-        if i64::try_from(nanos).is_err() {
-            return Err(OVERFLOW.to_string());
-        }
-        Ok(nanos)
-    };
-    let nanos = if let Some(Ok(secs)) = go_int(text) {
-        whole(secs, 1_000_000_000)?
-    } else if let Some(days) = text.strip_suffix('d') {
-        match go_int(days) {
-            Some(Ok(n)) => whole(n, 86_400_000_000_000)?,
-            Some(Err(())) => {
-                return Err(format!(
-                    "strconv.ParseInt: parsing {}: value out of range",
-                    gofmt::quote(days)
-                ));
-            }
-            None => {
-                return Err(format!(
-                    "strconv.ParseInt: parsing {}: invalid syntax",
-                    gofmt::quote(days)
-                ));
-            }
-        }
-    } else {
-        go_parse_duration(text)?
-    };
-    i64::try_from(nanos / 1_000_000_000).map_err(|_| OVERFLOW.to_string())
-}
-
 /// A boolean (`TypeBool`): JSON true/false, or text Go's `strconv.ParseBool` reads (numbers
 /// as their text, so `1` and `0`); empty text and null are false.
 pub(crate) fn boolean(body: &Map<String, Value>, field: &str) -> Result<Option<bool>, ApiError> {
@@ -291,97 +155,13 @@ pub(crate) fn integer(body: &Map<String, Value>, field: &str) -> Result<Option<i
     if text.is_empty() {
         return Ok(Some(0));
     }
-    go_parse_int(&text).map(Some).map_err(|why| {
+    parse_int(&text, 0).map(Some).map_err(|e| {
+        let why = e.go_text();
         bad(
             field,
             &format!("'' cannot parse value as 'int': strconv.ParseInt: {why}"),
         )
     })
-}
-
-/// Go's `strconv.ParseInt(s, 0, 64)`: the value, or the reason it fails as Go's error ends.
-fn go_parse_int(text: &str) -> Result<i64, &'static str> {
-    const SYNTAX: &str = "invalid syntax";
-    const RANGE: &str = "value out of range";
-    let (negative, unsigned) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let bytes = unsigned.as_bytes();
-    if bytes.is_empty() {
-        return Err(SYNTAX);
-    }
-    let (base, digits): (u32, &[u8]) = match bytes {
-        [b'0', p, rest @ ..] if !rest.is_empty() && p.eq_ignore_ascii_case(&b'b') => (2, rest),
-        [b'0', p, rest @ ..] if !rest.is_empty() && p.eq_ignore_ascii_case(&b'o') => (8, rest),
-        [b'0', p, rest @ ..] if !rest.is_empty() && p.eq_ignore_ascii_case(&b'x') => (16, rest),
-        [b'0', rest @ ..] => (8, rest),
-        _ => (10, bytes),
-    };
-    let mut n: u128 = 0;
-    let mut underscores = false;
-    for &c in digits {
-        let d = match c {
-            b'_' => {
-                underscores = true;
-                continue;
-            }
-            b'0'..=b'9' => u32::from(c - b'0'),
-            c if c.is_ascii_alphabetic() => u32::from(c.to_ascii_lowercase() - b'a') + 10,
-            _ => return Err(SYNTAX),
-        };
-        if d >= base {
-            return Err(SYNTAX);
-        }
-        n = n * u128::from(base) + u128::from(d);
-        if n > 1u128 << 64 {
-            return Err(RANGE);
-        }
-    }
-    if underscores && !underscore_ok(bytes) {
-        return Err(SYNTAX);
-    }
-    let limit = if negative {
-        1u128 << 63
-    } else {
-        (1u128 << 63) - 1
-    };
-    if n > limit {
-        return Err(RANGE);
-    }
-    let n = n as i128;
-    Ok((if negative { -n } else { n }) as i64)
-}
-
-/// Go's `underscoreOK`: underscores only between digits, or after a base prefix.
-fn underscore_ok(s: &[u8]) -> bool {
-    let mut saw = b'^';
-    let mut i = 0;
-    let mut hex = false;
-    if s.len() >= 2 && s[0] == b'0' && matches!(s[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
-        i = 2;
-        saw = b'0';
-        hex = s[1].eq_ignore_ascii_case(&b'x');
-    }
-    while i < s.len() {
-        let c = s[i];
-        if c.is_ascii_digit() || hex && c.is_ascii_hexdigit() {
-            saw = b'0';
-        } else if c == b'_' {
-            if saw != b'0' {
-                return false;
-            }
-            saw = b'_';
-        } else {
-            if saw == b'_' {
-                return false;
-            }
-            saw = b'!';
-        }
-        i += 1;
-    }
-    saw != b'_'
 }
 
 /// Merges what mapstructure's weak decoding makes a map of: an object, or (recursively) a list
@@ -568,32 +348,6 @@ mod weak_decoding_tests {
     }
 
     #[test]
-    fn go_integers() {
-        for (text, value) in [
-            ("10", 10),
-            ("-0x1F", -31),
-            ("0o17", 15),
-            ("017", 15),
-            ("0b101", 5),
-            ("1_000", 1000),
-            ("0", 0),
-            ("-9223372036854775808", i64::MIN),
-        ] {
-            assert_eq!(go_parse_int(text), Ok(value), "{text}");
-        }
-        for (text, why) in [
-            ("_1", "invalid syntax"),
-            ("1__0", "invalid syntax"),
-            ("08", "invalid syntax"),
-            ("0x", "invalid syntax"),
-            ("-", "invalid syntax"),
-            ("9223372036854775808", "value out of range"),
-        ] {
-            assert_eq!(go_parse_int(text), Err(why), "{text}");
-        }
-    }
-
-    #[test]
     fn lists_maps_and_pairs_as_vault_reads_them() {
         assert_eq!(
             list(&one(json!([1, true, null, " x "])), "f").unwrap(),
@@ -629,64 +383,5 @@ mod weak_decoding_tests {
         assert!(error(kv_pairs(&one(json!({"a": {"b": 1}})), "f")).contains(
             "decoding failed due to the following error(s):\n\n'[0]' expected type 'string'"
         ));
-    }
-}
-
-#[cfg(test)]
-mod duration_tests {
-    use super::*;
-
-    #[test]
-    fn durations_as_vault_reads_them() {
-        for (text, secs) in [
-            ("3600", 3600),
-            ("90s", 90),
-            ("1h30m", 5400),
-            ("1.5h", 5400),
-            ("+1h", 3600),
-            ("-1h", -3600),
-            ("100ms", 0),
-            ("1500ms", 1),
-            ("2us", 0),
-            ("2d", 172_800),
-            ("9223372036", 9_223_372_036),
-            ("106751d", 9_223_286_400),
-            ("", 0),
-            ("0", 0),
-        ] {
-            assert_eq!(vault_duration_seconds(text), Ok(secs), "{text}");
-        }
-        for (text, message) in [
-            (" 1h", "time: invalid duration \" 1h\""),
-            ("1h ", "time: unknown unit \"h \" in duration \"1h \""),
-            ("1x", "time: unknown unit \"x\" in duration \"1x\""),
-            ("1.5", "time: missing unit in duration \"1.5\""),
-            ("1.5d", "strconv.ParseInt: parsing \"1.5\": invalid syntax"),
-            (
-                "9223372037",
-                "multiplication of durations resulted in overflow, one operand may be too large",
-            ),
-            (
-                "-106752d",
-                "multiplication of durations resulted in overflow, one operand may be too large",
-            ),
-            (
-                "99999999999999999999d",
-                "strconv.ParseInt: parsing \"99999999999999999999\": value out of range",
-            ),
-            ("1e3", "time: unknown unit \"e\" in duration \"1e3\""),
-            ("1ys", "time: unknown unit \"ys\" in duration \"1ys\""),
-            (".s", "time: invalid duration \".s\""),
-            (
-                "99999999999999h",
-                "time: invalid duration \"99999999999999h\"",
-            ),
-        ] {
-            assert_eq!(
-                vault_duration_seconds(text),
-                Err(message.to_string()),
-                "{text}"
-            );
-        }
     }
 }

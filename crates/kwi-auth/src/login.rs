@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use kwi_jose::{KeySet, VaultRules, VerifyOptions};
 use serde_json::{Map, Value};
 
-use crate::gofmt::{self, Numbers};
+use crate::go::fmt::{self as gofmt, Numbers};
 use crate::{ApiError, JwtConfig, Role};
 
 /// What a successful login grants.
@@ -39,20 +39,6 @@ pub const SYSTEM_TTL: i64 = 768 * 3600;
 /// go-oidc's answer when no remote key verifies a token (after `error validating token: `).
 const REMOTE_SIGNATURE_FAILED: &str =
     "error verifying token signature: failed to verify id token signature";
-
-/// Whether a login with remote keys failed because no key verified the token's signature: the
-/// case where go-oidc (and so kwi, within its cooldown) fetches the keys again.
-pub(crate) fn remote_signature_failed(error: &ApiError) -> bool {
-    error
-        .errors
-        .first()
-        .and_then(|m| m.strip_prefix("error validating token: "))
-        == Some(REMOTE_SIGNATURE_FAILED)
-}
-
-fn error_validating(message: String) -> ApiError {
-    ApiError::bad_request(format!("error validating token: {message}"))
-}
 
 /// A claim by name, or by JSON pointer when it starts with `/` (OpenBao's `getClaim`).
 fn claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
@@ -315,47 +301,179 @@ pub struct LoginRequest<'a> {
     pub now: i64,
 }
 
-/// Logs in with a JWT: OpenBao's `pathLogin` for `role_type: jwt`. `remote_keys` says whether
-/// the keys came from a JWKS (chosen by kid) rather than static PEMs (all tried).
+/// Where a mount's keys come from: it changes how OpenBao reads and answers a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// PEMs in the config (`jwt_validation_pubkeys`): cap's static key set, every key tried
+    /// whatever the token's kid.
+    Static,
+    /// A JWKS fetched from a URL (`jwks_url`, discovery, `jwks_pairs`): go-oidc's remote key
+    /// set, keys chosen by kid, tokens parsed by go-oidc first.
+    Remote,
+}
+
+/// Why a login failed. Decisions (refetching remote keys, the HTTP status) are taken on the
+/// variant; OpenBao's exact wording is produced from it by [`LoginError::openbao_message`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginError {
+    /// The mount has no config.
+    NoConfig,
+    /// No role was named and the config has no `default_role`.
+    MissingRole,
+    /// The named role does not exist.
+    RoleNotFound {
+        /// The role named.
+        role: String,
+    },
+    /// The role is an OIDC (browser) role.
+    OidcRole,
+    /// The request has no `jwt`.
+    MissingToken,
+    /// The client's address is outside the role's `token_bound_cidrs`.
+    AddressNotAllowed,
+    /// With remote keys, no cached key verified the token's signature: the case where go-oidc
+    /// (and so kwi, within its cooldown) fetches the keys again.
+    NoKeyVerified,
+    /// The token could not be read, or its signature or a claim was refused: OpenBao's text
+    /// after `error validating token: `.
+    InvalidToken {
+        /// go-oidc's, cap's or go-jose's message.
+        message: String,
+    },
+    /// No audience of the token is bound (OpenBao answers this one without a prefix).
+    AudienceMismatch {
+        /// cap's message.
+        message: String,
+    },
+    /// The identity could not be made from the claims (user claim, mappings, groups).
+    Identity {
+        /// OpenBao's message.
+        message: String,
+    },
+    /// A bound claim did not match: OpenBao's text after `error validating claims: `.
+    ClaimMismatch {
+        /// What did not match.
+        message: String,
+    },
+    /// The identity store refused the alias: an empty user, or metadata it cannot hold
+    /// (OpenBao answers 500).
+    Alias {
+        /// OpenBao's message.
+        message: String,
+    },
+    /// The role's policies include `root`.
+    RootPolicy,
+}
+
+impl LoginError {
+    /// The HTTP status OpenBao answers this failure with.
+    pub fn status(&self) -> u16 {
+        match self {
+            LoginError::AddressNotAllowed => 403,
+            LoginError::Alias { .. } => 500,
+            _ => 400,
+        }
+    }
+
+    /// OpenBao's message for this failure, word for word.
+    pub fn openbao_message(&self) -> String {
+        match self {
+            LoginError::NoConfig => "could not load configuration".into(),
+            LoginError::MissingRole => "missing role".into(),
+            LoginError::RoleNotFound { role } => format!("role {role:?} could not be found"),
+            LoginError::OidcRole => "role with oidc role_type is not allowed".into(),
+            LoginError::MissingToken => "missing token".into(),
+            LoginError::AddressNotAllowed => "permission denied".into(),
+            LoginError::NoKeyVerified => {
+                format!("error validating token: {REMOTE_SIGNATURE_FAILED}")
+            }
+            LoginError::InvalidToken { message } => format!("error validating token: {message}"),
+            LoginError::AudienceMismatch { message } | LoginError::Identity { message } => {
+                message.clone()
+            }
+            LoginError::ClaimMismatch { message } => format!("error validating claims: {message}"),
+            LoginError::Alias { message } => message.clone(),
+            LoginError::RootPolicy => "auth methods cannot create root tokens".into(),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(error: LoginError) -> ApiError {
+        ApiError {
+            status: error.status(),
+            errors: vec![error.openbao_message()],
+        }
+    }
+}
+
+impl std::fmt::Display for LoginError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.openbao_message())
+    }
+}
+
+impl std::error::Error for LoginError {}
+
+/// Logs in with a JWT: OpenBao's `pathLogin` for `role_type: jwt`, in its steps: check the
+/// request, validate the token, make the identity from its claims, check the bound claims,
+/// compute the lease. `source` says where the keys came from.
 pub fn login(
     config: Option<&JwtConfig>,
     keys: &KeySet,
-    remote_keys: bool,
+    source: KeySource,
     role: Option<&Role>,
     request: &LoginRequest<'_>,
-) -> Result<LoginAuth, ApiError> {
-    let LoginRequest {
-        role_name,
-        jwt,
-        remote,
-        now,
-    } = *request;
+) -> Result<LoginAuth, LoginError> {
+    let (config, role) = check_request(config, role, request)?;
+    let rules = vault_rules(config, role);
+    let verified = validate_token(keys, source, &rules, request.jwt, request.now)?;
+    let needed = needed_claims(role);
+    let needed: Vec<&str> = needed.iter().map(String::as_str).collect();
+    let claims = &verified.claims.select(&needed);
+    let identity = create_identity(role, claims, request.role_name)?;
+    check_bound_claims(role, claims).map_err(|message| LoginError::ClaimMismatch { message })?;
+    grant(role, request.role_name, identity)
+}
+
+/// What the request and the role must be before the token is looked at.
+fn check_request<'a>(
+    config: Option<&'a JwtConfig>,
+    role: Option<&'a Role>,
+    request: &LoginRequest<'_>,
+) -> Result<(&'a JwtConfig, &'a Role), LoginError> {
     let Some(config) = config else {
-        return Err(ApiError::bad_request("could not load configuration"));
+        return Err(LoginError::NoConfig);
     };
     // The caller has already put the config's `default_role` in place of a missing role.
-    if role_name.is_empty() {
-        return Err(ApiError::bad_request("missing role"));
+    if request.role_name.is_empty() {
+        return Err(LoginError::MissingRole);
     }
     let Some(role) = role else {
-        return Err(ApiError::bad_request(format!(
-            "role {role_name:?} could not be found"
-        )));
+        return Err(LoginError::RoleNotFound {
+            role: request.role_name.to_string(),
+        });
     };
     if role.role_type == "oidc" {
-        return Err(ApiError::bad_request(
-            "role with oidc role_type is not allowed",
-        ));
+        return Err(LoginError::OidcRole);
     }
-    if jwt.is_empty() {
-        return Err(ApiError::bad_request("missing token"));
+    if request.jwt.is_empty() {
+        return Err(LoginError::MissingToken);
     }
     if !role.token_bound_cidrs.is_empty()
-        && !remote.is_some_and(|ip| role.token_bound_cidrs.iter().any(|c| cidr_contains(c, ip)))
+        && !request
+            .remote
+            .is_some_and(|ip| role.token_bound_cidrs.iter().any(|c| cidr_contains(c, ip)))
     {
-        return Err(ApiError::permission_denied());
+        return Err(LoginError::AddressNotAllowed);
     }
-    let rules = VaultRules {
+    Ok((config, role))
+}
+
+/// Vault's acceptance rules for this config and role.
+fn vault_rules(config: &JwtConfig, role: &Role) -> VaultRules {
+    VaultRules {
         bound_issuer: Some(config.bound_issuer.clone()).filter(|s| !s.is_empty()),
         bound_subject: Some(role.bound_subject.clone()).filter(|s| !s.is_empty()),
         bound_audiences: role.bound_audiences.clone().unwrap_or_default(),
@@ -363,36 +481,39 @@ pub fn login(
         expiration_leeway: role.expiration_leeway,
         not_before_leeway: role.not_before_leeway,
         supported_algorithms: config.algorithms(),
-    };
+    }
+}
+
+/// Verifies the token's signature with the keys and its claims with the rules, failing with
+/// OpenBao's answers (go-oidc's with remote keys, cap's with static ones).
+fn validate_token(
+    keys: &KeySet,
+    source: KeySource,
+    rules: &VaultRules,
+    jwt: &str,
+    now: i64,
+) -> Result<kwi_jose::VerifiedToken, LoginError> {
     // Static keys are all tried whatever the kid (cap's static key set); remote keys are chosen
     // by kid (go-oidc), and a miss is "failed to verify id token signature".
     static STATIC_KEYS: LazyLock<VerifyOptions> =
         LazyLock::new(|| VaultRules::default().verify_options());
     static REMOTE_KEYS: LazyLock<VerifyOptions> = LazyLock::new(|| VerifyOptions {
-        go_jose: true,
+        reading: kwi_jose::Reading::GoJose,
         ..VerifyOptions::default()
     });
-    let options: &VerifyOptions = if remote_keys {
-        &REMOTE_KEYS
-    } else {
-        &STATIC_KEYS
+    let options: &VerifyOptions = match source {
+        KeySource::Remote => &REMOTE_KEYS,
+        KeySource::Static => &STATIC_KEYS,
     };
-    // With remote keys go-oidc parses the token, and says so.
-    let malformed = |m: String| {
-        let oidc = if remote_keys {
-            "oidc: malformed jwt: "
-        } else {
-            ""
-        };
-        error_validating(format!("error verifying token signature: {oidc}{m}"))
-    };
+    let malformed = |m: String| malformed_token(source, m);
     let verified = match keys.verify(jwt, options) {
         Ok(verified) => Ok(verified),
         // A token the strict reading refuses is read again as go-jose reads it (white space
         // dropped, padding too for static keys, lenient base64url), so that malformed tokens
         // get OpenBao's answers. A token the strict reading accepts, go-jose reads the same.
         Err(first) => {
-            let read = kwi_jose::go_jose_compact(jwt, !remote_keys).map_err(malformed)?;
+            let read =
+                kwi_jose::go_jose_compact(jwt, source == KeySource::Static).map_err(malformed)?;
             let result = match read {
                 Cow::Borrowed(_) => Err(first),
                 Cow::Owned(ref text) => keys.verify(text, options),
@@ -400,11 +521,41 @@ pub fn login(
             result.map_err(|e| (e, read))
         }
     };
-    let verified = verified.map_err(|(e, jwt)| match e {
+    let verified = verified.map_err(|(e, jwt)| signature_error(e, &jwt, source, rules))?;
+    rules.validate(&verified, now).map_err(|e| match e {
+        kwi_jose::TokenError::Rejected(m) if m.starts_with("audience claim found") => {
+            LoginError::AudienceMismatch { message: m }
+        }
+        other => LoginError::InvalidToken {
+            message: other.vault_message(),
+        },
+    })?;
+    Ok(verified)
+}
+
+/// A token that cannot be parsed: with remote keys go-oidc parses it, and says so.
+fn malformed_token(source: KeySource, message: String) -> LoginError {
+    let oidc = match source {
+        KeySource::Remote => "oidc: malformed jwt: ",
+        KeySource::Static => "",
+    };
+    LoginError::InvalidToken {
+        message: format!("error verifying token signature: {oidc}{message}"),
+    }
+}
+
+/// OpenBao's answer to a token whose signature check failed.
+fn signature_error(
+    error: kwi_jose::TokenError,
+    jwt: &str,
+    source: KeySource,
+    rules: &VaultRules,
+) -> LoginError {
+    match error {
         kwi_jose::TokenError::BadHeader(_)
-            if let Some(message) = kwi_jose::go_jose_header_error(&jwt) =>
+            if let Some(message) = kwi_jose::go_jose_header_error(jwt) =>
         {
-            malformed(message)
+            malformed_token(source, message)
         }
         kwi_jose::TokenError::BadSignature
         | kwi_jose::TokenError::UnknownKid { .. }
@@ -412,37 +563,37 @@ pub fn login(
         | kwi_jose::TokenError::AlgorithmNotAllowed { .. }
         | kwi_jose::TokenError::BadHeader(_)
         | kwi_jose::TokenError::Malformed(_)
-            if remote_keys =>
+            if source == KeySource::Remote =>
         {
-            let alg = kwi_jose::peek_alg(&jwt).unwrap_or_default();
+            let alg = kwi_jose::peek_alg(jwt).unwrap_or_default();
             match oidc_algorithm_error(&alg) {
-                Some(m) => malformed(m),
-                None => error_validating(REMOTE_SIGNATURE_FAILED.into()),
+                Some(m) => malformed_token(source, m),
+                None => LoginError::NoKeyVerified,
             }
         }
         // A claim of the wrong type fails go-jose's unmarshalling, which cap does after checking
         // the algorithm against `jwt_supported_algs`.
         kwi_jose::TokenError::InvalidClaim { .. }
             if !rules.supported_algorithms.is_empty()
-                && !kwi_jose::peek_alg(&jwt)
+                && !kwi_jose::peek_alg(jwt)
                     .and_then(|a| kwi_jose::Algorithm::from_name(&a))
                     .is_some_and(|a| rules.supported_algorithms.contains(&a)) =>
         {
-            error_validating(
-                "invalid algorithm (alg) header parameter: token signed with unexpected algorithm"
-                    .into(),
-            )
+            LoginError::InvalidToken {
+                message:
+                    "invalid algorithm (alg) header parameter: token signed with unexpected algorithm"
+                        .into(),
+            }
         }
-        other => error_validating(other.vault_message()),
-    })?;
-    rules.validate(&verified, now).map_err(|e| match e {
-        kwi_jose::TokenError::Rejected(m) if m.starts_with("audience claim found") => {
-            ApiError::bad_request(m)
-        }
-        other => error_validating(other.vault_message()),
-    })?;
-    // Only the claims the role looks at are decoded.
-    let needed: Vec<String> = std::iter::once(role.user_claim.as_str())
+        other => LoginError::InvalidToken {
+            message: other.vault_message(),
+        },
+    }
+}
+
+/// The top-level claims the role looks at: only those are decoded.
+fn needed_claims(role: &Role) -> Vec<String> {
+    std::iter::once(role.user_claim.as_str())
         .chain(
             role.claim_mappings
                 .iter()
@@ -457,11 +608,23 @@ pub fn login(
                 .map(String::as_str),
         )
         .map(top_level_name)
-        .collect();
-    let needed: Vec<&str> = needed.iter().map(String::as_str).collect();
-    let claims = &verified.claims.select(&needed);
+        .collect()
+}
 
-    // createIdentity: the user claim, the claim mappings, the groups.
+/// Who logged in: the alias name, the token metadata, the groups.
+struct Identity {
+    user: String,
+    metadata: Map<String, Value>,
+    groups: Vec<String>,
+}
+
+/// OpenBao's `createIdentity`: the user claim, the claim mappings, the groups.
+fn create_identity(
+    role: &Role,
+    claims: &Map<String, Value>,
+    role_name: &str,
+) -> Result<Identity, LoginError> {
+    let identity = |message: String| LoginError::Identity { message };
     let user_claim = if role.user_claim_json_pointer {
         get_claim(claims, &role.user_claim)
     } else {
@@ -472,14 +635,14 @@ pub fn login(
     };
     let user = match user_claim.as_deref() {
         None => {
-            return Err(ApiError::bad_request(format!(
+            return Err(identity(format!(
                 "claim {:?} not found in token",
                 role.user_claim
             )));
         }
         Some(Value::String(s)) => s.clone(),
         Some(_) => {
-            return Err(ApiError::bad_request(format!(
+            return Err(identity(format!(
                 "claim {:?} could not be converted to string",
                 role.user_claim
             )));
@@ -491,7 +654,7 @@ pub fn login(
             continue;
         };
         let Value::String(text) = value.as_ref() else {
-            return Err(ApiError::bad_request(format!(
+            return Err(identity(format!(
                 "error converting claim '{source}' to string"
             )));
         };
@@ -501,71 +664,94 @@ pub fn login(
         );
     }
     metadata.insert("role".into(), Value::String(role_name.to_string()));
+    let groups = groups(role, claims).map_err(identity)?;
+    Ok(Identity {
+        user,
+        metadata,
+        groups,
+    })
+}
+
+/// The groups claim as a list of names (a single value counts as a list of one, as OpenBao
+/// reads it).
+fn groups(role: &Role, claims: &Map<String, Value>) -> Result<Vec<String>, String> {
     let mut groups = Vec::new();
-    if !role.groups_claim.is_empty() {
-        let Some(value) = get_claim(claims, &role.groups_claim) else {
-            return Err(ApiError::bad_request(format!(
-                "failed to fetch groups: {:?} claim not found in token",
+    if role.groups_claim.is_empty() {
+        return Ok(groups);
+    }
+    let Some(value) = get_claim(claims, &role.groups_claim) else {
+        return Err(format!(
+            "failed to fetch groups: {:?} claim not found in token",
+            role.groups_claim
+        ));
+    };
+    let items: Vec<&Value> = match value.as_ref() {
+        Value::Array(items) => items.iter().collect(),
+        Value::Object(_) => {
+            return Err(format!(
+                "{:?} claim could not be converted to string list",
                 role.groups_claim
-            )));
-        };
-        // A single value counts as a list of one, as OpenBao reads it.
-        let items: Vec<&Value> = match value.as_ref() {
-            Value::Array(items) => items.iter().collect(),
-            Value::Object(_) => {
-                return Err(ApiError::bad_request(format!(
-                    "{:?} claim could not be converted to string list",
-                    role.groups_claim
-                )));
-            }
-            single => vec![single],
-        };
-        let top_level = !value.is_array();
-        for item in items {
-            let Some(g) = item.as_str() else {
-                let shown = match item {
-                    Value::Number(n) if top_level => gofmt::claim_integer(n),
-                    other => gofmt::value(other, Numbers::Float),
-                };
-                return Err(ApiError::bad_request(format!(
-                    "value {shown} in groups claim could not be parsed as string"
-                )));
+            ));
+        }
+        single => vec![single],
+    };
+    let top_level = !value.is_array();
+    for item in items {
+        let Some(g) = item.as_str() else {
+            let shown = match item {
+                Value::Number(n) if top_level => gofmt::claim_integer(n),
+                other => gofmt::value(other, Numbers::Float),
             };
-            if !g.is_empty() {
-                groups.push(g.to_string());
-            }
+            return Err(format!(
+                "value {shown} in groups claim could not be parsed as string"
+            ));
+        };
+        if !g.is_empty() {
+            groups.push(g.to_string());
         }
     }
-    check_bound_claims(role, claims)
-        .map_err(|m| ApiError::bad_request(format!("error validating claims: {m}")))?;
+    Ok(groups)
+}
 
-    // Vault's CalculateTTL: the maximum is the system's, lowered by the role's maximum and
-    // explicit maximum; a periodic token lives one period, others the role's TTL or the
-    // system default, within that maximum.
+/// Vault's `CalculateTTL`: the maximum is the system's, lowered by the role's maximum and
+/// explicit maximum; a periodic token lives one period, others the role's TTL or the system
+/// default, within that maximum.
+fn lease_ttl(role: &Role) -> i64 {
     let mut max = SYSTEM_TTL;
     for limit in [role.token_max_ttl, role.token_explicit_max_ttl] {
         if limit > 0 && limit < max {
             max = limit;
         }
     }
-    let ttl = if role.token_period > 0 {
+    if role.token_period > 0 {
         role.token_period.min(max)
     } else if role.token_ttl > 0 {
         role.token_ttl.min(max)
     } else {
         SYSTEM_TTL.min(max)
-    };
-    // The identity store's checks of the alias (OpenBao answers them with a 500).
-    if user.is_empty() {
-        return Err(ApiError::internal("missing name in alias"));
     }
-    check_alias_metadata(&metadata)
-        .map_err(|m| ApiError::internal(format!("invalid alias metadata: {m}")))?;
+}
+
+/// What the login grants, after the identity store's checks of the alias (OpenBao answers
+/// those with a 500) and the root-policy rule.
+fn grant(role: &Role, role_name: &str, identity: Identity) -> Result<LoginAuth, LoginError> {
+    let Identity {
+        user,
+        metadata,
+        groups,
+    } = identity;
+    let ttl = lease_ttl(role);
+    if user.is_empty() {
+        return Err(LoginError::Alias {
+            message: "missing name in alias".into(),
+        });
+    }
+    check_alias_metadata(&metadata).map_err(|m| LoginError::Alias {
+        message: format!("invalid alias metadata: {m}"),
+    })?;
     let policies = role.effective_policies();
     if policies.iter().any(|p| p == "root") {
-        return Err(ApiError::bad_request(
-            "auth methods cannot create root tokens",
-        ));
+        return Err(LoginError::RootPolicy);
     }
     Ok(LoginAuth {
         role: role_name.to_string(),
@@ -587,6 +773,91 @@ pub fn login(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_login_error_renders_as_openbao_answers_it() {
+        let text = |m: &str| m.to_string();
+        let cases = [
+            (
+                LoginError::NoConfig,
+                400,
+                text("could not load configuration"),
+            ),
+            (LoginError::MissingRole, 400, text("missing role")),
+            (
+                LoginError::RoleNotFound { role: "app".into() },
+                400,
+                text("role \"app\" could not be found"),
+            ),
+            (
+                LoginError::OidcRole,
+                400,
+                text("role with oidc role_type is not allowed"),
+            ),
+            (LoginError::MissingToken, 400, text("missing token")),
+            (
+                LoginError::AddressNotAllowed,
+                403,
+                text("permission denied"),
+            ),
+            (
+                LoginError::NoKeyVerified,
+                400,
+                text(
+                    "error validating token: error verifying token signature: failed to verify id token signature",
+                ),
+            ),
+            (
+                LoginError::InvalidToken {
+                    message: "token is expired".into(),
+                },
+                400,
+                text("error validating token: token is expired"),
+            ),
+            (
+                LoginError::AudienceMismatch {
+                    message: "audience claim found in JWT but no audiences bound to the role"
+                        .into(),
+                },
+                400,
+                text("audience claim found in JWT but no audiences bound to the role"),
+            ),
+            (
+                LoginError::Identity {
+                    message: "claim \"sub\" not found in token".into(),
+                },
+                400,
+                text("claim \"sub\" not found in token"),
+            ),
+            (
+                LoginError::ClaimMismatch {
+                    message: "claim \"ns\" does not match any associated bound claim values".into(),
+                },
+                400,
+                text(
+                    "error validating claims: claim \"ns\" does not match any associated bound claim values",
+                ),
+            ),
+            (
+                LoginError::Alias {
+                    message: "missing name in alias".into(),
+                },
+                500,
+                text("missing name in alias"),
+            ),
+            (
+                LoginError::RootPolicy,
+                400,
+                text("auth methods cannot create root tokens"),
+            ),
+        ];
+        for (error, status, message) in cases {
+            assert_eq!(error.status(), status, "{error:?}");
+            assert_eq!(error.openbao_message(), message);
+            let api = ApiError::from(error);
+            assert_eq!((api.status, api.errors), (status, vec![message]));
+        }
+    }
 
     #[test]
     fn globs_as_go_glob() {

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::gofmt::{self, Numbers};
+use crate::go::fmt::{self as gofmt, Numbers};
+use crate::go::time::go_duration;
 use crate::{ApiError, fields};
 
 /// A role of `role_type` `jwt`, with OpenBao's fields and defaults. The deprecated `policies`,
@@ -11,38 +12,60 @@ use crate::{ApiError, fields};
 /// them, because a role read shows them only when they were set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-#[allow(missing_docs)]
 pub struct Role {
+    /// `jwt` (kwi refuses `oidc`).
     pub role_type: String,
     /// `None` until set (read as `null`).
     pub bound_audiences: Option<Vec<String>>,
+    /// The `sub` a token must have (empty: any).
     pub bound_subject: String,
     /// `None` when never set or set to null (read as `null`), else the map (`{}` included).
     pub bound_claims: Option<Map<String, Value>>,
+    /// `string` (exact values) or `glob` (`*` wildcards) for `bound_claims`.
     pub bound_claims_type: String,
     /// Claim name (or JSON pointer) → metadata key, every value a string.
     pub claim_mappings: Option<Map<String, Value>>,
+    /// The claim that names the user (the alias).
     pub user_claim: String,
+    /// Whether `user_claim` is a JSON pointer (`/a/b`).
     pub user_claim_json_pointer: bool,
+    /// The claim holding group names (empty: none).
     pub groups_claim: String,
+    /// Seconds of clock skew allowed on `iat`, `nbf`, `exp` (-1: none).
     pub clock_skew_leeway: i64,
+    /// Seconds of leeway on `exp` (-1: none).
     pub expiration_leeway: i64,
+    /// Seconds of leeway on `nbf` (-1: none).
     pub not_before_leeway: i64,
+    /// Seconds a client token lives (0: the system default).
     pub token_ttl: i64,
+    /// Most seconds a client token may live (0: the system maximum).
     pub token_max_ttl: i64,
+    /// A hard cap on a client token's life (0: none).
     pub token_explicit_max_ttl: i64,
+    /// A periodic token's period in seconds (0: not periodic).
     pub token_period: i64,
+    /// The client token's policies.
     pub token_policies: Vec<String>,
+    /// Whether `default` is left out of the policies.
     pub token_no_default_policy: bool,
+    /// `default`, `service` or `batch`.
     pub token_type: String,
+    /// How many uses a client token has (0: unlimited).
     pub token_num_uses: i64,
     /// Normalized as OpenBao prints them (`127.0.0.1/32` is `127.0.0.1`).
     pub token_bound_cidrs: Vec<String>,
+    /// Deprecated `policies` as written (shown only when set).
     pub policies: Vec<String>,
+    /// Deprecated `bound_cidrs` as written.
     pub bound_cidrs: Vec<String>,
+    /// Deprecated `num_uses` as written.
     pub num_uses: i64,
+    /// Deprecated `ttl` as written.
     pub ttl: i64,
+    /// Deprecated `max_ttl` as written.
     pub max_ttl: i64,
+    /// Deprecated `period` as written.
     pub period: i64,
 }
 
@@ -217,7 +240,7 @@ fn sock_addr(text: &str) -> Option<String> {
         return parsed;
     }
     (text.len() > 1 && (text.starts_with(['.', '/']) || text.contains('/')))
-        .then(|| crate::gofmt::quote(&crate::gofmt::quote(text)))
+        .then(|| crate::go::fmt::quote(&crate::go::fmt::quote(text)))
 }
 
 fn parse_addrs(items: &[String]) -> Result<Vec<String>, ApiError> {
@@ -247,22 +270,35 @@ impl Role {
             token_type: "default".into(),
             ..Role::default()
         });
-        let given = |f: &str| body.contains_key(f);
-        // OpenBao saves a UNIX-socket "address" (text with a `/` that is no IP network) quoted
-        // once more at every write of the role: so does kwi, so that reads stay equal, but only
-        // up to 256 bytes (each quoting doubles the backslashes: OpenBao's grows without end).
         if existing.is_some() {
-            for cidr in role
-                .token_bound_cidrs
-                .iter_mut()
-                .chain(role.bound_cidrs.iter_mut())
-            {
-                if cidr.starts_with('"') && cidr.len() <= 256 {
-                    *cidr = gofmt::quote(cidr);
-                }
+            role.requote_sockets();
+        }
+        role.apply_role_type(body)?;
+        role.apply_token_fields(body)?;
+        role.apply_deprecated_fields(body)?;
+        role.apply_bounds(body)?;
+        role.apply_claims(body)?;
+        let warnings = role.check_whole()?;
+        Ok((role, warnings))
+    }
+
+    /// OpenBao saves a UNIX-socket "address" (text with a `/` that is no IP network) quoted
+    /// once more at every write of the role: so does kwi, so that reads stay equal, but only up
+    /// to 256 bytes (each quoting doubles the backslashes: OpenBao's grows without end).
+    fn requote_sockets(&mut self) {
+        for cidr in self
+            .token_bound_cidrs
+            .iter_mut()
+            .chain(self.bound_cidrs.iter_mut())
+        {
+            if cidr.starts_with('"') && cidr.len() <= 256 {
+                *cidr = gofmt::quote(cidr);
             }
         }
-        // An update without a role type makes the role an OIDC one, as in OpenBao.
+    }
+
+    /// `role_type`: an update without one makes the role an OIDC one, as in OpenBao.
+    fn apply_role_type(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
         let role_type = fields::string(body, "role_type")?
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| "oidc".into());
@@ -271,29 +307,33 @@ impl Role {
                 "invalid 'role_type': {role_type}"
             )));
         }
-        role.role_type = role_type;
+        self.role_type = role_type;
 
-        // tokenutil's ParseTokenFields.
+        Ok(())
+    }
+
+    /// tokenutil's `ParseTokenFields`, with its checks.
+    fn apply_token_fields(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
         if let Some(cidrs) = fields::list(body, "token_bound_cidrs")? {
-            role.token_bound_cidrs = parse_addrs(&cidrs)?;
+            self.token_bound_cidrs = parse_addrs(&cidrs)?;
         }
         if let Some(v) = fields::duration(body, "token_explicit_max_ttl", false)? {
-            role.token_explicit_max_ttl = v;
+            self.token_explicit_max_ttl = v;
         }
         if let Some(v) = fields::duration(body, "token_max_ttl", false)? {
-            role.token_max_ttl = v;
+            self.token_max_ttl = v;
         }
         if let Some(v) = fields::boolean(body, "token_no_default_policy")? {
-            role.token_no_default_policy = v;
+            self.token_no_default_policy = v;
         }
         if let Some(v) = fields::duration(body, "token_period", false)? {
-            role.token_period = v;
+            self.token_period = v;
         }
         if let Some(v) = fields::list(body, "token_policies")? {
-            role.token_policies = v;
+            self.token_policies = v;
         }
         if let Some(t) = fields::string(body, "token_type")? {
-            role.token_type = match t.as_str() {
+            self.token_type = match t.as_str() {
                 "" | "default" => "default".into(),
                 "service" | "batch" => t,
                 _ => {
@@ -304,37 +344,43 @@ impl Role {
             };
         }
         if let Some(v) = fields::integer(body, "token_num_uses")? {
-            role.token_num_uses = v;
+            self.token_num_uses = v;
         }
-        if role.token_num_uses < 0 {
+        if self.token_num_uses < 0 {
             return Err(ApiError::bad_request("'token_num_uses' cannot be negative"));
         }
-        if role.token_type == "batch" && role.token_period != 0 {
+        if self.token_type == "batch" && self.token_period != 0 {
             return Err(ApiError::bad_request(
                 "'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens",
             ));
         }
-        if role.token_type == "batch" && role.token_num_uses != 0 {
+        if self.token_type == "batch" && self.token_num_uses != 0 {
             return Err(ApiError::bad_request(
                 "'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count",
             ));
         }
         if let Some(v) = fields::duration(body, "token_ttl", false)? {
-            role.token_ttl = v;
+            self.token_ttl = v;
         }
-        if role.token_ttl > 0 && role.token_max_ttl > 0 && role.token_ttl > role.token_max_ttl {
+        if self.token_ttl > 0 && self.token_max_ttl > 0 && self.token_ttl > self.token_max_ttl {
             return Err(ApiError::bad_request(
                 "'token_ttl' cannot be greater than 'token_max_ttl'",
             ));
         }
 
-        // The deprecated names.
+        Ok(())
+    }
+
+    /// The deprecated names (`policies`, `bound_cidrs`, `num_uses`, `ttl`, `max_ttl`,
+    /// `period`), upgraded to the current ones as OpenBao does.
+    fn apply_deprecated_fields(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
+        let given = |f: &str| body.contains_key(f);
         let policies = fields::list(body, "policies")?.map(|p| sanitize_policies(&p, false));
         upgrade(
             given("token_policies"),
             policies,
-            &mut role.policies,
-            &mut role.token_policies,
+            &mut self.policies,
+            &mut self.token_policies,
         );
         // The deprecated addresses are parsed only when the current field is not given.
         let bound_cidrs = match fields::list(body, "bound_cidrs")? {
@@ -345,57 +391,62 @@ impl Role {
         upgrade(
             given("token_bound_cidrs"),
             bound_cidrs,
-            &mut role.bound_cidrs,
-            &mut role.token_bound_cidrs,
+            &mut self.bound_cidrs,
+            &mut self.token_bound_cidrs,
         );
         upgrade(
             given("token_num_uses"),
             fields::integer(body, "num_uses")?,
-            &mut role.num_uses,
-            &mut role.token_num_uses,
+            &mut self.num_uses,
+            &mut self.token_num_uses,
         );
         // A null duration counts as not given, for the current name too.
         let duration_given = |f: &str| body.get(f).is_some_and(|v| !v.is_null());
         upgrade(
             duration_given("token_ttl"),
             fields::duration(body, "ttl", false)?,
-            &mut role.ttl,
-            &mut role.token_ttl,
+            &mut self.ttl,
+            &mut self.token_ttl,
         );
         upgrade(
             duration_given("token_max_ttl"),
             fields::duration(body, "max_ttl", false)?,
-            &mut role.max_ttl,
-            &mut role.token_max_ttl,
+            &mut self.max_ttl,
+            &mut self.token_max_ttl,
         );
         upgrade(
             duration_given("token_period"),
             fields::duration(body, "period", false)?,
-            &mut role.period,
-            &mut role.token_period,
+            &mut self.period,
+            &mut self.token_period,
         );
-        if role.token_period > crate::login::SYSTEM_TTL {
+        if self.token_period > crate::login::SYSTEM_TTL {
             return Err(ApiError::bad_request(format!(
                 "'period' of '\"{}\"' is greater than the backend's maximum lease TTL of '\"{}\"'",
-                go_duration(role.token_period),
+                go_duration(self.token_period),
                 go_duration(crate::login::SYSTEM_TTL)
             )));
         }
 
+        Ok(())
+    }
+
+    /// The leeways and the bound constraints (audiences, subject, claims).
+    fn apply_bounds(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
         if let Some(v) = fields::duration(body, "expiration_leeway", true)? {
-            role.expiration_leeway = v;
+            self.expiration_leeway = v;
         }
         if let Some(v) = fields::duration(body, "not_before_leeway", true)? {
-            role.not_before_leeway = v;
+            self.not_before_leeway = v;
         }
         if let Some(v) = fields::duration(body, "clock_skew_leeway", true)? {
-            role.clock_skew_leeway = v;
+            self.clock_skew_leeway = v;
         }
         if let Some(v) = fields::list(body, "bound_audiences")? {
-            role.bound_audiences = Some(v);
+            self.bound_audiences = Some(v);
         }
         if let Some(v) = fields::string(body, "bound_subject")? {
-            role.bound_subject = v;
+            self.bound_subject = v;
         }
         // Not given means the default, even on an update, as in OpenBao.
         let claims_type =
@@ -405,9 +456,9 @@ impl Role {
                 "invalid 'bound_claims_type': {claims_type}"
             )));
         }
-        role.bound_claims_type = claims_type;
+        self.bound_claims_type = claims_type;
         if let Some(claims) = fields::map(body, "bound_claims")? {
-            if role.bound_claims_type == "glob" {
+            if self.bound_claims_type == "glob" {
                 for value in claims.iter().flat_map(|m| m.values()) {
                     let items: Vec<&Value> = match value {
                         Value::Array(items) => items.iter().collect(),
@@ -427,8 +478,13 @@ impl Role {
                     }
                 }
             }
-            role.bound_claims = claims;
+            self.bound_claims = claims;
         }
+        Ok(())
+    }
+
+    /// The claims the identity is made of: mappings, user claim, groups claim.
+    fn apply_claims(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
         if let Some(mappings) = fields::kv_pairs(body, "claim_mappings")? {
             let mut targets = std::collections::HashSet::new();
             for target in mappings.iter().flat_map(|m| m.values()) {
@@ -444,47 +500,52 @@ impl Role {
                     )));
                 }
             }
-            role.claim_mappings = mappings;
+            self.claim_mappings = mappings;
         }
         if let Some(v) = fields::string(body, "user_claim")? {
-            role.user_claim = v;
+            self.user_claim = v;
         }
-        if role.user_claim.is_empty() {
+        if self.user_claim.is_empty() {
             return Err(ApiError::bad_request(
                 "a user claim must be defined on the role",
             ));
         }
         if let Some(v) = fields::boolean(body, "user_claim_json_pointer")? {
-            role.user_claim_json_pointer = v;
+            self.user_claim_json_pointer = v;
         }
         if let Some(v) = fields::string(body, "groups_claim")? {
-            role.groups_claim = v;
+            self.groups_claim = v;
         }
-        // OpenBao refuses an OIDC role without redirect URIs here; kwi refuses every OIDC role.
-        if role.role_type == "oidc" {
+        Ok(())
+    }
+
+    /// The checks on the whole role once every field is applied; the warnings to answer with.
+    fn check_whole(&self) -> Result<Vec<String>, ApiError> {
+        // OpenBao refuses an OIDC role without redirect URIs here; kwi refuses every OIDC self.
+        if self.role_type == "oidc" {
             return Err(ApiError::bad_request(
                 "kwi serves role_type \"jwt\" only: OIDC roles (browser logins) are not supported; set role_type=jwt",
             ));
         }
-        if role.bound_audiences.as_ref().is_none_or(Vec::is_empty)
-            && role.token_bound_cidrs.is_empty()
-            && role.bound_subject.is_empty()
-            && role.bound_claims.as_ref().is_none_or(Map::is_empty)
+        if self.bound_audiences.as_ref().is_none_or(Vec::is_empty)
+            && self.token_bound_cidrs.is_empty()
+            && self.bound_subject.is_empty()
+            && self.bound_claims.as_ref().is_none_or(Map::is_empty)
         {
             return Err(ApiError::bad_request(
                 "must have at least one bound constraint when creating/updating a role",
             ));
         }
-        if role.token_max_ttl > 0 && role.token_ttl > role.token_max_ttl {
+        if self.token_max_ttl > 0 && self.token_ttl > self.token_max_ttl {
             return Err(ApiError::bad_request(
                 "ttl should not be greater than max ttl",
             ));
         }
         let mut warnings = Vec::new();
-        if role.token_max_ttl > crate::login::SYSTEM_TTL {
+        if self.token_max_ttl > crate::login::SYSTEM_TTL {
             warnings.push(MAX_TTL_WARNING.to_string());
         }
-        Ok((role, warnings))
+        Ok(warnings)
     }
 
     /// The policies of tokens this role issues, as the token store reports them: the role's,
@@ -550,51 +611,9 @@ impl Role {
     }
 }
 
-/// Go's `time.Duration.String()` for whole seconds: `1000h0m0s`, `5m0s`, `30s`.
-pub(crate) fn go_duration(secs: i64) -> String {
-    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m{s}s"),
-        _ => format!("{h}h{m}m{s}s"),
-    }
-}
-
-/// A duration as OpenBao's TTL warnings write it: Go's form without its zero units (`2h`,
-/// `1h1s`, `1m29s`; `0s` for nothing).
-pub(crate) fn short_duration(secs: i64) -> String {
-    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    let mut out = String::new();
-    for (n, unit) in [(h, 'h'), (m, 'm'), (s, 's')] {
-        if n != 0 {
-            out.push_str(&format!("{n}{unit}"));
-        }
-    }
-    if out.is_empty() {
-        out.push_str("0s");
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_durations_drop_zero_units_as_openbao_warnings_do() {
-        // Seen from OpenBao 2.7.2's renew-self warnings.
-        for (secs, text) in [
-            (3660, "1h1m"),
-            (3601, "1h1s"),
-            (7200, "2h"),
-            (120, "2m"),
-            (86400, "24h"),
-            (89, "1m29s"),
-            (0, "0s"),
-        ] {
-            assert_eq!(short_duration(secs), text);
-        }
-    }
 
     fn write(existing: Option<&Role>, body: Value) -> Result<(Role, Vec<String>), ApiError> {
         Role::from_request(existing, body.as_object().unwrap())

@@ -14,7 +14,7 @@ mod key_set;
 mod site;
 
 pub use apiserver::{ApiserverFlags, FlagsFormat, KeyFile, sibling_file};
-pub use discovery::{DiscoveryStyle, discovery_document, signing_algorithms};
+pub use discovery::{DiscoveryStyle, discovery_document, metadata_json, signing_algorithms};
 pub use error::IssuerError;
 pub use issuer_url::IssuerUrl;
 pub use key_set::{KeySetOptions, jwks_for_keys};

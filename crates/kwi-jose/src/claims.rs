@@ -9,6 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::json_scan::{Document, JsonNum, Kind, MAX_DOCUMENT, ScanResult, Scanner, Text, Texts};
+use crate::key_set::Reading;
 use crate::token_error::TokenError;
 
 /// The issuer of legacy, secret-based service-account tokens.
@@ -274,7 +275,7 @@ impl Read {
     /// beyond the range of dates are refused.
     #[inline(never)]
     fn date(&mut self, s: &mut Scanner<'_>, slot: usize) -> ScanResult<Option<i64>> {
-        const LIMIT: f64 = 253_402_300_799.0; // 9999-12-31T23:59:59Z
+        const LIMIT: f64 = crate::time::LAST_DATE as f64;
         let kind = s.next_kind()?;
         if kind == Kind::Null {
             s.skip()?;
@@ -536,18 +537,18 @@ impl Claims {
 
     /// [`Claims::parse`] without copying the bytes.
     pub fn parse_owned(json: Vec<u8>) -> Result<Claims, TokenError> {
-        Claims::parse_with(json, false)
+        Claims::parse_with(json, Reading::Strict)
     }
 
-    /// [`Claims::parse_owned`], with dates read as go-jose reads them when `go_jose`.
-    pub(crate) fn parse_with(json: Vec<u8>, go_jose: bool) -> Result<Claims, TokenError> {
+    /// [`Claims::parse_owned`], read as `reading` says.
+    pub(crate) fn parse_with(json: Vec<u8>, reading: Reading) -> Result<Claims, TokenError> {
         if json.len() > MAX_DOCUMENT {
             return Err(bad_claims("are too large"));
         }
         let json = String::from_utf8(json).map_err(|_| bad_claims("are not UTF-8"))?;
         let mut read = Read {
             texts: Texts::new(&json),
-            go_jose,
+            go_jose: reading == Reading::GoJose,
             ..Read::default()
         };
         read.claims(&json).map_err(|e| bad_claims(&e))?;
@@ -720,6 +721,14 @@ impl Claims {
             uid: id.service_account.uid.get(&self.json),
         })
     }
+}
+
+/// Namespace and name of a service account's subject, `system:serviceaccount:NS:NAME`
+/// (neither empty, the name without `:`); `None` for any other subject.
+pub fn service_account_subject(sub: &str) -> Option<(&str, &str)> {
+    let rest = sub.strip_prefix("system:serviceaccount:")?;
+    let (ns, name) = rest.split_once(':')?;
+    (!ns.is_empty() && !name.is_empty() && !name.contains(':')).then_some((ns, name))
 }
 
 #[cfg(test)]

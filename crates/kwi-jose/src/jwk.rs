@@ -9,35 +9,49 @@ use crate::{KeyError, b64};
 /// One JWK. Members serialize in go-jose's order, which kube-apiserver's JWKS shows:
 /// `use, kty, kid, crv, alg, x, y, n, e`, then the private members.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs)]
 pub struct Jwk {
+    /// `use`: `sig` for signing keys.
     #[serde(rename = "use", skip_serializing_if = "Option::is_none")]
     pub use_: Option<String>,
+    /// Key type: `RSA`, `EC`, `OKP`.
     pub kty: String,
+    /// Key id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
+    /// Curve of an EC or OKP key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub crv: Option<String>,
+    /// The algorithm the key is meant for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alg: Option<String>,
+    /// EC x coordinate, or the OKP public key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub x: Option<String>,
+    /// EC y coordinate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub y: Option<String>,
+    /// RSA modulus.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub n: Option<String>,
+    /// RSA public exponent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub e: Option<String>,
+    /// Private exponent (RSA) or private key (EC, OKP).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub d: Option<String>,
+    /// RSA first prime.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p: Option<String>,
+    /// RSA second prime.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// RSA d mod (p − 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dp: Option<String>,
+    /// RSA d mod (q − 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dq: Option<String>,
+    /// RSA q⁻¹ mod p.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qi: Option<String>,
 }

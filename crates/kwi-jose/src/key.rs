@@ -152,15 +152,22 @@ impl PublicKey {
 
 /// The components of an RSA private key (PKCS#1 order), big-endian without leading zeros.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-#[allow(missing_docs)]
 pub struct RsaPrivate {
+    /// Modulus.
     pub n: Vec<u8>,
+    /// Public exponent.
     pub e: Vec<u8>,
+    /// Private exponent.
     pub d: Vec<u8>,
+    /// First prime.
     pub p: Vec<u8>,
+    /// Second prime.
     pub q: Vec<u8>,
+    /// d mod (p − 1).
     pub dp: Vec<u8>,
+    /// d mod (q − 1).
     pub dq: Vec<u8>,
+    /// q⁻¹ mod p.
     pub qi: Vec<u8>,
 }
 

@@ -62,11 +62,21 @@ pub struct VerifyOptions {
     /// When a token's kid matches no key, try every key instead of failing (Vault's behaviour
     /// for static keys, which ignores kids).
     pub unknown_kid_tries_all: bool,
-    /// Read claims as go-jose does (Vault): a date beyond the range of dates is not refused but
-    /// converted as Go converts a `float64` to an `int64` (the minimum when it does not fit,
-    /// so `exp: 1e20` is long expired and `nbf: 1e20` long past); only the registered claims
-    /// are typed, and a wrongly typed one is reported in encoding/json's order.
-    pub go_jose: bool,
+    /// How claims are read.
+    pub reading: Reading,
+}
+
+/// How a verifier reads a token's claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reading {
+    /// Every claim typed, dates within the range of dates (kube-apiserver, AWS STS).
+    #[default]
+    Strict,
+    /// As go-jose does (Vault): a date beyond the range of dates is not refused but converted
+    /// as Go converts a `float64` to an `int64` (the minimum when it does not fit, so `exp:
+    /// 1e20` is long expired and `nbf: 1e20` long past); only the registered claims are typed,
+    /// and a wrongly typed one is reported in encoding/json's order.
+    GoJose,
 }
 
 impl Default for VerifyOptions {
@@ -75,7 +85,7 @@ impl Default for VerifyOptions {
             max_token_size: jws::DEFAULT_MAX_TOKEN_SIZE,
             algorithms: Algorithm::ALL.to_vec(),
             unknown_kid_tries_all: false,
-            go_jose: false,
+            reading: Reading::Strict,
         }
     }
 }
@@ -282,7 +292,7 @@ impl KeySet {
         // is reported only for a token whose signature holds.
         let claims = jws::decode_segment(parts.claims, "claims")?;
         let claims = if claims.len() <= EARLY_CLAIMS {
-            Ok(Claims::parse_with(claims, options.go_jose))
+            Ok(Claims::parse_with(claims, options.reading))
         } else {
             Err(claims)
         };
@@ -302,7 +312,7 @@ impl KeySet {
             {
                 let claims = match claims {
                     Ok(read) => read?,
-                    Err(unread) => Claims::parse_with(unread, options.go_jose)?,
+                    Err(unread) => Claims::parse_with(unread, options.reading)?,
                 };
                 return Ok(VerifiedToken { header, claims });
             }

@@ -11,7 +11,6 @@ mod alg;
 mod b64;
 mod bigint;
 mod claims;
-mod error;
 mod generate;
 mod go_jose;
 mod go_pem;
@@ -20,9 +19,11 @@ mod json_scan;
 mod jwk;
 mod jws;
 mod key;
+mod key_error;
 mod key_set;
 mod kid;
 pub mod low_s;
+mod mint;
 mod openssh;
 pub mod pem;
 mod pkix;
@@ -36,8 +37,8 @@ mod token_error;
 pub use alg::Algorithm;
 pub use claims::{
     Claims, LEGACY_ISSUER, ObjectRef, ServiceAccountIdentity, ServiceAccountRef, legacy,
+    service_account_subject,
 };
-pub use error::KeyError;
 pub use generate::{KeySpec, generate, random_uuid};
 pub use go_jose::{go_jose_compact, go_jose_header_error};
 pub use go_pem::openbao_public_key;
@@ -47,8 +48,10 @@ pub use jws::{
     DEFAULT_MAX_TOKEN_SIZE, Header, UnverifiedToken, decode_unverified, peek_alg, peek_kid,
 };
 pub use key::{Curve, Key, PrivateKey, PublicKey, RsaPrivate};
-pub use key_set::{KeySet, VerifiedToken, VerifyOptions};
+pub use key_error::KeyError;
+pub use key_set::{KeySet, Reading, VerifiedToken, VerifyOptions};
 pub use kid::{KidMethod, kubernetes_kid, rfc7638_thumbprint};
+pub use mint::{LegacyClaims, MintError, ProjectedClaims};
 pub use openssh::{openssh_private_key, openssh_public_key};
 pub use pkix::{pkcs1_private_der, pkcs1_public_der, pkcs8_der, sec1_der, spki_der};
 pub use profile::{

@@ -184,11 +184,7 @@ impl KubernetesRules {
 }
 
 fn check_subject(sub: &str, namespace: &str, name: &str) -> Result<(), TokenError> {
-    let matches = sub
-        .strip_prefix("system:serviceaccount:")
-        .and_then(|rest| rest.strip_prefix(namespace))
-        .and_then(|rest| rest.strip_prefix(':'))
-        == Some(name);
+    let matches = crate::claims::service_account_subject(sub) == Some((namespace, name));
     if !matches {
         return Err(subject_mismatch(sub, namespace, name));
     }
@@ -304,7 +300,7 @@ impl VaultRules {
     pub fn verify_options(&self) -> VerifyOptions {
         VerifyOptions {
             unknown_kid_tries_all: true,
-            go_jose: true,
+            reading: crate::Reading::GoJose,
             ..VerifyOptions::default()
         }
     }

@@ -23,6 +23,10 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// The last moment verifiers read as a date (9999-12-31T23:59:59Z): go-jose, kube-apiserver
+/// and Vault refuse later `exp`, `nbf` and `iat` values.
+pub const LAST_DATE: i64 = 253_402_300_799;
+
 /// `2026-11-22T19:41:15Z`.
 pub fn format_rfc3339(secs: i64) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));

@@ -54,6 +54,9 @@ pub enum Command {
     /// Check an issuer (and a token) as AWS STS, Vault, Entra and Google do, and say what breaks.
     #[command(after_help = DOCTOR_EXAMPLES)]
     Doctor(DoctorArgs),
+    /// The pod identity webhook (amazon-eks-pod-identity-webhook compatible; AWS, Azure, GCP, Vault).
+    #[command(subcommand)]
+    Webhook(Box<WebhookCommand>),
     /// Print shell completions for bash, zsh or fish.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -732,4 +735,225 @@ pub struct VerifyArgs {
     /// Print JSON: {valid, error?, header, claims, identity}.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Answer one AdmissionReview (or a Pod) offline, as the webhook would: no cluster needed.
+    #[command(after_help = WEBHOOK_MUTATE_EXAMPLES)]
+    Mutate(WebhookMutateArgs),
+    /// Serve the webhook over HTTPS, with a ServiceAccount cache watching the cluster.
+    #[command(after_help = WEBHOOK_SERVE_EXAMPLES)]
+    Serve(WebhookServeArgs),
+    /// Print the Kubernetes manifests that run the webhook in a cluster.
+    #[command(after_help = WEBHOOK_MANIFESTS_EXAMPLES)]
+    Manifests(WebhookManifestsArgs),
+}
+
+const WEBHOOK_MUTATE_EXAMPLES: &str = "\
+Examples:
+  kwi webhook mutate review.json --service-account sa.yaml      # the AdmissionReview answer
+  kwi webhook mutate pod.yaml --service-account sa.yaml --patch # what the pod gets (JSON patch)
+  kubectl get sa app -o yaml | kwi webhook mutate pod.yaml --service-account - --patch
+  kwi webhook mutate pod.yaml --service-account sa.yaml --profile aws,azure --patch
+  kwi webhook mutate review.json --config-map cm.yaml --container-credentials-config ids.json
+
+The input is an AdmissionReview (admission.k8s.io/v1 or v1beta1) or a Pod, JSON or YAML. A Pod is
+wrapped in a CREATE review in its namespace (\"default\" when it has none). ServiceAccount files may
+hold several documents or a List. The answer always admits the pod; a request kwi cannot read is
+answered with a status.message, printed to stderr too, and exit code 2.";
+
+/// The webhook's behaviour: upstream's flags with upstream's defaults, and the other profiles'.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookOptions {
+    /// Identity systems to inject for (repeat or comma-separate: aws,azure,gcp,vault).
+    #[arg(
+        long = "profile",
+        value_name = "PROFILE",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "aws"
+    )]
+    pub profiles: Vec<WebhookProfileArg>,
+    /// The ServiceAccount annotation domain of the AWS profile.
+    #[arg(long, value_name = "PREFIX", default_value = "eks.amazonaws.com")]
+    pub annotation_prefix: String,
+    /// The default token audience of the AWS profile (the `audience` annotation overrides it).
+    #[arg(long, value_name = "AUD", default_value = "sts.amazonaws.com")]
+    pub token_audience: String,
+    /// Where the AWS token is mounted.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
+    )]
+    pub token_mount_path: String,
+    /// The default token lifetime in seconds (at least 600; annotations override it).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 86400,
+        allow_negative_numbers = true
+    )]
+    pub token_expiration: i64,
+    /// Sets AWS_DEFAULT_REGION and AWS_REGION in mutated containers that set neither.
+    #[arg(long, value_name = "REGION", default_value = "")]
+    pub aws_default_region: String,
+    /// Sets AWS_STS_REGIONAL_ENDPOINTS=regional (the `sts-regional-endpoints` annotation overrides it).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_value = "false", default_missing_value = "true",
+          action = clap::ArgAction::Set)]
+    pub sts_regional_endpoint: bool,
+    /// EKS Pod Identity: the identities file listing the ServiceAccounts that get container credentials.
+    #[arg(
+        long,
+        value_name = "FILE",
+        alias = "watch-container-credentials-config"
+    )]
+    pub container_credentials_config: Option<String>,
+    /// EKS Pod Identity: the token audience.
+    #[arg(long, value_name = "AUD", default_value = "pods.eks.amazonaws.com")]
+    pub container_credentials_audience: String,
+    /// EKS Pod Identity: where the token is mounted.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount"
+    )]
+    pub container_credentials_token_mount_path: String,
+    /// EKS Pod Identity: the projected volume's name.
+    #[arg(long, value_name = "NAME", default_value = "eks-pod-identity-token")]
+    pub container_credentials_token_volume_name: String,
+    /// EKS Pod Identity: the token's file name.
+    #[arg(long, value_name = "NAME", default_value = "eks-pod-identity-token")]
+    pub container_credentials_token_path: String,
+    /// EKS Pod Identity: AWS_CONTAINER_CREDENTIALS_FULL_URI.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://169.254.170.23/v1/credentials"
+    )]
+    pub container_credentials_full_uri: String,
+    /// Opt-in: the fsGroup of mutated pods that set none, so non-root containers can read the token.
+    #[arg(long, value_name = "GID")]
+    pub fs_group: Option<u32>,
+    /// Azure: AZURE_AUTHORITY_HOST.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://login.microsoftonline.com/"
+    )]
+    pub azure_authority_host: String,
+    /// Azure: the tenant of ServiceAccounts without an azure.workload.identity/tenant-id annotation.
+    #[arg(long, value_name = "ID", default_value = "")]
+    pub azure_tenant_id: String,
+    /// GCP: the default token audience (the provider's allowed audience).
+    #[arg(long, value_name = "AUD", default_value = "sts.googleapis.com")]
+    pub gcp_token_audience: String,
+    /// GCP: CLOUDSDK_COMPUTE_REGION in mutated containers.
+    #[arg(long, value_name = "REGION", default_value = "")]
+    pub gcp_region: String,
+    /// Vault: VAULT_ADDR when the ServiceAccount has no vault.kwi.dev/addr annotation.
+    #[arg(long, value_name = "URL", default_value = "")]
+    pub vault_addr: String,
+    /// Vault: the default token audience (the role's bound_audiences).
+    #[arg(long, value_name = "AUD", default_value = "vault")]
+    pub vault_audience: String,
+    /// Vault: the default JWT auth mount.
+    #[arg(long, value_name = "MOUNT", default_value = "jwt")]
+    pub vault_auth_mount: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WebhookProfileArg {
+    Aws,
+    Azure,
+    Gcp,
+    Vault,
+}
+
+#[derive(Debug, Args)]
+pub struct WebhookMutateArgs {
+    /// The AdmissionReview or Pod (JSON or YAML), or '-' (default) for standard input.
+    #[arg(value_name = "FILE|-", default_value = "-")]
+    pub input: String,
+    /// A ServiceAccount (JSON or YAML; several documents or a List allowed); repeat for several.
+    #[arg(long = "service-account", value_name = "FILE")]
+    pub service_accounts: Vec<String>,
+    /// The pod-identity-webhook ConfigMap (upstream's --watch-config-map), JSON or YAML.
+    #[arg(long, value_name = "FILE")]
+    pub config_map: Option<String>,
+    /// Print the decoded JSON patch instead of the AdmissionReview.
+    #[arg(long)]
+    pub patch: bool,
+    #[command(flatten)]
+    pub webhook: WebhookOptions,
+}
+
+const WEBHOOK_MANIFESTS_EXAMPLES: &str = "\
+Examples:
+  kwi webhook manifests --self-signed | kubectl apply -f -
+  kwi webhook manifests --cert-manager --namespace kwi --image registry.example.com/kwi:0.1.0
+  kwi webhook manifests --self-signed --profile aws,vault --vault-addr https://vault.example.com
+
+The webhook flags that differ from their defaults are passed to kwi webhook serve.";
+
+#[derive(Debug, Args)]
+pub struct WebhookManifestsArgs {
+    /// The namespace the webhook runs in.
+    #[arg(long, value_name = "NS", default_value = "kwi")]
+    pub namespace: String,
+    /// The image (a build of this repository's Dockerfile).
+    #[arg(
+        long,
+        value_name = "IMAGE",
+        default_value = "ghcr.io/kwi-project/kwi:latest"
+    )]
+    pub image: String,
+    /// TLS through cert-manager: a self-signed Issuer, a Certificate, and caBundle injection.
+    #[arg(long, conflicts_with = "self_signed")]
+    pub cert_manager: bool,
+    /// TLS from a CA and serving certificate kwi generates now (caBundle filled in, a Secret).
+    #[arg(long)]
+    pub self_signed: bool,
+    /// Replicas of the Deployment.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub replicas: u32,
+    /// Have the webhook read the pod-identity-webhook ConfigMap of --namespace too.
+    #[arg(long)]
+    pub watch_config_map: bool,
+    #[command(flatten)]
+    pub webhook: WebhookOptions,
+}
+
+const WEBHOOK_SERVE_EXAMPLES: &str = "\
+Examples:
+  kwi webhook serve --tls-cert tls.crt --tls-key tls.key       # in a pod: in-cluster config
+  kwi webhook serve --tls-cert tls.crt --tls-key tls.key --kubeconfig ~/.kube/config
+  kwi webhook serve --tls-cert tls.crt --tls-key tls.key --watch-config-map --namespace kwi
+
+Endpoints: POST /mutate, GET /healthz, GET /readyz (200 once the ServiceAccount cache has synced),
+GET /metrics (Prometheus). The certificate files are reloaded when they change.";
+
+#[derive(Debug, Args)]
+pub struct WebhookServeArgs {
+    /// TLS certificate chain (PEM), reloaded when the file changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: PathBuf,
+    /// TLS private key (PEM), reloaded when the file changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
+    pub listen: String,
+    /// A kubeconfig (default: the in-cluster ServiceAccount, else KUBECONFIG or ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Also read ServiceAccounts from the pod-identity-webhook ConfigMap of --namespace.
+    #[arg(long)]
+    pub watch_config_map: bool,
+    /// The namespace of the pod-identity-webhook ConfigMap.
+    #[arg(long, value_name = "NS", default_value = "kwi")]
+    pub namespace: String,
+    #[command(flatten)]
+    pub webhook: WebhookOptions,
 }

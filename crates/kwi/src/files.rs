@@ -207,3 +207,19 @@ pub fn refuse_binary_to_terminal(output: Option<&Path>) -> Result<()> {
     }
     Ok(())
 }
+
+/// Writes a program-readable answer to standard output; a reader that went away (`| head`) is
+/// not an error.
+pub fn write_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow!("cannot write to standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}

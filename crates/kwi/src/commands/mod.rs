@@ -9,6 +9,9 @@ mod keys;
 mod serve;
 mod sts;
 mod token;
+mod webhook;
+mod webhook_manifests;
+mod webhook_serve;
 
 use anyhow::Result;
 use kwi_issuer::DiscoveryStyle;
@@ -16,6 +19,7 @@ use kwi_jose::{Key, KidMethod};
 
 use crate::cli::{
     Cli, Command, IssuerCommand, KeysCommand, KidMethodArg, StsCommand, StyleArg, TokenCommand,
+    WebhookCommand,
 };
 
 /// Runs one parsed command line.
@@ -36,6 +40,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Sts(StsCommand::Serve(args)) => sts::serve(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Webhook(command) => match *command {
+            WebhookCommand::Mutate(args) => webhook::mutate_command(args),
+            WebhookCommand::Manifests(args) => webhook_manifests::run(args),
+            WebhookCommand::Serve(args) => webhook_serve::run(args),
+        },
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
     }

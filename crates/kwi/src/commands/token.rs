@@ -6,8 +6,9 @@ use anyhow::{Result, anyhow, bail};
 use kwi_jose::time::{format_duration, format_rfc3339, parse_duration, parse_time};
 use kwi_jose::{
     Claims, KUBERNETES_ALGORITHMS, KUBERNETES_LEEWAY, Key, KeySet, KidMethod, KubernetesRules,
-    LEGACY_ISSUER, ServiceAccountIdentity, SigningKey, StsLeeway, StsRules, TokenError, VaultRules,
-    VerifiedToken, VerifyOptions, decode_unverified, legacy, random_uuid,
+    LegacyClaims, MintError, ObjectRef, ProjectedClaims, ServiceAccountIdentity, SigningKey,
+    StsLeeway, StsRules, TokenError, VaultRules, VerifiedToken, VerifyOptions, decode_unverified,
+    random_uuid,
 };
 use serde_json::{Map, Value, json};
 
@@ -15,9 +16,6 @@ use super::note_unsupported_by_kubernetes;
 use crate::Rejected;
 use crate::cli::{InspectArgs, MintArgs, ProfileArg, VerifyArgs};
 use crate::files::{self, display_name};
-
-/// The last date verifiers read (9999-12-31T23:59:59Z): later `exp` values are refused.
-const LAST_DATE: i64 = 253_402_300_799;
 
 /// Longest token input read; the verifier's own limit (16 KiB) then applies.
 const MAX_TOKEN_INPUT: usize = 1024 * 1024;
@@ -82,14 +80,30 @@ fn signing_key(path: &str) -> Result<Key> {
 
 /// Namespace and name from `system:serviceaccount:NS:NAME`.
 fn split_subject(sub: &str) -> Option<(String, String)> {
-    let rest = sub.strip_prefix("system:serviceaccount:")?;
-    let (ns, name) = rest.split_once(':')?;
-    (!ns.is_empty() && !name.is_empty() && !name.contains(':'))
-        .then(|| (ns.to_string(), name.to_string()))
+    kwi_jose::service_account_subject(sub).map(|(ns, name)| (ns.to_string(), name.to_string()))
 }
 
-fn name_uid(name: &str, uid: &str) -> Value {
-    json!({"name": name, "uid": uid})
+/// A `{name, uid}` reference when both flags are given.
+fn object_ref(name: &Option<String>, uid: &Option<String>) -> Option<ObjectRef> {
+    match (name, uid) {
+        (Some(name), Some(uid)) => Some(ObjectRef {
+            name: name.clone(),
+            uid: uid.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// The flag a minting error is about.
+fn mint_flag(error: &MintError) -> &'static str {
+    match error {
+        MintError::EmptyIssuer => "--issuer",
+        MintError::DateOutOfRange { claim: "nbf", .. } | MintError::ValidNever { .. } => {
+            "--not-before"
+        }
+        MintError::DateOutOfRange { .. } => "--issued-at",
+        _ => "--ttl",
+    }
 }
 
 pub fn mint(args: MintArgs) -> Result<()> {
@@ -118,75 +132,50 @@ pub fn mint(args: MintArgs) -> Result<()> {
         Some(uid) => uid.clone(),
         None => random_uuid()?,
     };
-    let mut claims = Map::new();
-    claims.insert("sub".into(), Value::from(sub.as_str()));
-    if args.legacy {
+    let claims = if args.legacy {
         let Some((ns, name)) = &account else {
             bail!(
                 "a legacy token is for a service account: give --namespace and --service-account"
             );
         };
-        claims.insert("iss".into(), Value::from(LEGACY_ISSUER));
-        claims.insert(legacy::NAMESPACE.into(), Value::from(ns.as_str()));
         let secret = args
             .secret_name
             .clone()
             .unwrap_or_else(|| format!("{name}-token"));
-        claims.insert(legacy::SECRET_NAME.into(), Value::from(secret));
-        claims.insert(
-            legacy::SERVICE_ACCOUNT_NAME.into(),
-            Value::from(name.as_str()),
-        );
-        claims.insert(legacy::SERVICE_ACCOUNT_UID.into(), Value::from(sa_uid));
+        let service_account = ObjectRef {
+            name: name.clone(),
+            uid: sa_uid,
+        };
+        LegacyClaims::new(ns, service_account, &secret).to_json()
     } else {
+        let jti = match &args.jti {
+            Some(jti) => jti.clone(),
+            None => random_uuid()?,
+        };
+        let identity = account.as_ref().map(|(ns, name)| ServiceAccountIdentity {
+            namespace: ns.clone(),
+            service_account: ObjectRef {
+                name: name.clone(),
+                uid: sa_uid.clone(),
+            },
+            pod: object_ref(&args.pod_name, &args.pod_uid),
+            node: object_ref(&args.node_name, &args.node_uid),
+            ..ServiceAccountIdentity::default()
+        });
         let issuer = args.issuer.clone().unwrap_or_default();
-        if issuer.is_empty() {
-            bail!("--issuer is empty");
-        }
-        claims.insert("iss".into(), Value::from(issuer));
-        claims.insert("aud".into(), Value::from(args.audiences.clone()));
-        for (value, flag) in [(iat, "--issued-at"), (nbf, "--not-before")] {
-            if !(0..=LAST_DATE).contains(&value) {
-                bail!("{flag}: {value} is not between 1970-01-01 and 9999-12-31");
-            }
-        }
-        if ttl <= 0 {
-            bail!("--ttl: must be positive (a token that expires as it is issued is of no use)");
-        }
-        let exp = iat
-            .checked_add(ttl)
-            .filter(|exp| *exp <= LAST_DATE)
-            .ok_or_else(|| anyhow!("--ttl: the token would expire after 9999-12-31"))?;
-        if nbf >= exp {
-            bail!("--not-before: the token expires at {exp}, before it becomes valid");
-        }
-        claims.insert("iat".into(), Value::from(iat));
-        claims.insert("nbf".into(), Value::from(nbf));
-        claims.insert("exp".into(), Value::from(exp));
-        claims.insert(
-            "jti".into(),
-            Value::from(match &args.jti {
-                Some(jti) => jti.clone(),
-                None => random_uuid()?,
-            }),
-        );
-        if let Some((ns, name)) = &account {
-            let mut k8s = Map::new();
-            k8s.insert("namespace".into(), Value::from(ns.as_str()));
-            k8s.insert("serviceaccount".into(), name_uid(name, &sa_uid));
-            if let (Some(n), Some(u)) = (&args.pod_name, &args.pod_uid) {
-                k8s.insert("pod".into(), name_uid(n, u));
-            }
-            if let (Some(n), Some(u)) = (&args.node_name, &args.node_uid) {
-                k8s.insert("node".into(), name_uid(n, u));
-            }
-            claims.insert("kubernetes.io".into(), Value::Object(k8s));
-        } else {
-            eprintln!(
-                "kwi: note: {sub:?} is not system:serviceaccount:NS:NAME, so the token has no kubernetes.io claim"
-            );
-        }
-    }
+        ProjectedClaims::new(
+            &issuer,
+            &sub,
+            &args.audiences,
+            iat,
+            nbf,
+            ttl,
+            &jti,
+            identity,
+        )
+        .map_err(|e| anyhow!("{}: {e}", mint_flag(&e)))?
+        .to_json()
+    };
     let signer = SigningKey::new(&key, None, kid)?;
     let token = signer.sign(&serde_json::to_vec(&claims)?)?;
     files::emit(

@@ -4,14 +4,17 @@
 
 use axum::http::{HeaderMap, Method};
 use axum::response::Response;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use crate::api::{AppState, Envelope, json_text_response, now, request_token};
+use super::login::LoginResponseAuth;
+use super::response::{Envelope, data_response, json_text_response};
+use super::root::{is_root_token, request_token};
+use super::{AppState, method_not_allowed, now};
 use crate::client_token::Renewal;
 use crate::{ApiError, fields};
 
 /// Answers `auth/token/<rest>`; `None` for a path that is not one of the token endpoints.
-pub(crate) fn route(
+pub(super) fn route(
     state: &AppState,
     method: &Method,
     rest: &str,
@@ -20,14 +23,27 @@ pub(crate) fn route(
 ) -> Option<Result<Response, ApiError>> {
     let write = matches!(*method, Method::POST | Method::PUT);
     let answer = match rest {
-        "lookup-self" => return None,
+        "lookup-self" => lookup_self(state, headers),
         "renew-self" if write => renew_self(state, headers, body),
         "renew" if write => renew(state, headers, body),
         "revoke-self" if write => revoke_self(state, headers),
-        "renew-self" | "renew" | "revoke-self" => Err(crate::api::method_not_allowed()),
+        "renew-self" | "renew" | "revoke-self" => Err(method_not_allowed()),
         _ => return None,
     };
     Some(answer)
+}
+
+/// `lookup-self`: what a token is, for the root token or a kwi client token.
+fn lookup_self(state: &AppState, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let token = request_token(headers);
+    if is_root_token(state, token) {
+        return Ok(data_response(
+            json!({"id": token, "policies": ["root"], "display_name": "root", "meta": null, "ttl": 0, "type": "service", "path": "auth/token/root"}),
+        ));
+    }
+    Ok(data_response(Value::Object(
+        state.tokens.lookup(token, now())?,
+    )))
 }
 
 /// The `increment` field of a renewal: a duration, as OpenBao reads it.
@@ -41,7 +57,7 @@ fn renew_self(
     body: impl FnOnce() -> Result<Map<String, Value>, ApiError>,
 ) -> Result<Response, ApiError> {
     let token = request_token(headers);
-    if crate::api::is_root_token(state, token) {
+    if is_root_token(state, token) {
         // The root token has no lease (OpenBao answers the same).
         return Err(ApiError::bad_request("lease is not renewable"));
     }
@@ -58,7 +74,7 @@ fn renew(
 ) -> Result<Response, ApiError> {
     // Renewing another token takes a policy on auth/token/renew, which only root has here (a
     // login's default policy does not grant it, on OpenBao either).
-    if !crate::api::is_root_token(state, request_token(headers)) {
+    if !is_root_token(state, request_token(headers)) {
         return Err(ApiError::permission_denied());
     }
     let body = body()?;
@@ -81,7 +97,7 @@ fn renew(
 /// let the client believe a leaked token is dead.
 fn revoke_self(state: &AppState, headers: &HeaderMap) -> Result<Response, ApiError> {
     let token = request_token(headers);
-    if crate::api::is_root_token(state, token) {
+    if is_root_token(state, token) {
         return Err(ApiError::bad_request(
             "kwi cannot revoke its root token: change --root-token (or KWI_ROOT_TOKEN) and restart",
         ));
@@ -94,27 +110,11 @@ fn revoke_self(state: &AppState, headers: &HeaderMap) -> Result<Response, ApiErr
     )))
 }
 
-#[derive(serde::Serialize)]
-struct RenewAuth<'a> {
-    accessor: &'a str,
-    client_token: &'a str,
-    entity_id: &'a str,
-    lease_duration: i64,
-    metadata: &'a Map<String, Value>,
-    mfa_requirement: (),
-    num_uses: i64,
-    orphan: bool,
-    policies: &'a [String],
-    renewable: bool,
-    token_policies: Option<&'a [String]>,
-    token_type: &'a str,
-}
-
 fn renewal_response(r: &Renewal) -> Result<Response, ApiError> {
     let request_id = kwi_jose::random_uuid().map_err(|e| ApiError::internal(e.to_string()))?;
     let warnings = r.warning.clone().map(|w| vec![w]);
     let body = Envelope {
-        auth: RenewAuth {
+        auth: LoginResponseAuth {
             accessor: &r.accessor,
             client_token: &r.client_token,
             entity_id: "",

@@ -1,0 +1,14 @@
+//! What kwi copies of Go and OpenBao, byte for byte, so that `kwi serve` reads requests and
+//! words its answers as OpenBao does. Each file names what it copies:
+//!
+//! - `fmt`: Go's `fmt` verbs `%v` and `%q` for decoded JSON values, and `strconv.Quote`;
+//! - `strconv`: Go's `strconv.ParseInt`;
+//! - `time`: Go's `time.ParseDuration` and `Duration.String`, Vault's
+//!   `parseutil.ParseDurationSecond`, and the short form OpenBao's TTL warnings print.
+//!
+//! Vault's rules themselves (what a login accepts) are not here: they live in kwi-jose
+//! (`VaultRules`) and in the login pipeline; only the wording and the Go readings are.
+
+pub(crate) mod fmt;
+pub(crate) mod strconv;
+pub(crate) mod time;

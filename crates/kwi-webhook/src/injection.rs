@@ -1,0 +1,235 @@
+//! What one profile adds to a pod, before it is turned into a patch: volumes, labels,
+//! annotations, and per container the env vars and volume mounts it lacks.
+
+use serde::Serialize;
+
+use crate::pod::Container;
+
+/// An env var (`{"name", "value"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+impl EnvVar {
+    pub fn new(name: &str, value: impl Into<String>) -> Self {
+        Self {
+            name: name.to_owned(),
+            value: value.into(),
+        }
+    }
+}
+
+/// A read-only volume mount, serialised in upstream's field order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Mount {
+    pub name: String,
+    #[serde(rename = "readOnly")]
+    pub read_only: bool,
+    #[serde(rename = "mountPath")]
+    pub mount_path: String,
+}
+
+impl Mount {
+    pub fn read_only(name: &str, mount_path: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            read_only: true,
+            mount_path: mount_path.to_owned(),
+        }
+    }
+}
+
+/// A volume the webhook adds: a projected service-account token, or a file from a pod annotation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Volume {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projected: Option<Projected>,
+    #[serde(rename = "downwardAPI", skip_serializing_if = "Option::is_none")]
+    pub downward_api: Option<DownwardApi>,
+}
+
+/// `projected` with one `serviceAccountToken` source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Projected {
+    pub sources: [TokenSource; 1],
+    #[serde(rename = "defaultMode", skip_serializing_if = "Option::is_none")]
+    pub default_mode: Option<u32>,
+}
+
+/// `{"serviceAccountToken": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct TokenSource {
+    #[serde(rename = "serviceAccountToken")]
+    pub token: TokenProjection,
+}
+
+/// `serviceAccountToken`: audience (omitted when empty, as Go's omitempty), lifetime, file name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct TokenProjection {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub audience: String,
+    #[serde(rename = "expirationSeconds")]
+    pub expiration_seconds: i64,
+    pub path: String,
+}
+
+/// `downwardAPI` with one file holding a pod annotation's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct DownwardApi {
+    pub items: [DownwardItem; 1],
+    #[serde(rename = "defaultMode", skip_serializing_if = "Option::is_none")]
+    pub default_mode: Option<u32>,
+}
+
+/// One downward API file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct DownwardItem {
+    pub path: String,
+    #[serde(rename = "fieldRef")]
+    pub field_ref: FieldRef,
+}
+
+/// `fieldRef`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct FieldRef {
+    #[serde(rename = "apiVersion")]
+    pub api_version: &'static str,
+    #[serde(rename = "fieldPath")]
+    pub field_path: String,
+}
+
+impl Volume {
+    /// A projected service-account token volume.
+    pub fn token(
+        name: &str,
+        audience: &str,
+        expiration_seconds: i64,
+        path: &str,
+        default_mode: Option<u32>,
+    ) -> Self {
+        let token = TokenProjection {
+            audience: audience.to_owned(),
+            expiration_seconds,
+            path: path.to_owned(),
+        };
+        Self {
+            name: name.to_owned(),
+            projected: Some(Projected {
+                sources: [TokenSource { token }],
+                default_mode,
+            }),
+            downward_api: None,
+        }
+    }
+
+    /// A downward API volume whose one file holds the value of a pod annotation.
+    pub fn annotation_file(
+        name: &str,
+        file: &str,
+        annotation: &str,
+        default_mode: Option<u32>,
+    ) -> Self {
+        let field_ref = FieldRef {
+            api_version: "v1",
+            field_path: format!("metadata.annotations['{annotation}']"),
+        };
+        Self {
+            name: name.to_owned(),
+            projected: None,
+            downward_api: Some(DownwardApi {
+                items: [DownwardItem {
+                    path: file.to_owned(),
+                    field_ref,
+                }],
+                default_mode,
+            }),
+        }
+    }
+}
+
+/// How a profile decides what one container gets.
+#[derive(Debug, Clone)]
+pub(crate) enum ContainerRule {
+    /// Upstream AWS's rule (see `aws::container_additions`).
+    Aws(crate::aws::AwsContainerRule),
+    /// Each env var the container lacks, each mount whose volume it does not mount yet.
+    Missing {
+        env: Vec<EnvVar>,
+        mounts: Vec<Mount>,
+    },
+}
+
+/// What one profile adds to one pod.
+#[derive(Debug, Clone)]
+pub(crate) struct Injection {
+    pub volumes: Vec<Volume>,
+    pub labels: Vec<(String, String)>,
+    pub annotations: Vec<(String, String)>,
+    pub skip_containers: Vec<String>,
+    pub containers: ContainerRule,
+}
+
+impl Injection {
+    /// One projected token volume, mounted in every container that lacks it, with the env vars
+    /// each container lacks.
+    pub fn token(
+        volume: Volume,
+        mount: Mount,
+        env: Vec<EnvVar>,
+        skip_containers: Vec<String>,
+    ) -> Self {
+        Self {
+            volumes: vec![volume],
+            labels: Vec::new(),
+            annotations: Vec::new(),
+            skip_containers,
+            containers: ContainerRule::Missing {
+                env,
+                mounts: vec![mount],
+            },
+        }
+    }
+}
+
+/// The env var names and mounted volume names a container has, including what earlier profiles
+/// of the same mutation add, so that no profile overwrites another's or the pod's.
+#[derive(Debug, Default)]
+pub(crate) struct ContainerState<'p> {
+    pub container: Option<&'p Container<'p>>,
+    pub added_env: Vec<EnvVar>,
+    pub added_mounts: Vec<Mount>,
+}
+
+impl ContainerState<'_> {
+    pub fn has_env(&self, name: &str) -> bool {
+        self.container.is_some_and(|c| c.has_env(name))
+            || self.added_env.iter().any(|e| e.name == name)
+    }
+
+    pub fn has_mount(&self, volume: &str) -> bool {
+        self.container.is_some_and(|c| c.has_mount(volume))
+            || self.added_mounts.iter().any(|m| m.name == volume)
+    }
+
+    /// Applies one profile's rule to this container.
+    pub fn apply(&mut self, rule: &ContainerRule) {
+        match rule {
+            ContainerRule::Aws(aws) => aws.apply(self),
+            ContainerRule::Missing { env, mounts } => {
+                for var in env {
+                    if !self.has_env(&var.name) {
+                        self.added_env.push(var.clone());
+                    }
+                }
+                for mount in mounts {
+                    if !self.has_mount(&mount.name) {
+                        self.added_mounts.push(mount.clone());
+                    }
+                }
+            }
+        }
+    }
+}
