@@ -3,11 +3,12 @@ unpanicked and within its memory bound (its request bodies are capped at 1 MiB a
 buffer by kwi-http)."""
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from harness import ATTACKS, Target, check_alive, start_logged
+from harness import ATTACKS, Target, check_alive, listening_address
 
 # Not imported from conftest.py: another suite's conftest module may hold that name when the
 # suites run together.
@@ -27,7 +28,9 @@ def start_kwi_sts(tmp: Path) -> Target:
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "sts.toml").write_text(CONFIG)
     log = tmp / "kwi.log"
-    process, host, port = start_logged([KWI, "sts", "serve", "--config", tmp / "sts.toml", "--listen", "127.0.0.1:0"], log)
+    process = subprocess.Popen([KWI, "sts", "serve", "--config", tmp / "sts.toml", "--listen", "127.0.0.1:0"],
+                               stdout=subprocess.DEVNULL, stderr=log.open("w"))  # fmt: skip
+    host, port = listening_address(process, log)
     counter = [0]
 
     def fresh() -> Target:
@@ -37,7 +40,7 @@ def start_kwi_sts(tmp: Path) -> Target:
     return Target(
         name="kwi sts serve",
         host=host,
-        port=port,
+        port=int(port),
         process=process,
         log=log,
         health="/healthz",

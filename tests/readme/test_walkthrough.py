@@ -7,7 +7,9 @@ one shell, in an empty folder, with the kwi under test first on PATH.
 import json
 import os
 import re
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -24,8 +26,8 @@ def walkthrough(name: str) -> str:
     return "\n".join(blocks)
 
 
-def run(name: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{KWI.parent}{os.pathsep}{os.environ['PATH']}")
+def run(name: str, cwd: Path, **extra_env: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{KWI.parent}{os.pathsep}{os.environ['PATH']}", **extra_env)
     script = "set -euo pipefail\n" + walkthrough(name)
     proc = subprocess.run(["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, f"walkthrough {name} failed:\n{proc.stderr}"
@@ -36,9 +38,46 @@ def kid(path: Path) -> str:
     return subprocess.run([KWI, "keys", "kid", path], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def test_eks_walkthrough(tmp_path: Path):
-    run("eks", tmp_path)
+@pytest.fixture()
+def moto_url():
+    """moto's S3 server on a free loopback port: where the walkthrough's `kwi issuer publish` goes."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, "moto_server did not start"
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_eks_walkthrough(tmp_path: Path, moto_url: str):
+    # The publish step goes to moto (AWS_ENDPOINT_URL, as the AWS CLI reads it) and reads back
+    # from moto instead of the real bucket's URL.
+    proc = run(
+        "eks", tmp_path,
+        AWS_ENDPOINT_URL=moto_url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+        KWI_PUBLISH_VERIFY=f"{moto_url}/oidc-test-bucket",
+    )
     issuer = "https://oidc-test-bucket.s3.us-west-2.amazonaws.com"
+    assert f"read back {moto_url}/oidc-test-bucket/.well-known/openid-configuration" in proc.stdout
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-west-2", aws_access_key_id="testing", aws_secret_access_key="testing")
+    for key in ["keys.json", ".well-known/openid-configuration"]:
+        assert s3.get_object(Bucket="oidc-test-bucket", Key=key)["Body"].read() == (tmp_path / "site" / key).read_bytes()
+    [statement] = json.loads(s3.get_bucket_policy(Bucket="oidc-test-bucket")["Policy"])["Statement"]
+    assert sorted(statement["Resource"]) == [
+        "arn:aws:s3:::oidc-test-bucket/.well-known/openid-configuration",
+        "arn:aws:s3:::oidc-test-bucket/keys.json",
+    ]
     discovery = json.loads((tmp_path / "site/.well-known/openid-configuration").read_text())
     assert discovery["issuer"] == issuer
     assert discovery["jwks_uri"] == issuer + "/keys.json"

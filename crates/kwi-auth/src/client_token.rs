@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::{ApiError, LoginAuth};
 
 /// The issuer of kwi's client tokens unless `kwi serve --public-url` names one.
-pub const CLIENT_TOKEN_ISSUER: &str = "kwi";
+pub(crate) const CLIENT_TOKEN_ISSUER: &str = "kwi";
 
 /// The claims of a client token (members sorted, as they always were).
 #[derive(serde::Serialize)]

@@ -34,7 +34,7 @@ pub struct LoginAuth {
 }
 
 /// Vault's default and maximum token TTL (`768h`).
-pub const SYSTEM_TTL: i64 = 768 * 3600;
+pub(crate) const SYSTEM_TTL: i64 = 768 * 3600;
 
 /// go-oidc's answer when no remote key verifies a token (after `error validating token: `).
 const REMOTE_SIGNATURE_FAILED: &str =

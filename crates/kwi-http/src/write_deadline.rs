@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A write that makes no progress for this long (a client that stopped reading) ends the
 /// connection, so that it cannot hold a connection slot for ever.
-pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A connection whose writes must make progress: see [`WRITE_STALL_TIMEOUT`]. Reads are bounded
 /// by hyper's header deadline and the API's body deadline.

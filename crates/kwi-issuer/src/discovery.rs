@@ -75,21 +75,6 @@ pub(crate) fn check_jwks_uri(uri: &str) -> Result<(), IssuerError> {
         })
 }
 
-/// kube-apiserver's discovery document for any issuer text, without the rules on it: for
-/// issuers that are not a cluster's (kwi serve's own client tokens, whose issuer may be `kwi` or
-/// a loopback `http://` URL). `algs` are written in the order given.
-pub fn metadata_json(issuer: &str, jwks_uri: &str, algs: &[String]) -> String {
-    let json = serde_json::to_string(&KubernetesMetadata {
-        issuer,
-        jwks_uri,
-        response_types_supported: ["id_token"],
-        subject_types_supported: ["public"],
-        id_token_signing_alg_values_supported: algs,
-    });
-    // Serializing strings and string arrays cannot fail.
-    go_json::html_safe(json.unwrap_or_default())
-}
-
 /// The discovery document, compact (algorithms sorted and deduplicated), byte for byte as kube-apiserver (or the EKS guide) has it.
 pub fn discovery_document(
     issuer: &IssuerUrl,
@@ -98,6 +83,17 @@ pub fn discovery_document(
     style: DiscoveryStyle,
 ) -> Result<String, IssuerError> {
     check_jwks_uri(jwks_uri)?;
+    Ok(discovery_json(issuer.as_str(), jwks_uri, algs, style))
+}
+
+/// [`discovery_document`] without the URL checks, for issuers that are not public OIDC issuers
+/// (`kwi serve`'s own client-token issuer, which may be plain `kwi` on `http://localhost`).
+pub fn discovery_json(
+    issuer: &str,
+    jwks_uri: &str,
+    algs: &[String],
+    style: DiscoveryStyle,
+) -> String {
     let algs = algs
         .iter()
         .cloned()
@@ -105,9 +101,15 @@ pub fn discovery_document(
         .into_iter()
         .collect::<Vec<_>>();
     let json = match style {
-        DiscoveryStyle::Kubernetes => return Ok(metadata_json(issuer.as_str(), jwks_uri, &algs)),
+        DiscoveryStyle::Kubernetes => serde_json::to_string(&KubernetesMetadata {
+            issuer,
+            jwks_uri,
+            response_types_supported: ["id_token"],
+            subject_types_supported: ["public"],
+            id_token_signing_alg_values_supported: &algs,
+        }),
         DiscoveryStyle::Eks => serde_json::to_string(&EksMetadata {
-            issuer: issuer.as_str(),
+            issuer,
             jwks_uri,
             authorization_endpoint: "urn:kubernetes:programmatic_authorization",
             response_types_supported: ["id_token"],
@@ -117,5 +119,5 @@ pub fn discovery_document(
         }),
     };
     // Serializing strings and string arrays cannot fail.
-    Ok(go_json::html_safe(json.unwrap_or_default()))
+    go_json::html_safe(json.unwrap_or_default())
 }

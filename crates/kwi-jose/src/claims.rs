@@ -191,24 +191,24 @@ enum Found {
 
 /// The claims whose type is checked, in the order their errors are reported.
 mod slot {
-    pub const ISS: usize = 0;
+    pub(super) const ISS: usize = 0;
     /// `kubernetes.io` itself (not an object).
-    pub const KUBERNETES: usize = 1;
-    pub const NAMESPACE: usize = 2;
+    pub(super) const KUBERNETES: usize = 1;
+    pub(super) const NAMESPACE: usize = 2;
     /// `serviceaccount`, `pod`, `node`, `secret`: the object, its name, its uid.
-    pub const fn reference(i: usize, part: usize) -> usize {
+    pub(super) const fn reference(i: usize, part: usize) -> usize {
         3 + 3 * i + part
     }
-    pub const WARN_AFTER: usize = 15;
+    pub(super) const WARN_AFTER: usize = 15;
     /// The legacy claims, in `LEGACY_CLAIMS` order.
-    pub const LEGACY: usize = 16;
-    pub const SUB: usize = 20;
-    pub const AUD: usize = 21;
-    pub const EXP: usize = 22;
-    pub const NBF: usize = 23;
-    pub const IAT: usize = 24;
-    pub const JTI: usize = 25;
-    pub const COUNT: usize = 26;
+    pub(super) const LEGACY: usize = 16;
+    pub(super) const SUB: usize = 20;
+    pub(super) const AUD: usize = 21;
+    pub(super) const EXP: usize = 22;
+    pub(super) const NBF: usize = 23;
+    pub(super) const IAT: usize = 24;
+    pub(super) const JTI: usize = 25;
+    pub(super) const COUNT: usize = 26;
 }
 
 const REF_NAMES: [&str; 4] = ["serviceaccount", "pod", "node", "secret"];

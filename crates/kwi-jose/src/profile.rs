@@ -278,9 +278,9 @@ pub struct VaultRules {
 }
 
 /// cap's `jwt.DefaultLeeway`.
-pub const VAULT_DEFAULT_CLOCK_SKEW: i64 = 60;
+pub(crate) const VAULT_DEFAULT_CLOCK_SKEW: i64 = 60;
 /// OpenBao's `claimDefaultLeeway`.
-pub const VAULT_DEFAULT_LEEWAY: i64 = 150;
+pub(crate) const VAULT_DEFAULT_LEEWAY: i64 = 150;
 
 fn vault_leeway(value: i64, default: i64) -> i64 {
     match value {

@@ -1,7 +1,7 @@
 //! Text escaped for XML element content.
 
 /// Escapes `&`, `<` and `>` (quotes need no escape in element content); drops characters XML 1.0 cannot hold.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

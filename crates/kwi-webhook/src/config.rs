@@ -5,7 +5,7 @@ pub const MIN_TOKEN_EXPIRATION: i64 = 600;
 /// Upstream's default token lifetime (24 h).
 pub const DEFAULT_TOKEN_EXPIRATION: i64 = 86_400;
 /// The lower end of the jitter upstream puts on the default lifetime in container-credentials mode.
-pub const JITTERED_MIN_TOKEN_EXPIRATION: i64 = 79_200;
+pub(crate) const JITTERED_MIN_TOKEN_EXPIRATION: i64 = 79_200;
 
 /// Which identity systems the webhook injects for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ pub(crate) struct EnvVar {
 }
 
 impl EnvVar {
-    pub fn new(name: &str, value: impl Into<String>) -> Self {
+    pub(crate) fn new(name: &str, value: impl Into<String>) -> Self {
         Self {
             name: name.to_owned(),
             value: value.into(),
@@ -32,7 +32,7 @@ pub(crate) struct Mount {
 }
 
 impl Mount {
-    pub fn read_only(name: &str, mount_path: &str) -> Self {
+    pub(crate) fn read_only(name: &str, mount_path: &str) -> Self {
         Self {
             name: name.to_owned(),
             read_only: true,
@@ -103,7 +103,7 @@ pub(crate) struct FieldRef {
 
 impl Volume {
     /// A projected service-account token volume.
-    pub fn token(
+    pub(crate) fn token(
         name: &str,
         audience: &str,
         expiration_seconds: i64,
@@ -126,7 +126,7 @@ impl Volume {
     }
 
     /// A downward API volume whose one file holds the value of a pod annotation.
-    pub fn annotation_file(
+    pub(crate) fn annotation_file(
         name: &str,
         file: &str,
         annotation: &str,
@@ -175,7 +175,7 @@ pub(crate) struct Injection {
 impl Injection {
     /// One projected token volume, mounted in every container that lacks it, with the env vars
     /// each container lacks.
-    pub fn token(
+    pub(crate) fn token(
         volume: Volume,
         mount: Mount,
         env: Vec<EnvVar>,
@@ -204,18 +204,18 @@ pub(crate) struct ContainerState<'p> {
 }
 
 impl ContainerState<'_> {
-    pub fn has_env(&self, name: &str) -> bool {
+    pub(crate) fn has_env(&self, name: &str) -> bool {
         self.container.is_some_and(|c| c.has_env(name))
             || self.added_env.iter().any(|e| e.name == name)
     }
 
-    pub fn has_mount(&self, volume: &str) -> bool {
+    pub(crate) fn has_mount(&self, volume: &str) -> bool {
         self.container.is_some_and(|c| c.has_mount(volume))
             || self.added_mounts.iter().any(|m| m.name == volume)
     }
 
     /// Applies one profile's rule to this container.
-    pub fn apply(&mut self, rule: &ContainerRule) {
+    pub(crate) fn apply(&mut self, rule: &ContainerRule) {
         match rule {
             ContainerRule::Aws(aws) => aws.apply(self),
             ContainerRule::Missing { env, mounts } => {

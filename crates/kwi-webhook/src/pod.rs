@@ -132,14 +132,14 @@ impl<'de> Deserialize<'de> for PodSecurityContext {
 
 impl Named<'_> {
     /// The name, "" when absent (as Go reads it).
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.name.as_deref().unwrap_or("")
     }
 }
 
 impl<'a> Pod<'a> {
     /// A label's value.
-    pub fn label(&self, key: &str) -> Option<&str> {
+    pub(crate) fn label(&self, key: &str) -> Option<&str> {
         self.metadata
             .as_ref()?
             .labels
@@ -149,7 +149,7 @@ impl<'a> Pod<'a> {
     }
 
     /// An annotation's value.
-    pub fn annotation(&self, key: &str) -> Option<&str> {
+    pub(crate) fn annotation(&self, key: &str) -> Option<&str> {
         self.metadata
             .as_ref()?
             .annotations
@@ -159,7 +159,7 @@ impl<'a> Pod<'a> {
     }
 
     /// A pod annotation holding a list (`skip-containers`): the names between separators, trimmed.
-    pub fn annotation_list(&self, key: &str, separator: char) -> Vec<String> {
+    pub(crate) fn annotation_list(&self, key: &str, separator: char) -> Vec<String> {
         self.annotation(key)
             .map(|list| {
                 list.split(separator)
@@ -170,19 +170,19 @@ impl<'a> Pod<'a> {
     }
 
     /// Whether `metadata.labels` is a (possibly empty) object rather than absent or null.
-    pub fn has_labels(&self) -> bool {
+    pub(crate) fn has_labels(&self) -> bool {
         self.metadata.as_ref().is_some_and(|m| m.labels.is_some())
     }
 
     /// Whether `metadata.annotations` is present.
-    pub fn has_annotations(&self) -> bool {
+    pub(crate) fn has_annotations(&self) -> bool {
         self.metadata
             .as_ref()
             .is_some_and(|m| m.annotations.is_some())
     }
 
     /// The pod's name, or its generateName (what a Deployment's pods have at admission).
-    pub fn name_or_generate_name(&self) -> &str {
+    pub(crate) fn name_or_generate_name(&self) -> &str {
         let meta = self.metadata.as_ref();
         match meta
             .and_then(|m| m.name.as_deref())
@@ -195,7 +195,7 @@ impl<'a> Pod<'a> {
 
     /// The pod's ServiceAccount; "default" when unset, as kube-apiserver's ServiceAccount
     /// admission plugin (which runs before webhooks) sets it.
-    pub fn service_account_name(&self) -> &str {
+    pub(crate) fn service_account_name(&self) -> &str {
         match self
             .spec
             .as_ref()
@@ -207,7 +207,7 @@ impl<'a> Pod<'a> {
     }
 
     /// Whether the pod's node selector asks for Windows nodes (either os label).
-    pub fn is_windows(&self) -> bool {
+    pub(crate) fn is_windows(&self) -> bool {
         let Some(selector) = self.spec.as_ref().and_then(|s| s.node_selector.as_ref()) else {
             return false;
         };
@@ -217,18 +217,18 @@ impl<'a> Pod<'a> {
     }
 
     /// Whether a pod volume already has this name.
-    pub fn has_volume(&self, name: &str) -> bool {
+    pub(crate) fn has_volume(&self, name: &str) -> bool {
         self.volumes()
             .is_some_and(|v| v.iter().any(|vol| vol.name() == name))
     }
 
     /// `spec.volumes`, when present.
-    pub fn volumes(&self) -> Option<&[Named<'a>]> {
+    pub(crate) fn volumes(&self) -> Option<&[Named<'a>]> {
         self.spec.as_ref()?.volumes.as_deref()
     }
 
     /// `spec.containers` (empty when absent).
-    pub fn containers(&self) -> &[Container<'a>] {
+    pub(crate) fn containers(&self) -> &[Container<'a>] {
         self.spec
             .as_ref()
             .and_then(|s| s.containers.as_deref())
@@ -236,7 +236,7 @@ impl<'a> Pod<'a> {
     }
 
     /// `spec.initContainers` (empty when absent).
-    pub fn init_containers(&self) -> &[Container<'a>] {
+    pub(crate) fn init_containers(&self) -> &[Container<'a>] {
         self.spec
             .as_ref()
             .and_then(|s| s.init_containers.as_deref())
@@ -244,32 +244,32 @@ impl<'a> Pod<'a> {
     }
 
     /// Whether `spec.securityContext.fsGroup` is set.
-    pub fn has_fs_group(&self) -> bool {
+    pub(crate) fn has_fs_group(&self) -> bool {
         self.security_context()
             .is_some_and(|c| c.fs_group.is_some())
     }
 
     /// `spec.securityContext`, when present.
-    pub fn security_context(&self) -> Option<&PodSecurityContext> {
+    pub(crate) fn security_context(&self) -> Option<&PodSecurityContext> {
         self.spec.as_ref()?.security_context.as_ref()
     }
 }
 
 impl Container<'_> {
     /// The container's name, "" when absent.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.name.as_deref().unwrap_or("")
     }
 
     /// Whether the container sets this env var.
-    pub fn has_env(&self, name: &str) -> bool {
+    pub(crate) fn has_env(&self, name: &str) -> bool {
         self.env
             .as_ref()
             .is_some_and(|env| env.iter().any(|e| e.name() == name))
     }
 
     /// Whether the container mounts a volume of this name.
-    pub fn has_mount(&self, volume: &str) -> bool {
+    pub(crate) fn has_mount(&self, volume: &str) -> bool {
         self.volume_mounts
             .as_ref()
             .is_some_and(|m| m.iter().any(|v| v.name() == volume))

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// that AWS, Vault, Azure and Google trust, and the kube-apiserver flags that tie them together.
 #[derive(Debug, Parser)]
 #[command(name = "kwi", version, max_term_width = 100, after_help = MAIN_EXAMPLES)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
@@ -26,7 +26,7 @@ EC PARAMETERS, SPKI, X.509 certificate), DER, OpenSSH public or private keys, a 
 '-' reads standard input. Exit codes: 0 ok, 1 the thing checked is wrong, 2 bad usage or input.";
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Generate, convert and identify keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -73,7 +73,7 @@ Examples:
 
 /// The shells `kwi completions` writes for.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Shell {
+pub(crate) enum Shell {
     /// bash (bash-completion).
     Bash,
     /// zsh.
@@ -83,7 +83,7 @@ pub enum Shell {
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: Shell,
@@ -95,7 +95,7 @@ Examples:
   kwi man --dir /usr/local/share/man/man1      # kwi.1, kwi-keys-generate.1, …";
 
 #[derive(Debug, Args)]
-pub struct ManArgs {
+pub(crate) struct ManArgs {
     /// Write kwi.1 and one page per subcommand (kwi-token-mint.1, …) into this folder.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -116,7 +116,7 @@ of them shows and the fix; the README lists them all. Exit codes: 0 nothing brea
 relying parties, 1 something does, 2 the inputs could not be read.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DoctorFor {
+pub(crate) enum DoctorFor {
     /// AWS STS (IRSA).
     Aws,
     /// Vault / OpenBao JWT auth.
@@ -130,7 +130,7 @@ pub enum DoctorFor {
 }
 
 #[derive(Debug, Args)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// The issuer URL, exactly as kube-apiserver's --service-account-issuer.
     #[arg(long, value_name = "URL", required_unless_present = "catalogue")]
     pub issuer: Option<String>,
@@ -158,7 +158,7 @@ pub struct DoctorArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum StsCommand {
+pub(crate) enum StsCommand {
     /// Serve AssumeRoleWithWebIdentity for the providers and roles of a config file.
     #[command(after_help = STS_SERVE_EXAMPLES)]
     Serve(StsServeArgs),
@@ -187,7 +187,7 @@ Then, in the environment a pod with IRSA has:
 Plain HTTP is served on loopback addresses only."#;
 
 #[derive(Debug, Args)]
-pub struct StsServeArgs {
+pub(crate) struct StsServeArgs {
     /// The config: account, OIDC providers, roles with their trust policies (TOML).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
@@ -216,7 +216,7 @@ Plain HTTP is served on loopback addresses only, unless --insecure-http; --tls-c
 serve HTTPS anywhere.";
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Development mode: defaults for everything, a root token printed, a quickstart shown.
     #[arg(long)]
     pub dev: bool,
@@ -256,7 +256,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum KeysCommand {
+pub(crate) enum KeysCommand {
     /// Generate a signing key pair (RSA-2048 by default).
     #[command(after_help = GENERATE_EXAMPLES)]
     Generate(GenerateArgs),
@@ -278,7 +278,7 @@ The private key is written with mode 0600, atomically, and never over an existin
 --force is given. The kid kube-apiserver will put in tokens is printed on standard error.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GenerateAlg {
+pub(crate) enum GenerateAlg {
     #[value(name = "RS256")]
     Rs256,
     #[value(name = "ES256")]
@@ -293,7 +293,7 @@ pub enum GenerateAlg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PrivateFormat {
+pub(crate) enum PrivateFormat {
     /// PKCS#8 "PRIVATE KEY" (any key type).
     Pkcs8,
     /// PKCS#1 "RSA PRIVATE KEY" (RSA only).
@@ -303,7 +303,7 @@ pub enum PrivateFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     /// Signature algorithm, which sets the key type.
     #[arg(long, value_enum, default_value = "RS256")]
     pub alg: GenerateAlg,
@@ -336,7 +336,7 @@ A JWKS converts to a multi-block PEM (or to one key with --kid). --to spki and -
 the private half; other formats keep it when the input has it.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ConvertTo {
+pub(crate) enum ConvertTo {
     /// PKCS#8 "PRIVATE KEY" for private keys, SPKI "PUBLIC KEY" for public ones.
     Pem,
     /// PKCS#8 "PRIVATE KEY".
@@ -358,7 +358,7 @@ pub enum ConvertTo {
 }
 
 #[derive(Debug, Args)]
-pub struct ConvertArgs {
+pub(crate) struct ConvertArgs {
     /// The key to convert ('-' for standard input).
     #[arg(value_name = "IN")]
     pub input: String,
@@ -400,7 +400,7 @@ pub enum KidMethodArg {
 }
 
 #[derive(Debug, Args)]
-pub struct KidArgs {
+pub(crate) struct KidArgs {
     /// The key ('-' for standard input).
     #[arg(value_name = "IN")]
     pub input: String,
@@ -419,7 +419,7 @@ Output is compact and byte-identical to kube-apiserver's /openid/v1/jwks; on a t
 follows. Private keys contribute their public half; a key given twice appears once.";
 
 #[derive(Debug, Args)]
-pub struct JwksArgs {
+pub(crate) struct JwksArgs {
     /// Key files (several keys per file are read, as kube-apiserver does).
     #[arg(value_name = "KEY", required = true)]
     pub keys: Vec<String>,
@@ -454,7 +454,7 @@ Without --key the document names RS256. The issuer must be https with no query o
 as kube-apiserver requires.";
 
 #[derive(Debug, Args)]
-pub struct DiscoveryArgs {
+pub(crate) struct DiscoveryArgs {
     /// The issuer URL (the value of --service-account-issuer).
     #[arg(long, value_name = "URL")]
     pub issuer: String,
@@ -473,10 +473,142 @@ pub struct DiscoveryArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum IssuerCommand {
+pub(crate) enum IssuerCommand {
     /// Write the discovery document and JWKS into a folder, ready to upload as-is.
     #[command(after_help = BUILD_EXAMPLES)]
     Build(BuildArgs),
+    /// Upload a site to a folder, S3, GCS or Azure Blob, publicly readable, and read it back.
+    #[command(after_help = PUBLISH_EXAMPLES)]
+    Publish(PublishArgs),
+    /// Serve the discovery document and JWKS over HTTPS, reloading them when their files change.
+    #[command(after_help = ISSUER_SERVE_EXAMPLES)]
+    Serve(IssuerServeArgs),
+}
+
+const ISSUER_SERVE_EXAMPLES: &str = "\
+Examples:
+  kwi issuer serve --site site/ --listen 0.0.0.0:8443 --tls-cert tls.crt --tls-key tls.key
+  kwi issuer serve --issuer https://oidc.example.com/clusters/prod --key sa.pub --key old.pub
+  kwi issuer serve --site site/ --listen 127.0.0.1:8080     # plain HTTP: loopback only
+
+The documents answer at the paths the issuer URL names (an issuer with a path serves under it),
+with kube-apiserver's headers (application/json, application/jwk-set+json, Cache-Control: public,
+max-age=N), a strong ETag (If-None-Match: 304), HEAD, Access-Control-Allow-Origin: *; anything
+else is 404, methods other than GET and HEAD 405. /healthz, /readyz and /metrics (Prometheus).
+When the site folder, a key file or the TLS files change (or on SIGHUP), the documents are
+rebuilt, checked and swapped; a broken file keeps the last good documents and is logged.
+One JSON access-log line per request on standard error. SIGTERM or Ctrl-C: graceful stop.";
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["site", "issuer"])))]
+pub(crate) struct IssuerServeArgs {
+    /// The folder `kwi issuer build` wrote.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["issuer", "keys"])]
+    pub site: Option<PathBuf>,
+    /// The issuer URL, to build the documents from --key files (kept up to date as they change).
+    #[arg(long, value_name = "URL", requires = "keys")]
+    pub issuer: Option<String>,
+    /// Public (or private) keys that sign the cluster's tokens.
+    #[arg(long = "key", value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// Which document (with --issuer).
+    #[arg(long, value_enum, default_value = "kubernetes")]
+    pub style: StyleArg,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    pub listen: String,
+    /// TLS certificate chain (PEM); reloaded when the file changes.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address (behind a TLS-terminating proxy or CDN only).
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// Cache-Control max-age, in seconds (kube-apiserver's is 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub max_age: u32,
+    /// No access log (one JSON line per request otherwise).
+    #[arg(long)]
+    pub no_access_log: bool,
+    /// The URL this server is reached at when a proxy or CDN maps the issuer URL onto it with
+    /// another path: the documents are served under this URL's path instead of the issuer's.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
+const PUBLISH_EXAMPLES: &str = "\
+Examples:
+  kwi issuer build --for-bucket s3://oidc-prod/c1 --region us-west-2 --key sa.pub --out site/
+  kwi issuer publish --site site/ --to s3://oidc-prod/c1 --region us-west-2 --dry-run
+  kwi issuer publish --site site/ --to s3://oidc-prod/c1 --region us-west-2 \\
+      --create-bucket --make-public
+  kwi issuer publish --site site/ --to az://myaccount/oidc
+  kwi issuer publish --site site/ --to file:///var/www/oidc --verify https://oidc.example.com
+
+The JWKS goes up first, then the discovery document, each with its Content-Type and
+Cache-Control; objects that already hold the same bytes (SHA-256) and headers are not rewritten.
+S3: public read is a bucket policy granting s3:GetObject on exactly the two objects (never an ACL);
+a bucket whose Block Public Access forbids it is refused unless --make-public, which turns off
+BlockPublicPolicy and RestrictPublicBuckets for that bucket only. Azure: the container's public
+access level is set to blob. Credentials are found as each cloud's tools find them (AWS_*,
+IRSA/EKS Pod Identity, instance roles; AZURE_STORAGE_*, workload and managed identity;
+GOOGLE_APPLICATION_CREDENTIALS). Then both documents are fetched anonymously from the issuer URL
+(or --verify URL) and compared byte for byte with the site.
+Exit 1: the bucket refuses public access, or what is read back differs. Exit 2: bad arguments,
+unreadable site, no credentials, network down.";
+
+/// The S3 URL form of a bucket.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum UrlStyleArg {
+    /// https://BUCKET.s3.REGION.amazonaws.com/PREFIX
+    Virtual,
+    /// https://s3.REGION.amazonaws.com/BUCKET/PREFIX
+    Path,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    /// The folder `kwi issuer build` wrote.
+    #[arg(long, value_name = "DIR")]
+    pub site: PathBuf,
+    /// file://DIR, s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX] or az://ACCOUNT/CONTAINER[/PREFIX].
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// The S3 region (default: AWS_REGION or AWS_DEFAULT_REGION, else the bucket's, asked of S3).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Another endpoint than the cloud's (an S3-compatible server, Azurite, a GCS emulator).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Create the S3 bucket when it does not exist.
+    #[arg(long)]
+    pub create_bucket: bool,
+    /// Turn off the S3 bucket's BlockPublicPolicy and RestrictPublicBuckets (and nothing else).
+    #[arg(long)]
+    pub make_public: bool,
+    /// Print what would be done; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Read the documents back from this URL instead of the issuer URL (e.g. the bucket's URL
+    /// while a CDN in front of it still caches the old documents).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KWI_PUBLISH_VERIFY",
+        conflicts_with = "no_verify"
+    )]
+    pub verify: Option<String>,
+    /// Do not read the documents back.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// CA certificates (PEM) to trust when reading back over HTTPS.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Cache-Control max-age of the uploaded documents, in seconds (kube-apiserver's is 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub max_age: u32,
 }
 
 const BUILD_EXAMPLES: &str = "\
@@ -484,15 +616,25 @@ Examples:
   kwi issuer build --issuer https://oidc.example.com --key sa.pub --out site/
   kwi issuer build --issuer https://b.s3.amazonaws.com/c1 --key new.pub --key old.pub \\
       --style eks --out site/
+  kwi issuer build --for-bucket s3://oidc-prod/c1 --region us-west-2 --key sa.pub --out site/
 
 The folder holds .well-known/openid-configuration and the JWKS at the path its jwks_uri names;
 serve or upload it so that {issuer}/.well-known/openid-configuration answers.";
 
 #[derive(Debug, Args)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     /// The issuer URL (the value of --service-account-issuer).
-    #[arg(long, value_name = "URL")]
-    pub issuer: String,
+    #[arg(long, value_name = "URL", required_unless_present = "for_bucket")]
+    pub issuer: Option<String>,
+    /// Use the public URL of this bucket as the issuer: s3://BUCKET[/PREFIX], gs://…, az://….
+    #[arg(long, value_name = "URL", conflicts_with = "issuer")]
+    pub for_bucket: Option<String>,
+    /// The S3 region of --for-bucket (default: AWS_REGION or AWS_DEFAULT_REGION).
+    #[arg(long, value_name = "REGION", requires = "for_bucket")]
+    pub region: Option<String>,
+    /// The S3 URL form of --for-bucket (default: virtual-hosted, path for dotted bucket names).
+    #[arg(long, value_enum, requires = "for_bucket")]
+    pub url_style: Option<UrlStyleArg>,
     /// Public (or private) keys that sign the cluster's tokens.
     #[arg(long = "key", value_name = "KEY", required = true)]
     pub keys: Vec<String>,
@@ -525,7 +667,7 @@ The files are read to check them (format, matching halves, rotation); warnings g
 error, the flags to standard output.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FlagsFormatArg {
+pub(crate) enum FlagsFormatArg {
     /// --name=value lines.
     Flags,
     /// kubeadm ClusterConfiguration (v1beta4).
@@ -535,7 +677,7 @@ pub enum FlagsFormatArg {
 }
 
 #[derive(Debug, Args)]
-pub struct ApiserverFlagsArgs {
+pub(crate) struct ApiserverFlagsArgs {
     /// The issuer URL.
     #[arg(long, value_name = "URL")]
     pub issuer: String,
@@ -557,7 +699,7 @@ pub struct ApiserverFlagsArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum TokenCommand {
+pub(crate) enum TokenCommand {
     /// Mint a service-account token exactly as kube-apiserver makes it.
     #[command(after_help = MINT_EXAMPLES)]
     Mint(MintArgs),
@@ -584,7 +726,7 @@ Claims are those of a projected token (iss, sub, aud[], exp, iat = nbf, jti, kub
 The header carries the key's Kubernetes kid unless --kid says otherwise.";
 
 #[derive(Debug, Args)]
-pub struct MintArgs {
+pub(crate) struct MintArgs {
     /// The private signing key (any format kwi reads).
     #[arg(long, value_name = "FILE")]
     pub key: String,
@@ -653,7 +795,7 @@ Examples:
 Nothing is verified: use kwi token verify for that.";
 
 #[derive(Debug, Args)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// The token, a file holding it, or '-' (default) for standard input.
     #[arg(value_name = "TOKEN|FILE|-", default_value = "-")]
     pub token: String,
@@ -675,7 +817,7 @@ Exit 2: the token or the keys could not be read. --issuer-url fetches the discov
 checks its issuer, then fetches its jwks_uri (HTTPS; --ca-file for a private CA).";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfileArg {
+pub(crate) enum ProfileArg {
     /// kube-apiserver: 60 s leeway, audience intersection, legacy tokens only with --allow-legacy.
     Kubernetes,
     /// AWS STS AssumeRoleWithWebIdentity: RS/ES algorithms, 4–20,000 characters, integer times, exp required with no leeway, nbf/iat up to 5 min ahead.
@@ -691,7 +833,7 @@ pub enum ProfileArg {
         .multiple(true)
         .args(["keys", "jwks", "jwks_url", "issuer_url"])
 ))]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The token, a file holding it, or '-' (default) for standard input.
     #[arg(value_name = "TOKEN|FILE|-", default_value = "-")]
     pub token: String,
@@ -738,7 +880,7 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum WebhookCommand {
+pub(crate) enum WebhookCommand {
     /// Answer one AdmissionReview (or a Pod) offline, as the webhook would: no cluster needed.
     #[command(after_help = WEBHOOK_MUTATE_EXAMPLES)]
     Mutate(WebhookMutateArgs),
@@ -765,7 +907,7 @@ answered with a status.message, printed to stderr too, and exit code 2.";
 
 /// The webhook's behaviour: upstream's flags with upstream's defaults, and the other profiles'.
 #[derive(Debug, Clone, Args)]
-pub struct WebhookOptions {
+pub(crate) struct WebhookOptions {
     /// Identity systems to inject for (repeat or comma-separate: aws,azure,gcp,vault).
     #[arg(
         long = "profile",
@@ -864,7 +1006,7 @@ pub struct WebhookOptions {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WebhookProfileArg {
+pub(crate) enum WebhookProfileArg {
     Aws,
     Azure,
     Gcp,
@@ -872,7 +1014,7 @@ pub enum WebhookProfileArg {
 }
 
 #[derive(Debug, Args)]
-pub struct WebhookMutateArgs {
+pub(crate) struct WebhookMutateArgs {
     /// The AdmissionReview or Pod (JSON or YAML), or '-' (default) for standard input.
     #[arg(value_name = "FILE|-", default_value = "-")]
     pub input: String,
@@ -898,7 +1040,7 @@ Examples:
 The webhook flags that differ from their defaults are passed to kwi webhook serve.";
 
 #[derive(Debug, Args)]
-pub struct WebhookManifestsArgs {
+pub(crate) struct WebhookManifestsArgs {
     /// The namespace the webhook runs in.
     #[arg(long, value_name = "NS", default_value = "kwi")]
     pub namespace: String,
@@ -935,7 +1077,7 @@ Endpoints: POST /mutate, GET /healthz, GET /readyz (200 once the ServiceAccount 
 GET /metrics (Prometheus). The certificate files are reloaded when they change.";
 
 #[derive(Debug, Args)]
-pub struct WebhookServeArgs {
+pub(crate) struct WebhookServeArgs {
     /// TLS certificate chain (PEM), reloaded when the file changes.
     #[arg(long, value_name = "FILE")]
     pub tls_cert: PathBuf,

@@ -26,7 +26,7 @@ fn client(ca_file: Option<&Path>) -> Result<HttpClient> {
 }
 
 /// GETs one document.
-pub fn get_document(url: &str, ca_file: Option<&Path>) -> Result<String> {
+pub(crate) fn get_document(url: &str, ca_file: Option<&Path>) -> Result<String> {
     https_only(url)?;
     let client = client(ca_file)?;
     runtime()?
@@ -36,7 +36,7 @@ pub fn get_document(url: &str, ca_file: Option<&Path>) -> Result<String> {
 
 /// Fetches `{issuer}/.well-known/openid-configuration`, checks that its `issuer` is the URL
 /// asked for (OIDC Discovery §4.3), then fetches its `jwks_uri`. Returns the JWKS and the issuer.
-pub fn issuer_jwks(issuer: &str, ca_file: Option<&Path>) -> Result<(String, String)> {
+pub(crate) fn issuer_jwks(issuer: &str, ca_file: Option<&Path>) -> Result<(String, String)> {
     https_only(issuer)?;
     let client = client(ca_file)?;
     runtime()?.block_on(async {

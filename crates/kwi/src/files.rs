@@ -13,12 +13,12 @@ use kwi_jose::{Format, Key, KeyError, parse_keys_with_format};
 const MAX_INPUT: u64 = 16 * 1024 * 1024;
 
 /// How a path is named in messages.
-pub fn display_name(path: &str) -> &str {
+pub(crate) fn display_name(path: &str) -> &str {
     if path == "-" { "<stdin>" } else { path }
 }
 
 /// Reads a file, or standard input for `-`, refusing directories and oversized input.
-pub fn read_input(path: &str) -> Result<Vec<u8>> {
+pub(crate) fn read_input(path: &str) -> Result<Vec<u8>> {
     let mut data = Vec::new();
     if path == "-" {
         // Standard input can be read once: `kwi jwks - -` would find the second one empty.
@@ -59,7 +59,7 @@ pub fn read_input(path: &str) -> Result<Vec<u8>> {
 }
 
 /// Reads every key of a file, with the format it was found in.
-pub fn read_keys(path: &str) -> Result<Vec<(Key, Format)>> {
+pub(crate) fn read_keys(path: &str) -> Result<Vec<(Key, Format)>> {
     let data = read_input(path)?;
     let name = display_name(path);
     parse_keys_with_format(&data).map_err(|e| match e {
@@ -72,7 +72,7 @@ pub fn read_keys(path: &str) -> Result<Vec<(Key, Format)>> {
 }
 
 /// Reads the keys of several files, in order.
-pub fn read_all_keys(paths: &[String]) -> Result<Vec<(Key, Format)>> {
+pub(crate) fn read_all_keys(paths: &[String]) -> Result<Vec<(Key, Format)>> {
     let mut keys = Vec::new();
     for path in paths {
         keys.extend(read_keys(path)?);
@@ -98,7 +98,7 @@ fn temp_path(dest: &Path) -> PathBuf {
 
 /// Writes a file atomically: a temporary file beside it, fsync, then rename (or, without
 /// `replace`, a hard link that fails if the destination exists). Secrets get mode 0600.
-pub fn write_atomic(dest: &Path, bytes: &[u8], secret: bool, replace: bool) -> Result<()> {
+pub(crate) fn write_atomic(dest: &Path, bytes: &[u8], secret: bool, replace: bool) -> Result<()> {
     let shown = dest.display();
     if dest.is_dir() {
         bail!("{shown}: is a directory; give a file name");
@@ -159,7 +159,12 @@ fn holds_private_key(path: &Path, meta: &fs::Metadata) -> bool {
 /// never replaced (`kwi jwks sa.key -o sa.key` would lose it), and that devices and pipes
 /// (`-o /dev/stdout`) are written into rather than replaced.
 /// `replace_private` (`keys convert --force`) lifts the private-key rule.
-pub fn write_output(dest: &Path, bytes: &[u8], secret: bool, replace_private: bool) -> Result<()> {
+pub(crate) fn write_output(
+    dest: &Path,
+    bytes: &[u8],
+    secret: bool,
+    replace_private: bool,
+) -> Result<()> {
     let shown = dest.display();
     if let Ok(meta) = fs::metadata(dest) {
         let kind = meta.file_type();
@@ -180,7 +185,7 @@ pub fn write_output(dest: &Path, bytes: &[u8], secret: bool, replace_private: bo
 }
 
 /// Writes output to a file (see [`write_output`]) or, for none or `-`, to standard output.
-pub fn emit(output: Option<&Path>, bytes: &[u8], secret: bool) -> Result<()> {
+pub(crate) fn emit(output: Option<&Path>, bytes: &[u8], secret: bool) -> Result<()> {
     match output {
         Some(path) if path.as_os_str() != "-" => write_output(path, bytes, secret, false),
         _ => {
@@ -193,7 +198,7 @@ pub fn emit(output: Option<&Path>, bytes: &[u8], secret: bool) -> Result<()> {
 }
 
 /// Writes a JSON document exactly as served; on a terminal a newline follows for readability.
-pub fn emit_document(output: Option<&Path>, document: &str) -> Result<()> {
+pub(crate) fn emit_document(output: Option<&Path>, document: &str) -> Result<()> {
     if output.is_none() && std::io::stdout().is_terminal() {
         return emit(None, format!("{document}\n").as_bytes(), false);
     }
@@ -201,7 +206,7 @@ pub fn emit_document(output: Option<&Path>, document: &str) -> Result<()> {
 }
 
 /// Refuses to send binary output to a terminal.
-pub fn refuse_binary_to_terminal(output: Option<&Path>) -> Result<()> {
+pub(crate) fn refuse_binary_to_terminal(output: Option<&Path>) -> Result<()> {
     if output.is_none() && std::io::stdout().is_terminal() {
         bail!("DER is binary: write it to a file with -o FILE or redirect standard output");
     }
@@ -210,7 +215,7 @@ pub fn refuse_binary_to_terminal(output: Option<&Path>) -> Result<()> {
 
 /// Writes a program-readable answer to standard output; a reader that went away (`| head`) is
 /// not an error.
-pub fn write_stdout(text: &str) -> Result<()> {
+pub(crate) fn write_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out
         .write_all(text.as_bytes())

@@ -7,13 +7,13 @@ use serde_json::Value;
 use crate::files::{display_name, read_input};
 
 /// Every object of a file (or standard input for `-`).
-pub fn read_objects(path: &str) -> Result<Vec<Value>> {
+pub(crate) fn read_objects(path: &str) -> Result<Vec<Value>> {
     let data = read_input(path)?;
     parse_objects(&data).map_err(|e| anyhow!("{}: {e}", display_name(path)))
 }
 
 /// Every object of a JSON or YAML text.
-pub fn parse_objects(data: &[u8]) -> Result<Vec<Value>> {
+pub(crate) fn parse_objects(data: &[u8]) -> Result<Vec<Value>> {
     let documents: Vec<Value> = match serde_json::from_slice::<Value>(data) {
         Ok(value) => vec![value],
         Err(_) => {

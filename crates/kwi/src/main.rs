@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod fetch;
 mod files;
+mod issuer_server;
 mod kube_objects;
 
 use std::process::ExitCode;

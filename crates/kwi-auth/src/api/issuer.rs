@@ -28,8 +28,13 @@ pub(super) fn document(state: &AppState, path: &str, headers: &HeaderMap) -> Opt
             } else {
                 format!("{}/openid/v1/jwks", issuer.trim_end_matches('/'))
             };
-            let alg = state.tokens.public_key().public().alg().to_string();
-            Some(kwi_issuer::metadata_json(issuer, &jwks_uri, &[alg]))
+            let algs = [state.tokens.public_key().public().alg().to_string()];
+            Some(kwi_issuer::discovery_json(
+                issuer,
+                &jwks_uri,
+                &algs,
+                kwi_issuer::DiscoveryStyle::Kubernetes,
+            ))
         }
         _ => None,
     }

@@ -37,9 +37,9 @@ use mount::Action;
 use response::error_response;
 
 /// Request bodies larger than this are refused (a login is a few KiB).
-pub const MAX_BODY: usize = 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
 /// A request body must arrive within this time.
-pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The router: every Vault path under `/v1/`.
 pub fn router(state: Arc<AppState>) -> Router {

@@ -10,13 +10,13 @@ use kwi_jose::{Key, KeySet, KubernetesRules, PublicKey, VerifyOptions, base64url
 use serde_json::json;
 
 /// The fixed "now" of every check.
-pub const NOW: i64 = 1_800_000_000;
+pub(crate) const NOW: i64 = 1_800_000_000;
 /// The issuer of the token.
-pub const ISSUER: &str =
+pub(crate) const ISSUER: &str =
     "https://oidc.prod-eu-west-1.platform.example.com/clusters/payments-prod-7";
 
 /// A pod's projected token: about 1.2 KB of claims, 1.36 KB signed with RSA-2048.
-pub fn claims() -> Vec<u8> {
+pub(crate) fn claims() -> Vec<u8> {
     json!({
         "aud": ["https://kubernetes.default.svc.cluster.local", "sts.amazonaws.com"],
         "exp": NOW + 3600,
@@ -38,7 +38,7 @@ pub fn claims() -> Vec<u8> {
 }
 
 /// kube-apiserver's rules for that token.
-pub fn rules() -> KubernetesRules {
+pub(crate) fn rules() -> KubernetesRules {
     KubernetesRules {
         issuers: Some(vec![ISSUER.into()]),
         audiences: Some(vec!["sts.amazonaws.com".into()]),
@@ -48,7 +48,7 @@ pub fn rules() -> KubernetesRules {
 
 /// A signed token and the three verifiers of it: the raw signature check, kwi's whole
 /// verification, and jsonwebtoken's.
-pub struct Case {
+pub(crate) struct Case {
     /// The token.
     pub token: String,
     /// Its signing input (header.claims).
@@ -64,7 +64,7 @@ pub struct Case {
 }
 
 /// Signs the fixture's claims with `key` (RSA or P-256) under its Kubernetes kid.
-pub fn case(key: &Key) -> Case {
+pub(crate) fn case(key: &Key) -> Case {
     use base64ct::{Base64UrlUnpadded, Encoding};
     let kid = kwi_jose::kubernetes_kid(key).unwrap();
     let token = kwi_jose::SigningKey::new(key, None, Some(kid))
@@ -116,14 +116,14 @@ pub fn case(key: &Key) -> Case {
 
 impl Case {
     /// The signature check alone, with a pre-parsed key and the signature already decoded.
-    pub fn verify_raw(&self) {
+    pub(crate) fn verify_raw(&self) {
         self.raw
             .verify_sig(black_box(self.input.as_bytes()), black_box(&self.sig))
             .unwrap();
     }
 
     /// kwi's whole verification and kube-apiserver's claim rules.
-    pub fn verify_kwi(&self) {
+    pub(crate) fn verify_kwi(&self) {
         let verified = self
             .keys
             .verify(black_box(&self.token), &self.options)
@@ -132,7 +132,7 @@ impl Case {
     }
 
     /// jsonwebtoken's decode with a pre-built key, checking aud and iss.
-    pub fn verify_jsonwebtoken(&self) {
+    pub(crate) fn verify_jsonwebtoken(&self) {
         jsonwebtoken::decode::<serde_json::Value>(
             black_box(&self.token),
             &self.jwt_key,
@@ -143,13 +143,13 @@ impl Case {
 }
 
 /// aws-lc-rs's own signer for a key (RSA PKCS#1 v1.5 SHA-256 or ECDSA P-256 SHA-256).
-pub enum RawSigner {
+pub(crate) enum RawSigner {
     Rsa(aws_lc_rs::rsa::KeyPair, SystemRandom),
     Ec(EcdsaKeyPair, SystemRandom),
 }
 
 impl RawSigner {
-    pub fn new(key: &Key) -> RawSigner {
+    pub(crate) fn new(key: &Key) -> RawSigner {
         match key.public() {
             PublicKey::Rsa { .. } => RawSigner::Rsa(
                 aws_lc_rs::rsa::KeyPair::from_der(&kwi_jose::pkcs1_private_der(key).unwrap())
@@ -168,7 +168,7 @@ impl RawSigner {
     }
 
     /// Signs `input`, the signature thrown away.
-    pub fn sign(&self, input: &[u8]) {
+    pub(crate) fn sign(&self, input: &[u8]) {
         match self {
             RawSigner::Rsa(pair, rng) => {
                 let mut sig = vec![0u8; pair.public_modulus_len()];
@@ -189,7 +189,7 @@ impl RawSigner {
 }
 
 /// The signing input kwi makes for the fixture's claims (what the raw signers sign).
-pub fn signing_input(signer: &kwi_jose::SigningKey) -> String {
+pub(crate) fn signing_input(signer: &kwi_jose::SigningKey) -> String {
     signer
         .sign(&claims())
         .unwrap()

@@ -8,10 +8,10 @@ use kwi_jose::{Claims, ObjectRef, ServiceAccountIdentity, TokenError, legacy};
 use serde_json::{Map, Value};
 
 const LIMIT: f64 = 253_402_300_799.0;
-pub const LEGACY_ISSUER: &str = "kubernetes/serviceaccount";
+pub(crate) const LEGACY_ISSUER: &str = "kubernetes/serviceaccount";
 
 /// A wrong-type error: the claim and the reason.
-pub type Wrong = (String, String);
+pub(crate) type Wrong = (String, String);
 
 fn kind(v: &Value) -> &'static str {
     match v {
@@ -70,7 +70,7 @@ fn reference(v: Option<&Value>, claim: &str) -> Result<Option<ObjectRef>, Wrong>
 
 /// What a claims object should read as, straight from its JSON tree.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Expected {
+pub(crate) struct Expected {
     iss: Option<String>,
     sub: Option<String>,
     jti: Option<String>,
@@ -81,7 +81,7 @@ pub struct Expected {
     identity: Option<ServiceAccountIdentity>,
 }
 
-pub fn expected(m: &Map<String, Value>) -> Result<Expected, Wrong> {
+pub(crate) fn expected(m: &Map<String, Value>) -> Result<Expected, Wrong> {
     let iss = string(m.get("iss"), "iss")?;
     let identity = if let Some(k8s) = m.get("kubernetes.io") {
         let Value::Object(k) = k8s else {
@@ -153,7 +153,7 @@ pub fn expected(m: &Map<String, Value>) -> Result<Expected, Wrong> {
 }
 
 /// kwi's reading of `json`: `None` when kwi refuses it as JSON (not a typing question).
-pub fn read(json: &[u8]) -> Option<Result<Expected, Wrong>> {
+pub(crate) fn read(json: &[u8]) -> Option<Result<Expected, Wrong>> {
     match Claims::parse(json) {
         Ok(c) => Some(Ok(Expected {
             iss: c.iss().map(str::to_string),

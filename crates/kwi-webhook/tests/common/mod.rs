@@ -6,7 +6,7 @@ use base64ct::Encoding as _;
 use serde_json::{Value, json};
 
 /// Applies an RFC 6902 patch (the `add`, `remove` and `replace` operations) to a document.
-pub fn apply_patch(doc: &mut Value, patch: &Value) -> Result<(), String> {
+pub(crate) fn apply_patch(doc: &mut Value, patch: &Value) -> Result<(), String> {
     let ops = patch.as_array().ok_or("the patch is not an array")?;
     for op in ops {
         let path = op["path"].as_str().ok_or("an operation without a path")?;
@@ -68,7 +68,7 @@ pub fn apply_patch(doc: &mut Value, patch: &Value) -> Result<(), String> {
 }
 
 /// An admission.k8s.io AdmissionReview request for creating `pod` in `namespace`.
-pub fn review(api_version: &str, namespace: &str, pod: &Value) -> Vec<u8> {
+pub(crate) fn review(api_version: &str, namespace: &str, pod: &Value) -> Vec<u8> {
     let review = json!({
         "apiVersion": api_version,
         "kind": "AdmissionReview",
@@ -91,13 +91,13 @@ pub fn review(api_version: &str, namespace: &str, pod: &Value) -> Vec<u8> {
 }
 
 /// The response object of an AdmissionReview answer.
-pub fn response(review: &[u8]) -> Value {
+pub(crate) fn response(review: &[u8]) -> Value {
     let review: Value = serde_json::from_slice(review).unwrap_or(Value::Null);
     review["response"].clone()
 }
 
 /// The JSON patch an AdmissionReview answer carries (`[]` when none), decoded from base64.
-pub fn patch_of(review: &[u8]) -> Value {
+pub(crate) fn patch_of(review: &[u8]) -> Value {
     let response = response(review);
     match response["patch"].as_str() {
         None => json!([]),

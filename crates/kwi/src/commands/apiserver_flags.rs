@@ -13,7 +13,7 @@ fn key_file(path: &str) -> Result<KeyFile> {
     })
 }
 
-pub fn run(args: ApiserverFlagsArgs) -> Result<()> {
+pub(super) fn run(args: ApiserverFlagsArgs) -> Result<()> {
     let flags = ApiserverFlags {
         issuer: IssuerUrl::parse(&args.issuer)?,
         signing_key: key_file(&args.signing_key)?,

@@ -8,7 +8,7 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs, Shell};
 
-pub fn completions(args: &CompletionsArgs) -> Result<()> {
+pub(super) fn completions(args: &CompletionsArgs) -> Result<()> {
     let shell = match args.shell {
         Shell::Bash => clap_complete::Shell::Bash,
         Shell::Zsh => clap_complete::Shell::Zsh,
@@ -44,7 +44,7 @@ fn all_commands(command: &clap::Command, out: &mut Vec<(String, clap::Command)>)
     out.push((name, command.clone()));
 }
 
-pub fn man(args: &ManArgs) -> Result<()> {
+pub(super) fn man(args: &ManArgs) -> Result<()> {
     let mut root = Cli::command();
     root.build();
     let Some(dir) = &args.dir else {

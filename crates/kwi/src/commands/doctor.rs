@@ -98,7 +98,7 @@ fn print(report: &Report, args: &DoctorArgs, token: Option<&str>) -> Result<()> 
     Ok(())
 }
 
-pub fn run(args: DoctorArgs) -> Result<()> {
+pub(super) fn run(args: DoctorArgs) -> Result<()> {
     if args.catalogue {
         print!("{}", report::catalogue_markdown());
         return Ok(());

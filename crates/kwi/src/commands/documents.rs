@@ -10,7 +10,7 @@ use super::note_unsupported_by_kubernetes;
 use crate::cli::{DiscoveryArgs, JwksArgs};
 use crate::files;
 
-pub fn jwks(args: JwksArgs) -> Result<()> {
+pub(super) fn jwks(args: JwksArgs) -> Result<()> {
     let keys: Vec<Key> = files::read_all_keys(&args.keys)?
         .into_iter()
         .map(|(k, _)| k)
@@ -30,7 +30,7 @@ pub fn jwks(args: JwksArgs) -> Result<()> {
     files::emit_document(args.output.as_deref(), &jwks_document(&jwks))
 }
 
-pub fn discovery(args: DiscoveryArgs) -> Result<()> {
+pub(super) fn discovery(args: DiscoveryArgs) -> Result<()> {
     let issuer = IssuerUrl::parse(&args.issuer)?;
     let style = DiscoveryStyle::from(args.style);
     let jwks_uri = args

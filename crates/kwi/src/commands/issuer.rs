@@ -2,17 +2,60 @@
 
 use anyhow::{Result, bail};
 use kwi_issuer::{
-    DiscoveryStyle, IssuerUrl, KeySetOptions, discovery_document, jwks_for_keys, jwks_site_path,
-    signing_algorithms, site_files,
+    DiscoveryStyle, IssuerUrl, KeySetOptions, SiteFile, discovery_document, jwks_for_keys,
+    jwks_site_path, signing_algorithms, site_files,
 };
 use kwi_jose::{Key, jwks_document};
 
 use super::note_unsupported_by_kubernetes;
-use crate::cli::BuildArgs;
+use crate::cli::{BuildArgs, UrlStyleArg};
 use crate::files;
 
-pub fn build(args: BuildArgs) -> Result<()> {
-    let issuer = IssuerUrl::parse(&args.issuer)?;
+/// The issuer URL: given, or the public URL of --for-bucket.
+fn issuer_url(args: &BuildArgs) -> Result<IssuerUrl> {
+    let url = match (&args.issuer, &args.for_bucket) {
+        (Some(url), _) => url.clone(),
+        (None, Some(bucket)) => {
+            let target = kwi_publish::Target::parse(bucket).map_err(|e| {
+                anyhow::anyhow!("{}", e.message.replacen("--to", "--for-bucket", 1))
+            })?;
+            let region = args.region.clone().or_else(super::env_region);
+            let style = args.url_style.map(|s| match s {
+                UrlStyleArg::Virtual => kwi_publish::UrlStyle::VirtualHosted,
+                UrlStyleArg::Path => kwi_publish::UrlStyle::Path,
+            });
+            let url = kwi_publish::issuer_url_for_bucket(&target, region.as_deref(), style)?;
+            eprintln!("kwi: issuer URL for {bucket}: {url}");
+            url
+        }
+        (None, None) => bail!("give --issuer URL or --for-bucket s3://BUCKET[/PREFIX]"),
+    };
+    Ok(IssuerUrl::parse(&url)?)
+}
+
+/// The site files (discovery document, JWKS) of an issuer and its keys, and the JWKS's key count;
+/// shared by `kwi issuer build` and `kwi issuer serve --issuer`.
+pub(crate) fn documents_for_keys(
+    issuer: &IssuerUrl,
+    jwks_uri: &str,
+    keys: &[Key],
+    style: DiscoveryStyle,
+    legacy_empty_kid: bool,
+) -> Result<(Vec<SiteFile>, usize)> {
+    let jwks = jwks_for_keys(
+        keys,
+        KeySetOptions {
+            legacy_empty_kid,
+            ..KeySetOptions::default()
+        },
+    )?;
+    let discovery = discovery_document(issuer, jwks_uri, &signing_algorithms(keys), style)?;
+    let site = site_files(issuer, jwks_uri, discovery, jwks_document(&jwks))?;
+    Ok((site, jwks.keys.len()))
+}
+
+pub(super) fn build(args: BuildArgs) -> Result<()> {
+    let issuer = issuer_url(&args)?;
     let style = DiscoveryStyle::from(args.style);
     let jwks_uri = match (&args.jwks_uri, &args.jwks_path) {
         (Some(uri), _) => uri.clone(),
@@ -33,15 +76,8 @@ pub fn build(args: BuildArgs) -> Result<()> {
         .map(|(k, _)| k)
         .collect();
     note_unsupported_by_kubernetes(&keys);
-    let jwks = jwks_for_keys(
-        &keys,
-        KeySetOptions {
-            legacy_empty_kid: args.legacy_empty_kid,
-            ..KeySetOptions::default()
-        },
-    )?;
-    let discovery = discovery_document(&issuer, &jwks_uri, &signing_algorithms(&keys), style)?;
-    let site = site_files(&issuer, &jwks_uri, discovery, jwks_document(&jwks))?;
+    let (site, key_count) =
+        documents_for_keys(&issuer, &jwks_uri, &keys, style, args.legacy_empty_kid)?;
     for file in &site {
         let path = args.out.join(&file.path);
         files::write_output(&path, &file.contents, false, false)?;
@@ -49,7 +85,7 @@ pub fn build(args: BuildArgs) -> Result<()> {
     }
     eprintln!(
         "kwi: {} key(s); serve {} so that {} answers",
-        jwks.keys.len(),
+        key_count,
         args.out.display(),
         issuer.discovery_url()
     );

@@ -14,7 +14,7 @@ use crate::files::{self, display_name};
 
 type PrivateEncoder = fn(&Key) -> Result<Zeroizing<Vec<u8>>, kwi_jose::KeyError>;
 
-pub fn generate(args: GenerateArgs) -> Result<()> {
+pub(super) fn generate(args: GenerateArgs) -> Result<()> {
     let spec = match (args.alg, args.bits.as_deref()) {
         (GenerateAlg::Rs256, bits) => KeySpec::Rsa {
             bits: bits.unwrap_or("2048").parse().unwrap_or(2048),
@@ -161,7 +161,7 @@ fn single<'a>(keys: &'a [Key], to: &str, name: &str) -> Result<&'a Key> {
     }
 }
 
-pub fn convert(args: ConvertArgs) -> Result<()> {
+pub(super) fn convert(args: ConvertArgs) -> Result<()> {
     let name = display_name(&args.input).to_string();
     let keys: Vec<Key> = files::read_keys(&args.input)?
         .into_iter()
@@ -275,7 +275,7 @@ fn json<T: serde::Serialize>(value: &T, pretty: bool) -> Result<String> {
     Ok(text)
 }
 
-pub fn kid(args: KidArgs) -> Result<()> {
+pub(super) fn kid(args: KidArgs) -> Result<()> {
     let method = KidMethod::from(args.method);
     let keys: Vec<Key> = files::read_keys(&args.input)?
         .into_iter()

@@ -5,7 +5,9 @@ mod completions;
 mod doctor;
 mod documents;
 mod issuer;
+mod issuer_serve;
 mod keys;
+mod publish;
 mod serve;
 mod sts;
 mod token;
@@ -23,7 +25,7 @@ use crate::cli::{
 };
 
 /// Runs one parsed command line.
-pub fn run(cli: Cli) -> Result<()> {
+pub(crate) fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Keys(KeysCommand::Generate(args)) => keys::generate(args),
         Command::Keys(KeysCommand::Convert(args)) => keys::convert(args),
@@ -31,6 +33,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Jwks(args) => documents::jwks(args),
         Command::Discovery(args) => documents::discovery(args),
         Command::Issuer(IssuerCommand::Build(args)) => issuer::build(args),
+        Command::Issuer(IssuerCommand::Publish(args)) => publish::run(args),
+        Command::Issuer(IssuerCommand::Serve(args)) => issuer_serve::run(args),
         Command::ApiserverFlags(args) => apiserver_flags::run(args),
         Command::Token(command) => match *command {
             TokenCommand::Mint(args) => token::mint(args),
@@ -75,4 +79,11 @@ pub(crate) fn note_unsupported_by_kubernetes(keys: &[Key]) {
             "kwi: note: kube-apiserver cannot sign with or verify Ed25519 keys (it reads RSA and ECDSA only)"
         );
     }
+}
+
+/// The AWS region from the environment, as the AWS CLI reads it.
+pub(crate) fn env_region() -> Option<String> {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
 }

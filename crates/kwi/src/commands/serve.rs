@@ -40,7 +40,7 @@ pub(crate) fn listen_and_tls(
     Ok((addr, tls))
 }
 
-pub fn run(args: ServeArgs) -> Result<()> {
+pub(super) fn run(args: ServeArgs) -> Result<()> {
     let (addr, tls) = listen_and_tls(
         &args.listen,
         args.tls_cert.as_deref().zip(args.tls_key.as_deref()),
@@ -162,6 +162,7 @@ fn checked_root_token(flag: &str, token: String) -> Result<String> {
     Ok(token)
 }
 
+/// Completes on SIGTERM or Ctrl-C.
 pub(crate) async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

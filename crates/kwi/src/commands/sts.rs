@@ -24,7 +24,7 @@ fn read_config(path: &Path) -> Result<Config> {
     Ok(config)
 }
 
-pub fn serve(args: StsServeArgs) -> Result<()> {
+pub(super) fn serve(args: StsServeArgs) -> Result<()> {
     let (addr, tls) = super::serve::listen_and_tls(
         &args.listen,
         args.tls_cert.as_deref().zip(args.tls_key.as_deref()),

@@ -106,7 +106,7 @@ fn mint_flag(error: &MintError) -> &'static str {
     }
 }
 
-pub fn mint(args: MintArgs) -> Result<()> {
+pub(super) fn mint(args: MintArgs) -> Result<()> {
     let key = signing_key(&args.key)?;
     let ttl = parse_duration(&args.ttl).map_err(|e| anyhow!("--ttl: {e}"))?;
     let iat = time_arg(args.issued_at.as_deref(), now(), "--issued-at")?;
@@ -291,7 +291,7 @@ fn claim_lines(claims: &Map<String, Value>, now: i64) -> String {
     out
 }
 
-pub fn inspect(args: InspectArgs) -> Result<()> {
+pub(super) fn inspect(args: InspectArgs) -> Result<()> {
     let raw = read_token(&args.token)?;
     let token = decode_unverified(&raw, MAX_TOKEN_INPUT)
         .map_err(|e| anyhow!("{}: {e}", display_name(&args.token)))?;
@@ -424,7 +424,7 @@ fn check(
     Ok(verified)
 }
 
-pub fn verify(args: VerifyArgs) -> Result<()> {
+pub(super) fn verify(args: VerifyArgs) -> Result<()> {
     let token = read_token(&args.token)?;
     let (keys, discovered_issuer) = load_key_set(&args)?;
     let now = time_arg(args.at.as_deref(), now(), "--at")?;

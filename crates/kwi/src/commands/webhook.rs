@@ -16,7 +16,7 @@ use crate::kube_objects::{parse_objects, read_objects};
 const WRAPPED_UID: &str = "kwi-webhook-mutate";
 
 /// Runs `kwi webhook mutate`.
-pub fn mutate_command(args: WebhookMutateArgs) -> Result<()> {
+pub(super) fn mutate_command(args: WebhookMutateArgs) -> Result<()> {
     let config = webhook_config(&args.webhook)?;
     let mut directory = Directory::default();
     for path in &args.service_accounts {
@@ -116,7 +116,7 @@ fn read_config_map(path: &str) -> Result<ConfigMapEntries> {
 }
 
 /// The library's configuration from the command line's flags.
-pub fn webhook_config(options: &WebhookOptions) -> Result<WebhookConfig> {
+pub(super) fn webhook_config(options: &WebhookOptions) -> Result<WebhookConfig> {
     let mut profiles = Vec::new();
     for profile in &options.profiles {
         let profile = match profile {

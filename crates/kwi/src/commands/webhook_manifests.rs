@@ -21,7 +21,7 @@ const HEADER: &str = "\
 ";
 
 /// Runs `kwi webhook manifests`.
-pub fn run(args: WebhookManifestsArgs) -> Result<()> {
+pub(super) fn run(args: WebhookManifestsArgs) -> Result<()> {
     // The flags are checked as `kwi webhook serve` will check them.
     webhook_config(&args.webhook)?;
     let tls = if args.self_signed {

@@ -13,7 +13,7 @@ use crate::commands::serve::shutdown_signal;
 use crate::commands::webhook::webhook_config;
 
 /// Runs `kwi webhook serve`.
-pub fn run(args: WebhookServeArgs) -> Result<()> {
+pub(super) fn run(args: WebhookServeArgs) -> Result<()> {
     let config = webhook_config(&args.webhook)?;
     let addr: SocketAddr = args.listen.parse().map_err(|_| {
         anyhow!(

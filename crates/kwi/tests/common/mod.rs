@@ -5,39 +5,39 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// The conformance data of ../shared, as the README says tests read it.
-pub fn conformance(name: &str) -> PathBuf {
+pub(crate) fn conformance(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/data/kubernetes")
         .join(name)
 }
 
 /// A scratch folder where kwi runs.
-pub struct Workdir {
+pub(crate) struct Workdir {
     pub dir: tempfile::TempDir,
 }
 
 /// What one run printed and returned.
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: Vec<u8>,
     pub stderr: String,
 }
 
 impl Run {
-    pub fn stdout_text(&self) -> String {
+    pub(crate) fn stdout_text(&self) -> String {
         String::from_utf8(self.stdout.clone()).unwrap()
     }
 
     /// Asserts success and returns stdout.
     #[track_caller]
-    pub fn ok(self) -> Run {
+    pub(crate) fn ok(self) -> Run {
         assert_eq!(self.code, 0, "kwi failed: {}", self.stderr);
         self
     }
 
     /// Asserts exit code 2 with one line on stderr that contains every word.
     #[track_caller]
-    pub fn usage_error(self, words: &[&str]) -> Run {
+    pub(crate) fn usage_error(self, words: &[&str]) -> Run {
         assert_eq!(self.code, 2, "expected exit 2; stderr: {}", self.stderr);
         assert_eq!(
             self.stderr.trim_end().lines().count(),
@@ -57,31 +57,31 @@ impl Run {
 }
 
 impl Workdir {
-    pub fn new() -> Workdir {
+    pub(crate) fn new() -> Workdir {
         Workdir {
             dir: tempfile::tempdir().unwrap(),
         }
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let path = self.path(name);
         std::fs::write(&path, contents).unwrap();
         path
     }
 
-    pub fn read(&self, name: &str) -> Vec<u8> {
+    pub(crate) fn read(&self, name: &str) -> Vec<u8> {
         std::fs::read(self.path(name)).unwrap()
     }
 
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         self.run_with_input(args, None)
     }
 
-    pub fn run_with_input(&self, args: &[&str], input: Option<&[u8]>) -> Run {
+    pub(crate) fn run_with_input(&self, args: &[&str], input: Option<&[u8]>) -> Run {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kwi"))
             .args(args)
             .current_dir(self.dir.path())
