@@ -1,5 +1,5 @@
 """The EKS self-hosted guide (seed 1) end to end, offline: the cluster's keys (kwi keys generate), its
-issuer site (kwi issuer build) served over HTTPS with a local CA, the API server flags (kwi
+issuer site (kwi issuer build) served over HTTPS with a local CA by kwi issuer serve, the API server flags (kwi
 apiserver-flags), the pod's volume and environment as the pod identity webhook injects them (kwi
 webhook mutate on the pod and its annotated ServiceAccount), a token as kube-apiserver projects it
 into that volume (kwi token mint with the audience and lifetime the webhook asked for), boto3 in that environment
@@ -9,11 +9,13 @@ loopback issuer must be told. Then one link broken at a time: STS refuses it and
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 import time
 
 import pytest
 
-from irsa import AUD, NAMESPACE, ROLE, SERVICE_ACCOUNT, IssuerServer, StsServer, boto3_credentials, kwi, pod_env, sts_config
+from irsa import AUD, KWI, NAMESPACE, ROLE, SERVICE_ACCOUNT, IssuerServer, StsServer, boto3_credentials, kwi, pod_env, sts_config
 
 LOOPBACK = {"issuer.not-public", "tls.private-ca"}
 
@@ -45,6 +47,12 @@ def webhook_injection(tmp_path):
     return source["audience"], source["expirationSeconds"], env
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def doctor_ids(issuer, ca_file, token_file, party):
     proc = kwi("doctor", "--json", "--issuer", issuer, "--ca-file", ca_file, "--token", token_file,
                "--for", party, check=False)
@@ -55,12 +63,21 @@ def doctor_ids(issuer, ca_file, token_file, party):
 def test_the_whole_chain_then_one_broken_link_at_a_time(pki, tmp_path):
     # 1. keys, 2. site, 3. served over HTTPS, 4. apiserver flags
     kwi("keys", "generate", "--out", tmp_path / "sa.key", "--public-out", tmp_path / "sa.pub")
-    server = IssuerServer(pki)
+    port = free_port()
+    issuer = f"https://127.0.0.1:{port}"
+    kwi("issuer", "build", "--issuer", issuer, "--key", tmp_path / "sa.pub", "--out", tmp_path / "site")
+    server = subprocess.Popen(
+        [str(KWI), "issuer", "serve", "--site", str(tmp_path / "site"), "--listen", f"127.0.0.1:{port}",
+         "--tls-cert", str(pki.cert_file), "--tls-key", str(pki.key_file)],
+        stdout=subprocess.DEVNULL, stderr=(tmp_path / "issuer.log").open("w"),
+    )  # fmt: skip
     sts = None
     try:
-        issuer = server.url
-        kwi("issuer", "build", "--issuer", issuer, "--key", tmp_path / "sa.pub", "--out", tmp_path / "site")
-        server.serve_site(tmp_path / "site")
+        # a log file, not a pipe nobody reads (it could fill and stop the server)
+        deadline = time.time() + 20
+        while "listening on https://" not in (tmp_path / "issuer.log").read_text():
+            assert server.poll() is None and time.time() < deadline, (tmp_path / "issuer.log").read_text()
+            time.sleep(0.05)
         flags = kwi("apiserver-flags", "--issuer", issuer, "--signing-key", tmp_path / "sa.key",
                     "--key", tmp_path / "sa.pub").stdout
         assert f"--service-account-issuer={issuer}" in flags
@@ -99,7 +116,8 @@ def test_the_whole_chain_then_one_broken_link_at_a_time(pki, tmp_path):
     finally:
         if sts:
             sts.close()
-        server.close()
+        server.terminate()
+        server.wait(timeout=15)
 
 
 @pytest.mark.parametrize("party", ["vault", "aws"])
