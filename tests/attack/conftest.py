@@ -2,35 +2,19 @@
 as a harness.Target; test_<server>.py runs every attack against it."""
 
 import os
-import re
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import Target  # noqa: E402
+from harness import Target, listening_address  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 KWI = Path(os.environ.get("KWI_BIN", REPO / "target" / "debug" / "kwi"))
 ROOT = "attack-root-token"
-
-
-def listening_address(process: subprocess.Popen, log: Path) -> tuple[str, str]:
-    """The host and port a kwi server says it listens on (it may pick a free port)."""
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        match = re.search(r"listening on http://(\S+)", log.read_text())
-        if match:
-            host, port = match.group(1).rsplit(":", 1)
-            return host, port
-        if process.poll() is not None:
-            raise RuntimeError(log.read_text())
-        time.sleep(0.05)
-    raise AssertionError(log.read_text())
 
 
 def start_kwi_serve(tmp: Path) -> Target:

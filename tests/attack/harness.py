@@ -12,6 +12,7 @@ this file with a fixture that starts them and returns a `Target`; the attacks ar
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import ssl
@@ -58,6 +59,21 @@ class Target:
 
 
 # --- plumbing ---------------------------------------------------------------------------------
+
+
+def listening_address(process: subprocess.Popen, log: Path) -> tuple[str, str]:
+    """The host and port a kwi server says it listens on (it may pick a free port)."""
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        match = re.search(r"listening on http://(\S+)", log.read_text())
+        if match:
+            host, port = match.group(1).rsplit(":", 1)
+            return host, port
+        if process.poll() is not None:
+            raise RuntimeError(log.read_text())
+        time.sleep(0.05)
+    raise AssertionError(log.read_text())
+
 
 
 def connect(t: Target, timeout: float = TIMEOUT) -> socket.socket:

@@ -3,14 +3,12 @@ unpanicked and within its memory bound (its request bodies are capped at 1 MiB a
 buffer by kwi-http)."""
 
 import os
-import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from harness import ATTACKS, Target, check_alive
+from harness import ATTACKS, Target, check_alive, listening_address
 
 # Not imported from conftest.py: another suite's conftest module may hold that name when the
 # suites run together.
@@ -30,22 +28,9 @@ def start_kwi_sts(tmp: Path) -> Target:
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "sts.toml").write_text(CONFIG)
     log = tmp / "kwi.log"
-    process = subprocess.Popen(
-        [KWI, "sts", "serve", "--config", tmp / "sts.toml", "--listen", "127.0.0.1:0"],
-        stdout=subprocess.DEVNULL, stderr=log.open("w"),
-    )  # fmt: skip
-    deadline = time.time() + 20
-    addr = None
-    while time.time() < deadline and addr is None:
-        match = re.search(r"listening on http://(\S+)", log.read_text())
-        if match:
-            addr = match.group(1)
-        elif process.poll() is not None:
-            raise RuntimeError(log.read_text())
-        else:
-            time.sleep(0.05)
-    assert addr, log.read_text()
-    host, port = addr.rsplit(":", 1)
+    process = subprocess.Popen([KWI, "sts", "serve", "--config", tmp / "sts.toml", "--listen", "127.0.0.1:0"],
+                               stdout=subprocess.DEVNULL, stderr=log.open("w"))  # fmt: skip
+    host, port = listening_address(process, log)
     counter = [0]
 
     def fresh() -> Target:

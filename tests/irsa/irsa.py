@@ -80,15 +80,18 @@ def trust_policy(prefix: str, sub: str = SUB, aud: str = AUD) -> str:
     )
 
 
-def sts_config(provider_url: str, ca_file: Path, policy: str | None = None, max_session: int = 3600) -> str:
+def sts_config(
+    provider_url: str, ca_file: Path | None, policy: str | None = None, max_session: int = 3600, thumbprints=()
+) -> str:
     prefix = provider_url.removeprefix("https://")
     policy = policy or trust_policy(prefix)
+    ca_line = f'ca_file = "{ca_file}"' if ca_file else ""
     return f"""account = "{ACCOUNT}"
 [[provider]]
 url = "{provider_url}"
 client_ids = ["{AUD}"]
-thumbprints = []
-ca_file = "{ca_file}"
+thumbprints = {json.dumps(list(thumbprints))}
+{ca_line}
 [[role]]
 arn = "{ROLE}"
 max_session_duration = {max_session}

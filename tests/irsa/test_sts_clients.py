@@ -216,3 +216,27 @@ def test_a_body_over_the_limit_is_refused_without_reading_it(sts):
     assert response.status == 413
     assert b"<Code>ValidationError</Code>" in response.read()
     conn.close()
+
+
+@pytest.mark.parametrize("pinned", [True, False], ids=["the thumbprint doctor prints", "another thumbprint"])
+def test_a_private_ca_pinned_by_thumbprint_as_iam_does(pinned, issuer, pki, cluster_keys, tmp_path):
+    """No ca_file: the issuer's certificate is trusted only through the provider's thumbprint,
+    the one `kwi doctor --for aws` prints for the host."""
+    from irsa import StsServer, sts_config
+
+    report = json.loads(kwi("doctor", "--json", "--issuer", issuer.url, "--ca-file", pki.ca_file,
+                            "--for", "aws", check=False).stdout)
+    thumbprint = report["aws"]["thumbprint"] if pinned else "0" * 40
+    config = tmp_path / "sts.toml"
+    config.write_text(sts_config(issuer.url, None, thumbprints=[thumbprint]))
+    server = StsServer(config)
+    try:
+        token = write_token(tmp_path, mint(cluster_keys[0], issuer.url))
+        got = boto3_credentials(pod_env(server.url, token))
+    finally:
+        server.close()
+    if pinned:
+        assert got["ok"], got
+    else:
+        assert (got["ok"], got["code"]) == (False, "InvalidIdentityToken"), got
+        assert got["message"] == "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint"

@@ -119,6 +119,11 @@ def test_irsa_walkthrough(tmp_path: Path, monkeypatch):
     run("irsa", tmp_path)
     whoami = json.loads((tmp_path / "whoami.json").read_text())
     assert whoami["Arn"].startswith("arn:aws:sts::111122223333:assumed-role/app/")
+    # The environment the walkthrough exports is the one the webhook injects.
+    injected = {e["name"]: e["value"] for op in json.loads((tmp_path / "patch.json").read_text())
+                if op["path"].endswith("/env") for e in op["value"]}
+    assert injected["AWS_ROLE_ARN"] == "arn:aws:iam::111122223333:role/app"
+    assert injected["AWS_REGION"] == injected["AWS_DEFAULT_REGION"] == "us-east-1"
     doctor = json.loads((tmp_path / "doctor-aws.json").read_text())
     assert {f["id"] for f in doctor["failures"]} == {"issuer.not-public", "tls.private-ca"}
     assert "(InvalidIdentityToken)" in (tmp_path / "sts-error.txt").read_text()

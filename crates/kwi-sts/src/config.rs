@@ -53,7 +53,8 @@ pub struct Provider {
     pub prefix: String,
     /// The client IDs (audiences).
     pub client_ids: Vec<String>,
-    /// The thumbprints (recorded as IAM does; kwi trusts `ca_file` or the platform's roots).
+    /// The thumbprints: a certificate no trusted CA signs is accepted when the SHA-1 of the top
+    /// certificate its host sends is one of them (IAM's rule for private CAs).
     pub thumbprints: Vec<String>,
     /// A CA file to trust for this provider's HTTPS, instead of the platform's roots.
     pub ca_file: Option<String>,

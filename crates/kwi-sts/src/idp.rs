@@ -1,6 +1,7 @@
 //! The provider's keys, fetched as STS fetches them: the discovery document at
 //! `<url>/.well-known/openid-configuration` (its `issuer` exactly the provider URL), then its
-//! `jwks_uri`, over HTTPS only, with kwi's shared HTTP client (bounded in time and size).
+//! `jwks_uri`, over HTTPS only, with kwi's shared HTTP client (bounded in time and size); a
+//! certificate no trusted CA signs is accepted when the provider's thumbprints pin it, as IAM does.
 //! Every request fetches afresh: this STS is for tests and demos, where a changed issuer must
 //! be seen at once.
 
@@ -12,7 +13,9 @@ use kwi_jose::{Jwk, KeySet};
 use serde_json::Value;
 
 use crate::config::{Config, Provider};
-use crate::error::{CHECK_DISCOVERY, NO_VERIFICATION_KEY, StsError, StsErrorCode};
+use crate::error::{
+    CHECK_DISCOVERY, NO_VERIFICATION_KEY, StsError, StsErrorCode, THUMBPRINT_MISMATCH,
+};
 
 /// Where the keys of a provider come from (HTTPS in the server, fixed keys in unit tests).
 pub trait KeySource {
@@ -24,6 +27,8 @@ pub trait KeySource {
 #[derive(Debug, Clone)]
 pub struct HttpKeySource {
     clients: HashMap<String, HttpClient>,
+    /// For hosts whose certificate no trusted CA signs, pinned by a provider's thumbprints.
+    pinned: HttpClient,
 }
 
 impl HttpKeySource {
@@ -36,7 +41,10 @@ impl HttpKeySource {
                     .map_err(|e| format!("provider {}: ca_file: {e}", p.url))?;
             clients.insert(p.url.clone(), client);
         }
-        Ok(HttpKeySource { clients })
+        Ok(HttpKeySource {
+            clients,
+            pinned: crate::thumbprint::any_certificate_client()?,
+        })
     }
 }
 
@@ -88,6 +96,48 @@ pub fn key_set(jwks: &str) -> Result<KeySet, StsError> {
     KeySet::new(entries).map_err(|_| none())
 }
 
+impl HttpKeySource {
+    /// GETs a provider's document as IAM trusts it: a certificate the client trusts, or else
+    /// (when the provider has thumbprints) one whose host's top certificate has one of them.
+    async fn get(
+        &self,
+        client: &HttpClient,
+        provider: &Provider,
+        url: &str,
+    ) -> Result<String, StsError> {
+        match get_document(client, url).await {
+            Err(FetchError::Unreachable(_)) if !provider.thumbprints.is_empty() => {
+                let parsed = reqwest::Url::parse(url)
+                    .map_err(|_| fetch_error(&FetchError::Unreachable(String::new())))?;
+                let host = parsed
+                    .host_str()
+                    .unwrap_or_default()
+                    .trim_matches(['[', ']'])
+                    .to_string();
+                let port = parsed.port_or_known_default().unwrap_or(443);
+                let chain = crate::thumbprint::peer_chain(&host, port)
+                    .await
+                    .map_err(|e| fetch_error(&FetchError::Unreachable(e)))?;
+                let found = crate::thumbprint::thumbprint(&chain).unwrap_or_default();
+                if !provider
+                    .thumbprints
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(&found))
+                {
+                    return Err(StsError::new(
+                        StsErrorCode::InvalidIdentityToken,
+                        THUMBPRINT_MISMATCH,
+                    ));
+                }
+                get_document(&self.pinned, url)
+                    .await
+                    .map_err(|e| fetch_error(&e))
+            }
+            other => other.map_err(|e| fetch_error(&e)),
+        }
+    }
+}
+
 impl KeySource for HttpKeySource {
     async fn keys(&self, provider: &Provider) -> Result<KeySet, StsError> {
         let Some(client) = self.clients.get(&provider.url) else {
@@ -100,13 +150,9 @@ impl KeySource for HttpKeySource {
             "{}/.well-known/openid-configuration",
             provider.url.trim_end_matches('/')
         );
-        let discovery = get_document(client, &url)
-            .await
-            .map_err(|e| fetch_error(&e))?;
+        let discovery = self.get(client, provider, &url).await?;
         let uri = jwks_uri(&discovery, &provider.url)?;
-        let jwks = get_document(client, &uri)
-            .await
-            .map_err(|e| fetch_error(&e))?;
+        let jwks = self.get(client, provider, &uri).await?;
         key_set(&jwks)
     }
 }

@@ -12,6 +12,7 @@ pub mod handler;
 pub mod idp;
 pub mod response;
 pub mod sessions;
+pub mod thumbprint;
 pub mod trust_policy;
 mod xml;
 
