@@ -371,7 +371,11 @@ pub(crate) struct ConvertArgs {
     /// kid of JWK output: k8s (the default, or the input's own kid), rfc7638, none, or a literal
     /// value. With several input keys, selects the one with this kid. (A kid may start with
     /// `-`: base64url uses it.)
-    #[arg(long, value_name = "k8s|rfc7638|none|VALUE", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "k8s|rfc7638|none|VALUE",
+        allow_hyphen_values = true
+    )]
     pub kid: Option<String>,
     /// Indent JSON output.
     #[arg(long)]
