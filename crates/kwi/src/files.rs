@@ -216,12 +216,13 @@ pub(crate) fn refuse_binary_to_terminal(output: Option<&Path>) -> Result<()> {
 /// Writes a program-readable answer to standard output; a reader that went away (`| head`) is
 /// not an error.
 pub(crate) fn write_stdout(text: &str) -> Result<()> {
+    write_out(format!("{text}\n").as_bytes())
+}
+
+/// Writes bytes to standard output; a reader that went away (`| head`) is not an error.
+pub(crate) fn write_out(bytes: &[u8]) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    match out
-        .write_all(text.as_bytes())
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush())
-    {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(anyhow!("cannot write to standard output: {e}"))
         }

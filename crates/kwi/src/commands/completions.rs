@@ -1,8 +1,6 @@
 //! `kwi completions` and `kwi man`: generated from the same clap definition as `--help`, so
 //! they never disagree with it.
 
-use std::io::Write;
-
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 
@@ -16,9 +14,7 @@ pub(super) fn completions(args: &CompletionsArgs) -> Result<()> {
     };
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "kwi", &mut out);
-    std::io::stdout()
-        .write_all(&out)
-        .context("cannot write to standard output")
+    crate::files::write_out(&out)
 }
 
 /// The roff of one command's page.
@@ -48,9 +44,7 @@ pub(super) fn man(args: &ManArgs) -> Result<()> {
     let mut root = Cli::command();
     root.build();
     let Some(dir) = &args.dir else {
-        return std::io::stdout()
-            .write_all(&page(&root)?)
-            .context("cannot write to standard output");
+        return crate::files::write_out(&page(&root)?);
     };
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let mut commands = Vec::new();

@@ -83,7 +83,7 @@ fn print(report: &Report, args: &DoctorArgs, token: Option<&str>) -> Result<()> 
         {
             aws.insert("trust_policy".into(), policy);
         }
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        crate::files::write_stdout(&serde_json::to_string_pretty(&value)?)?;
     } else {
         let mut text = report::human(report, &aud);
         if let Some(policy) = policy {
@@ -93,14 +93,14 @@ fn print(report: &Report, args: &DoctorArgs, token: Option<&str>) -> Result<()> 
                 serde_json::to_string_pretty(&policy)?
             ));
         }
-        print!("{}", crate::printable(&text, true));
+        crate::files::write_out(crate::printable(&text, true).as_bytes())?;
     }
     Ok(())
 }
 
 pub(super) fn run(args: DoctorArgs) -> Result<()> {
     if args.catalogue {
-        print!("{}", report::catalogue_markdown());
+        crate::files::write_out(report::catalogue_markdown().as_bytes())?;
         return Ok(());
     }
     let issuer = args.issuer.clone().unwrap_or_default();

@@ -46,7 +46,10 @@ pub(super) fn run(args: PublishArgs) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let mut say = |line: String| println!("{}", crate::printable(&line, false));
+    // The plan and what was done, one line each; a reader that went away stops nothing.
+    let mut say = |line: String| {
+        let _ = crate::files::write_stdout(&crate::printable(&line, false));
+    };
     runtime
         .block_on(publish(&site, &target, &options, &mut say))
         .map_err(exit_error)?;
