@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import Target, listening_address  # noqa: E402
+from harness import Target, fresh_instances, listening_address  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 KWI = Path(os.environ.get("KWI_BIN", REPO / "target" / "debug" / "kwi"))
@@ -29,11 +29,6 @@ def start_kwi_serve(tmp: Path) -> Target:
     request = urllib.request.Request(f"http://{host}:{port}/v1/sys/auth/jwt", data=b'{"type":"jwt"}', method="POST", headers={"X-Vault-Token": ROOT})
     with urllib.request.urlopen(request, timeout=10) as resp:
         assert resp.status == 204
-    counter = [0]
-
-    def fresh() -> Target:
-        counter[0] += 1
-        return start_kwi_serve(tmp.parent / f"{tmp.name}-fresh{counter[0]}")
 
     return Target(
         name="kwi serve",
@@ -46,7 +41,7 @@ def start_kwi_serve(tmp: Path) -> Target:
         memory_bound_mib=96,
         admin=("X-Vault-Token", ROOT),
         admin_probe=("POST", "/v1/sys/auth/probe", b'{"type":"jwt"}'),
-        fresh=fresh,
+        fresh=fresh_instances(start_kwi_serve, tmp),
     )
 
 
@@ -73,11 +68,6 @@ def start_kwi_issuer_serve(tmp: Path) -> Target:
     log = tmp / "kwi.log"
     process = subprocess.Popen([KWI, "issuer", "serve", "--site", tmp / "site", "--listen", "127.0.0.1:0"], stdout=subprocess.DEVNULL, stderr=log.open("w"))
     host, port = listening_address(process, log)
-    counter = [0]
-
-    def fresh() -> Target:
-        counter[0] += 1
-        return start_kwi_issuer_serve(tmp.parent / f"{tmp.name}-fresh{counter[0]}")
 
     return Target(
         name="kwi issuer serve",
@@ -89,7 +79,7 @@ def start_kwi_issuer_serve(tmp: Path) -> Target:
         # No path takes a body: these get 413 unread.
         body_paths=["/c1/.well-known/openid-configuration", "/c1/openid/v1/jwks"],
         memory_bound_mib=64,
-        fresh=fresh,
+        fresh=fresh_instances(start_kwi_issuer_serve, tmp),
     )
 
 

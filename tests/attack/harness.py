@@ -76,6 +76,18 @@ def listening_address(process: subprocess.Popen, log: Path) -> tuple[str, str]:
 
 
 
+def fresh_instances(start: Callable[[Path], "Target"], tmp: Path) -> Callable[[], "Target"]:
+    """A `Target.fresh` for a server started by `start(folder)`: each call starts another
+    instance in a folder of its own beside `tmp`."""
+    counter = [0]
+
+    def fresh() -> Target:
+        counter[0] += 1
+        return start(tmp.parent / f"{tmp.name}-fresh{counter[0]}")
+
+    return fresh
+
+
 def connect(t: Target, timeout: float = TIMEOUT) -> socket.socket:
     """A connection to the target (TLS when it is HTTPS), Nagle off so small writes go out."""
     s = socket.create_connection((t.host, t.port), timeout=timeout)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import ATTACKS, Target, check_alive, listening_address
+from harness import ATTACKS, Target, check_alive, fresh_instances, listening_address
 
 # Not imported from conftest.py: another suite's conftest module may hold that name when the
 # suites run together.
@@ -31,11 +31,6 @@ def start_kwi_sts(tmp: Path) -> Target:
     process = subprocess.Popen([KWI, "sts", "serve", "--config", tmp / "sts.toml", "--listen", "127.0.0.1:0"],
                                stdout=subprocess.DEVNULL, stderr=log.open("w"))  # fmt: skip
     host, port = listening_address(process, log)
-    counter = [0]
-
-    def fresh() -> Target:
-        counter[0] += 1
-        return start_kwi_sts(tmp.parent / f"{tmp.name}-fresh{counter[0]}")
 
     return Target(
         name="kwi sts serve",
@@ -46,7 +41,7 @@ def start_kwi_sts(tmp: Path) -> Target:
         health="/healthz",
         body_paths=["/"],
         memory_bound_mib=64,
-        fresh=fresh,
+        fresh=fresh_instances(start_kwi_sts, tmp),
     )
 
 

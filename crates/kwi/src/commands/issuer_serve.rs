@@ -116,10 +116,7 @@ pub(super) fn run(args: IssuerServeArgs) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr} (is another server there?)"))?;
-        let addr = listener.local_addr().unwrap_or(addr);
+        let (listener, addr) = super::serve::bind(addr).await?;
         if let (Some(tls), Some(cert), Some(key)) = (&tls, &args.tls_cert, &args.tls_key) {
             tls.reload_on_change(cert.clone(), key.clone());
         }

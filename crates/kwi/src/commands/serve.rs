@@ -8,6 +8,16 @@ use kwi_auth::{AppState, router};
 
 use crate::cli::ServeArgs;
 
+/// Binds the listening socket: the listener and the address it is bound to (the port chosen
+/// when `--listen` gave 0). Shared by every kwi server command.
+pub(crate) async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (is another server there?)"))?;
+    let bound = listener.local_addr().unwrap_or(addr);
+    Ok((listener, bound))
+}
+
 /// The address of `--listen` and the TLS of `--tls-cert`/`--tls-key`; plain HTTP only on
 /// loopback unless the command has `--insecure-http` (`Some`) and it is given. Shared by every
 /// kwi server command.
@@ -125,10 +135,7 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
     let state = Arc::new(state);
 
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr} (is another server there?)"))?;
-        let addr = listener.local_addr().unwrap_or(addr);
+        let (listener, addr) = bind(addr).await?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         eprintln!("kwi: listening on {scheme}://{addr}");
         if args.dev {

@@ -39,10 +39,7 @@ pub(super) fn serve(args: StsServeArgs) -> Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr} (is another server there?)"))?;
-        let addr = listener.local_addr().unwrap_or(addr);
+        let (listener, addr) = super::serve::bind(addr).await?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         // A renewed certificate (cert-manager, a Secret update) is served without a restart.
         if let (Some(tls), Some(cert), Some(key)) = (&tls, &args.tls_cert, &args.tls_key) {

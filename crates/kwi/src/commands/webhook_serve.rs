@@ -71,13 +71,8 @@ pub(super) fn run(args: WebhookServeArgs) -> Result<()> {
             tokio::spawn(cache.clone().watch_config_map(args.namespace.clone()));
         }
         tls.reload_on_change(args.tls_cert.clone(), args.tls_key.clone());
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr} (is another server there?)"))?;
-        eprintln!(
-            "kwi: webhook listening on https://{}",
-            listener.local_addr().unwrap_or(addr)
-        );
+        let (listener, addr) = super::serve::bind(addr).await?;
+        eprintln!("kwi: webhook listening on https://{addr}");
         let webhook = Arc::new(Webhook {
             config,
             cache,
