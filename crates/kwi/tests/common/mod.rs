@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// The conformance data of ../shared, as the README says tests read it.
+/// The Kubernetes conformance data, from the copy kept in `tests/data/kubernetes`.
 pub(crate) fn conformance(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/data/kubernetes")
