@@ -7,7 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import threading
 import time
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -106,7 +108,6 @@ def _jwk(keys, name, public=True):
 
 
 ISSUER_CASES = {
-    "issuer.not-https": lambda s, k, tmp: ["--issuer", s.url.replace("https://", "http://")],
     "issuer.query-or-fragment": lambda s, k, tmp: ["--issuer", s.url + "?tenant=1"],
     "issuer.unreachable": lambda s, k, tmp: ["--issuer", f"https://127.0.0.1:{closed_port()}"],
     "issuer.tls-untrusted": lambda s, k, tmp: ["--ca-file", s.pki_other_ca],
@@ -262,6 +263,15 @@ TESTED_ELSEWHERE = {
     "issuer.not-public": "test_the_loopback_findings_are_for_cloud_parties_only",
     "tls.private-ca": "test_the_loopback_findings_are_for_cloud_parties_only",
     "token.algorithm": "test_ec_token_for_entra",
+    "issuer.not-https": "test_an_http_issuer_is_walked_and_refused_by_the_cloud_parties",
+    "dns.no-such-host": "test_a_host_that_does_not_resolve",
+    "dns.private-address": "test_a_name_that_resolves_to_loopback_only",
+    "discovery.content-type": "test_warnings_are_named_and_nothing_else",
+    "jwks.content-type": "test_warnings_are_named_and_nothing_else",
+    "jwks.no-cache": "test_warnings_are_named_and_nothing_else",
+    "jwks.long-max-age": "test_warnings_are_named_and_nothing_else",
+    "fetch.redirect": "test_warnings_are_named_and_nothing_else",
+    "fetch.too-many-redirects": "test_a_redirect_loop",
 }
 
 
@@ -344,3 +354,141 @@ def test_certificate_problems_are_named(check, days, names, keys, tmp_path):
         server.shutdown()
         server.server_close()
     assert failed(report) - LOOPBACK == {check}, report["failures"]
+
+
+# --- DNS, plain HTTP, headers and redirects ----------------------------------------------------------
+
+
+def warned(report) -> set[str]:
+    return {w["id"] for w in report["warnings"]}
+
+
+class PlainServer(ThreadingHTTPServer):
+    """The issuer's routes over plain HTTP on 127.0.0.1 (tls_issuer's handler, without TLS)."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        from tls_issuer import Handler
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.routes: dict = {}
+        self.requests: list[str] = []
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self):
+        self.shutdown()
+        self.server_close()
+
+
+def test_an_http_issuer_is_walked_and_refused_by_the_cloud_parties(keys, tmp_path):
+    """kwi issuer build refuses http issuers, so the documents are written here as kube-apiserver
+    would serve them for --service-account-issuer http://…; Vault fetches http and accepts."""
+    server = PlainServer()
+    try:
+        server.routes[DISCOVERY] = json.dumps({"issuer": server.url, "jwks_uri": server.url + JWKS}).encode()
+        server.routes[JWKS] = kwi("jwks", keys / "sa.pub").stdout.encode()
+        report = doctor("--issuer", server.url, "--for", "all", expect_exit=1)
+        assert failed(report) - LOOPBACK == {"issuer.not-https"}, report["failures"]
+        finding = next(f for f in report["failures"] if f["id"] == "issuer.not-https")
+        assert sorted(finding["breaks"]) == ["aws", "azure", "gcp"]
+        assert JWKS in server.requests, "the JWKS was fetched over http"
+        assert report["jwks_uri"] == server.url + JWKS
+        token = token_file(tmp_path, mint(keys, server.url, aud="vault"))
+        report = doctor("--issuer", server.url, "--token", token, "--for", "vault", expect_exit=0)
+        assert failed(report) == set() and warned(report) == set()
+        assert any(p["check"].startswith("Vault accepts it") for p in report["passed"])
+    finally:
+        server.close()
+
+
+def test_a_host_that_does_not_resolve(pki):
+    """.invalid never resolves (RFC 6761): the walk stops at DNS, for every party."""
+    report = doctor("--issuer", "https://kwi-doctor-test.invalid", "--ca-file", str(pki.ca_file),
+                    "--for", "all", expect_exit=1)
+    assert failed(report) == {"dns.no-such-host"}, report["failures"]
+    assert sorted(report["failures"][0]["breaks"]) == ["aws", "azure", "gcp", "vault"]
+    assert "kwi-doctor-test.invalid" in report["failures"][0]["observation"]
+
+
+def test_a_name_that_resolves_to_loopback_only(pki, keys, tmp_path):
+    """localhost is a name (the test certificate holds it) that resolves to loopback only: the
+    cloud parties cannot reach it, Vault beside it can."""
+    server = IssuerServer(pki)
+    try:
+        url = f"https://localhost:{server.port}"
+        kwi("issuer", "build", "--issuer", url, "--key", keys / "sa.pub", "--out", tmp_path / "site")
+        server.serve_site(tmp_path / "site")
+        report = doctor("--issuer", url, "--ca-file", str(pki.ca_file), "--for", "all", expect_exit=1)
+        assert failed(report) - LOOPBACK == {"dns.private-address"}, report["failures"]
+        assert "issuer.not-public" not in failed(report), "localhost is judged by what it resolves to"
+        finding = next(f for f in report["failures"] if f["id"] == "dns.private-address")
+        assert sorted(finding["breaks"]) == ["aws", "azure", "gcp"]
+        assert "127.0.0.1" in finding["observation"]
+        assert failed(doctor("--issuer", url, "--ca-file", str(pki.ca_file), "--for", "vault", expect_exit=0)) == set()
+    finally:
+        server.close()
+
+
+def _reply(site, path, **headers):
+    body = site.server.routes[path]
+    site.server.routes[path] = Reply(body=body, headers={"Content-Type": "application/json", **headers})
+
+
+WARNING_CASES = {
+    "discovery.content-type": lambda s: _reply(s, DISCOVERY, **{"Content-Type": "text/html"}),
+    "jwks.content-type": lambda s: _reply(s, JWKS, **{"Content-Type": "text/plain; charset=utf-8"}),
+    "jwks.no-cache": lambda s: _reply(s, JWKS, **{"Cache-Control": "no-store"}),
+    "jwks.no-cache (pragma)": lambda s: _reply(s, JWKS, Pragma="no-cache"),
+    "jwks.no-cache (max-age=0)": lambda s: _reply(s, JWKS, **{"Cache-Control": "public, max-age=0"}),
+    "jwks.long-max-age": lambda s: _reply(s, JWKS, **{"Cache-Control": "public, max-age=604800"}),
+    "fetch.redirect": lambda s: (
+        s.server.routes.__setitem__("/moved" + DISCOVERY, s.server.routes[DISCOVERY]),
+        s.server.routes.__setitem__(DISCOVERY, s.url + "/moved" + DISCOVERY),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WARNING_CASES))
+def test_warnings_are_named_and_nothing_else(case, site, pki):
+    """A warning is reported (with what was seen) but breaks nobody: exit 0 for Vault, and for
+    every party nothing beyond the loopback findings."""
+    check = case.split(" ")[0]
+    WARNING_CASES[case](site)
+    report = doctor("--issuer", site.url, "--ca-file", str(pki.ca_file), "--for", "all", expect_exit=1)
+    assert failed(report) - LOOPBACK == set(), report["failures"]
+    assert warned(report) == {check}, report["warnings"]
+    warning = report["warnings"][0]
+    assert warning["observation"] and warning["fix"] and warning["concerns"]
+    vault = doctor("--issuer", site.url, "--ca-file", str(pki.ca_file), "--for", "vault")
+    if check == "jwks.no-cache" or check == "jwks.long-max-age":
+        assert warned(vault) == set(), "the caching warnings concern the cloud parties"
+    else:
+        assert warned(vault) == {check}
+    assert vault["ok"] and failed(vault) == set()
+    if check == "fetch.redirect":
+        assert f"302 {site.url}/moved{DISCOVERY}" in warning["observation"]
+
+
+def test_kube_apiserver_caching_is_no_warning(site, pki):
+    _reply(site, JWKS, **{"Cache-Control": "public, max-age=3600"})
+    report = doctor("--issuer", site.url, "--ca-file", str(pki.ca_file), "--for", "all", expect_exit=1)
+    assert warned(report) == set() and failed(report) == LOOPBACK
+
+
+def test_a_redirect_loop(site, pki):
+    site.server.routes[DISCOVERY] = site.url + "/a"
+    site.server.routes["/a"] = site.url + "/b"
+    site.server.routes["/b"] = site.url + "/a"
+    report = doctor("--issuer", site.url, "--ca-file", str(pki.ca_file), "--for", "vault", expect_exit=1)
+    assert failed(report) == {"fetch.too-many-redirects"}, report["failures"]
+    assert report["failures"][0]["observation"].count("→ 302") == 11
+
+
+def test_human_output_lists_warnings_apart(site, pki):
+    _reply(site, JWKS, **{"Content-Type": "text/plain"})
+    proc = kwi("doctor", "--issuer", site.url, "--ca-file", pki.ca_file, "--for", "vault", check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "! jwks.content-type" in proc.stdout and "✗" not in proc.stdout
+    assert "no problem found, 1 warning(s)" in proc.stdout

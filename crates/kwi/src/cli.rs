@@ -112,8 +112,10 @@ Examples:
   kwi doctor --catalogue                                         # every check, a Markdown table
 
 Each failed check has a stable id, what was seen, which relying parties refuse, the message each
-of them shows and the fix; the README lists them all. Exit codes: 0 nothing breaks the chosen
-relying parties, 1 something does, 2 the inputs could not be read.";
+of them shows and the fix; the README lists them all. Warnings (something off that no relying
+party is known to refuse: content types, redirects, caching headers) are listed apart. Exit
+codes: 0 nothing breaks the chosen relying parties (warnings aside), 1 something does, 2 the
+inputs could not be read.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum DoctorFor {

@@ -127,10 +127,9 @@ pub(super) fn run(args: DoctorArgs) -> Result<()> {
     if report.has_failures() {
         return Err(Rejected(format!(
             "{} problem(s) found for {}",
-            report.findings.len(),
+            report.failures().count(),
             report
-                .findings
-                .iter()
+                .failures()
                 .flat_map(|f| f.breaks.iter().map(|p| p.name()))
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
