@@ -272,6 +272,8 @@ TESTED_ELSEWHERE = {
     "jwks.long-max-age": "test_warnings_are_named_and_nothing_else",
     "fetch.redirect": "test_warnings_are_named_and_nothing_else",
     "fetch.too-many-redirects": "test_a_redirect_loop",
+    "entra.credential-issuer": "test_entra_credential_issuer",
+    "entra.subject": "test_entra_subject_is_case_sensitive",
 }
 
 
@@ -492,3 +494,77 @@ def test_human_output_lists_warnings_apart(site, pki):
     assert proc.returncode == 0, proc.stderr
     assert "! jwks.content-type" in proc.stdout and "✗" not in proc.stdout
     assert "no problem found, 1 warning(s)" in proc.stdout
+
+
+# --- Entra's federated identity credential -----------------------------------------------------------
+
+ENTRA_AUD = "api://AzureADTokenExchange"
+SUB = "system:serviceaccount:default:app"
+
+
+def fic(tmp_path, issuer, subject=SUB, audiences=(ENTRA_AUD,), name="k8s", listed=False):
+    """A credential as `az identity federated-credential show` prints it (or `list`)."""
+    one = {"audiences": list(audiences), "id": "/subscriptions/0/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app/federatedIdentityCredentials/" + name,
+           "issuer": issuer, "name": name, "resourceGroup": "rg", "subject": subject,
+           "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials"}
+    f = tmp_path / f"fic-{name}.json"
+    f.write_text(json.dumps([one] if listed else one))
+    return str(f)
+
+
+def entra(site, pki, *args, expect_exit=None):
+    return doctor("--issuer", site.url, "--ca-file", str(pki.ca_file), "--for", "azure", *args, expect_exit=expect_exit)
+
+
+def test_entra_credential_issuer(site, pki, tmp_path):
+    """The credential was made with a trailing slash: refused before any token is looked at."""
+    report = entra(site, pki, "--azure-credential", fic(tmp_path, site.url + "/"), expect_exit=1)
+    assert failed(report) - LOOPBACK == {"entra.credential-issuer"}, report["failures"]
+    finding = next(f for f in report["failures"] if f["id"] == "entra.credential-issuer")
+    assert finding["breaks"] == ["azure"] and site.url + "/" in finding["observation"]
+
+
+def test_entra_subject_is_case_sensitive(site, pki, keys, tmp_path):
+    token = token_file(tmp_path, mint(keys, site.url, aud=ENTRA_AUD))
+    credential = fic(tmp_path, site.url, subject="system:serviceaccount:Default:app")
+    report = entra(site, pki, "--token", token, "--azure-credential", credential, expect_exit=1)
+    assert failed(report) - LOOPBACK == {"entra.subject"}, report["failures"]
+    finding = next(f for f in report["failures"] if f["id"] == "entra.subject")
+    assert "case only" in finding["observation"]
+    assert finding["messages"]["azure"] == (
+        "AADSTS70021: No matching federated identity record found for presented assertion. "
+        f"Assertion Issuer: '{site.url}'. Assertion Subject: '{SUB}'. Assertion Audience: '{ENTRA_AUD}'.")
+    # the same with --azure-subject, and another service account altogether
+    report = entra(site, pki, "--token", token, "--azure-subject", "system:serviceaccount:default:other", expect_exit=1)
+    assert failed(report) - LOOPBACK == {"entra.subject"}, report["failures"]
+
+
+def test_entra_matches_the_credential_audience(site, pki, keys, tmp_path):
+    credential = fic(tmp_path, site.url, audiences=["api://custom-exchange"])
+    usual = token_file(tmp_path, mint(keys, site.url, aud=ENTRA_AUD))
+    report = entra(site, pki, "--token", usual, "--azure-credential", credential, expect_exit=1)
+    assert failed(report) - LOOPBACK == {"token.audience"}, report["failures"]
+    aud = next(f for f in report["failures"] if f["id"] == "token.audience")
+    assert aud["messages"]["azure"].startswith(
+        f"AADSTS700212: No matching federated identity record found for presented assertion audience '{ENTRA_AUD}'")
+    custom = token_file(tmp_path, mint(keys, site.url, aud="api://custom-exchange"))
+    report = entra(site, pki, "--token", custom, "--azure-credential", credential, expect_exit=1)
+    assert failed(report) == {"issuer.not-public"}, "the credential's audience, not the usual one"
+
+
+def test_entra_accepts_a_matching_credential_from_a_list(site, pki, keys, tmp_path):
+    token = token_file(tmp_path, mint(keys, site.url, aud=ENTRA_AUD))
+    creds = json.loads(Path(fic(tmp_path, site.url, subject="system:serviceaccount:other:x", name="a", listed=True)).read_text())
+    creds += json.loads(Path(fic(tmp_path, site.url, name="b", listed=True)).read_text())
+    (tmp_path / "list.json").write_text(json.dumps(creds))
+    report = entra(site, pki, "--token", token, "--azure-credential", str(tmp_path / "list.json"), expect_exit=1)
+    assert failed(report) == {"issuer.not-public"}, report["failures"]
+    assert any(p["check"] == "azure accepts it" for p in report["passed"])
+
+
+def test_entra_credential_file_unreadable_exits_2(site, pki, tmp_path):
+    (tmp_path / "bad.json").write_text('{"issuer": "https://x"}')
+    proc = kwi("doctor", "--issuer", site.url, "--for", "azure", "--azure-credential", tmp_path / "bad.json", check=False)
+    assert proc.returncode == 2 and 'no "audiences" list' in proc.stderr, proc.stderr
+    proc = kwi("doctor", "--issuer", site.url, "--azure-credential", tmp_path / "bad.json", "--azure-subject", "x", check=False)
+    assert proc.returncode == 2

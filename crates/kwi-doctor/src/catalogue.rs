@@ -575,6 +575,28 @@ pub const CATALOGUE: &[Entry] = &[
         fix: "synchronise the clocks (NTP) of the control plane and the relying party's caller",
     },
     Entry {
+        id: "entra.credential-issuer",
+        severity: Refused,
+        what: "the federated identity credential's issuer is not the issuer URL, byte for byte (a trailing slash, http, another host): Entra matches the token's iss against it exactly",
+        parties: &[Azure],
+        messages: &[(
+            Azure,
+            "AADSTS700211: No matching federated identity record found for presented assertion issuer '<iss>'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
+        )],
+        fix: "az identity federated-credential update --issuer <the issuer URL> (or create the credential again with it)",
+    },
+    Entry {
+        id: "entra.subject",
+        severity: Refused,
+        what: "the token's sub is not the subject of any federated identity credential for its issuer (Entra compares case-sensitively; newer tenants answer AADSTS700213 with the subject alone)",
+        parties: &[Azure],
+        messages: &[(
+            Azure,
+            "AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '<iss>'. Assertion Subject: '<sub>'. Assertion Audience: '<aud>'.",
+        )],
+        fix: "give the credential the subject system:serviceaccount:<namespace>:<service-account>, exactly as the token's sub (az identity federated-credential update --subject …)",
+    },
+    Entry {
         id: "token.lifetime",
         severity: Refused,
         what: "the token lives longer than 25 hours, or has no iat: Entra refuses it",
@@ -653,7 +675,11 @@ mod tests {
     /// quoted id in the checking code must be an entry.
     #[test]
     fn every_id_the_checks_use_is_in_the_catalogue() {
-        let sources = [include_str!("issuer.rs"), include_str!("token.rs")];
+        let sources = [
+            include_str!("issuer.rs"),
+            include_str!("token.rs"),
+            include_str!("entra.rs"),
+        ];
         let mut seen = 0;
         for source in sources {
             let code = source.split("#[cfg(test)]").next().unwrap_or_default();

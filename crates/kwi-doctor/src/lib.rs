@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalogue;
+pub mod entra;
 pub mod finding;
 pub mod issuer;
 pub mod observe;
@@ -32,6 +33,9 @@ pub struct Options {
     pub aud: Option<String>,
     /// A CA file to trust for the issuer.
     pub ca_file: Option<PathBuf>,
+    /// Entra's federated identity credentials to match the token against (none: Entra's
+    /// usual audience and the issuer URL only).
+    pub azure_credentials: Vec<entra::FederatedCredential>,
     /// The time of the check.
     pub now: i64,
 }
@@ -77,6 +81,9 @@ pub async fn diagnose(options: &Options) -> Result<Report, DoctorError> {
                     .ok()
                     .and_then(|chain| observe::thumbprint(&chain));
         }
+        if options.parties.contains(&Party::Azure) {
+            entra::check_issuers(&mut report, &options.azure_credentials, &options.issuer);
+        }
         if let Some(token) = &options.token {
             token::check_token(
                 &mut report,
@@ -85,6 +92,7 @@ pub async fn diagnose(options: &Options) -> Result<Report, DoctorError> {
                     issuer: &options.issuer,
                     aud: options.aud.as_deref(),
                     now: options.now,
+                    azure_credentials: &options.azure_credentials,
                 },
                 walked.jwks.as_deref(),
             );

@@ -24,6 +24,8 @@ pub struct TokenInput<'a> {
     pub aud: Option<&'a str>,
     /// The time of the check.
     pub now: i64,
+    /// Entra's federated identity credentials, when given.
+    pub azure_credentials: &'a [crate::entra::FederatedCredential],
 }
 
 fn sts_id(refusal: &StsRefusal) -> &'static str {
@@ -167,7 +169,17 @@ fn check_cloud(report: &mut Report, party: Party, input: TokenInput<'_>, keys: &
         );
         return;
     }
-    if claims.iss() != Some(input.issuer) {
+    if party == Party::Azure && !input.azure_credentials.is_empty() {
+        let aud = claims.aud_list().unwrap_or_default();
+        let presented = crate::entra::Presented {
+            iss: claims.iss().unwrap_or_default(),
+            sub: claims.sub().unwrap_or_default(),
+            aud: &aud,
+        };
+        if crate::entra::match_token(report, input.azure_credentials, presented).is_none() {
+            return;
+        }
+    } else if claims.iss() != Some(input.issuer) {
         report.fail(
             "token.issuer",
             format!("{}: iss {:?}", party.name(), claims.iss()),
@@ -175,7 +187,9 @@ fn check_cloud(report: &mut Report, party: Party, input: TokenInput<'_>, keys: &
         );
         return;
     }
+    let matched_by_credential = party == Party::Azure && !input.azure_credentials.is_empty();
     if let Some(aud) = input.aud.or(party.default_audience())
+        && !matched_by_credential
         && !claims.aud().is_some_and(|mut a| a.any(|x| x == aud))
     {
         report.fail(

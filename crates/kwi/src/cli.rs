@@ -109,6 +109,11 @@ Examples:
   kubectl exec app-0 -- cat /var/run/secrets/eks.amazonaws.com/serviceaccount/token \\
       | kwi doctor --issuer https://oidc.example.com --token -
   kwi doctor --issuer https://127.0.0.1:8443 --ca-file ca.pem --for vault --json
+  az identity federated-credential show -g rg --identity-name app -n k8s >fic.json
+  kwi doctor --issuer https://oidc.example.com --for azure --token token \\
+      --azure-credential fic.json
+  kwi doctor --issuer https://oidc.example.com --for azure --token token \\
+      --azure-subject system:serviceaccount:default:app
   kwi doctor --catalogue                                         # every check, a Markdown table
 
 Each failed check has a stable id, what was seen, which relying parties refuse, the message each
@@ -154,6 +159,15 @@ pub(crate) struct DoctorArgs {
     /// Trust this CA (PEM) for the issuer's HTTPS instead of the platform's roots.
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
+    /// Entra's federated identity credential(s), as `az identity federated-credential show`
+    /// (or `list`, or `az ad app federated-credential show|list`) prints them: the token's
+    /// iss, sub and aud are matched against them as Entra does (- for standard input).
+    #[arg(long, value_name = "FILE", conflicts_with = "azure_subject")]
+    pub azure_credential: Option<String>,
+    /// The subject of Entra's federated credential (its issuer: --issuer; its audience: --aud
+    /// or api://AzureADTokenExchange), matched case-sensitively against the token's sub.
+    #[arg(long, value_name = "SUBJECT")]
+    pub azure_subject: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
