@@ -274,6 +274,8 @@ TESTED_ELSEWHERE = {
     "fetch.too-many-redirects": "test_a_redirect_loop",
     "entra.credential-issuer": "test_entra_credential_issuer",
     "entra.subject": "test_entra_subject_is_case_sensitive",
+    "gcp.provider-name": "test_google_provider_name",
+    "gcp.subject-too-long": "test_google_subject_limit",
 }
 
 
@@ -568,3 +570,58 @@ def test_entra_credential_file_unreadable_exits_2(site, pki, tmp_path):
     assert proc.returncode == 2 and 'no "audiences" list' in proc.stderr, proc.stderr
     proc = kwi("doctor", "--issuer", site.url, "--azure-credential", tmp_path / "bad.json", "--azure-subject", "x", check=False)
     assert proc.returncode == 2
+
+
+# --- Google's pool provider ---------------------------------------------------------------------------
+
+PROVIDER = "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/k8s-pool/providers/cluster-1"
+
+
+def google(site, pki, *args, expect_exit=None):
+    return doctor("--issuer", site.url, "--ca-file", str(pki.ca_file), "--for", "gcp", *args, expect_exit=expect_exit)
+
+
+@pytest.mark.parametrize("name", [
+    PROVIDER.replace("123456789012", "my-project"),
+    "https:" + PROVIDER,
+    PROVIDER.rsplit("/providers/", 1)[0],
+])
+def test_google_provider_name(name, site, pki):
+    report = google(site, pki, "--gcp-provider", name, expect_exit=1)
+    assert failed(report) - LOOPBACK == {"gcp.provider-name"}, report["failures"]
+    finding = next(f for f in report["failures"] if f["id"] == "gcp.provider-name")
+    assert finding["messages"]["gcp"].startswith('invalid_request: Invalid value for "audience".')
+
+
+def test_google_audience_is_the_provider_or_an_allowed_one(site, pki, keys, tmp_path):
+    webhook_default = token_file(tmp_path, mint(keys, site.url, aud="sts.googleapis.com"))
+    report = google(site, pki, "--token", webhook_default, "--gcp-provider", PROVIDER, expect_exit=1)
+    assert failed(report) - LOOPBACK == {"token.audience"}, report["failures"]
+    aud = next(f for f in report["failures"] if f["id"] == "token.audience")
+    assert aud["messages"]["gcp"] == (
+        "invalid_grant: The audience in ID Token [sts.googleapis.com] does not match the expected audience.")
+    # the provider's allowed audiences replace its name
+    report = google(site, pki, "--token", webhook_default, "--gcp-provider", PROVIDER,
+                    "--gcp-allowed-audience", "sts.googleapis.com")
+    assert failed(report) - LOOPBACK == set(), report["failures"]
+    # the name itself, with or without https:
+    for aud in (PROVIDER, "https:" + PROVIDER):
+        token = token_file(tmp_path, mint(keys, site.url, aud=aud))
+        report = google(site, pki, "--token", token, "--gcp-provider", PROVIDER)
+        assert failed(report) - LOOPBACK == set(), (aud, report["failures"])
+        assert any(p["check"] == "gcp accepts it" for p in report["passed"])
+
+
+def test_google_subject_limit(site, pki, keys, tmp_path):
+    """system:serviceaccount:<63-character namespace>:<70-character name> is 156 bytes."""
+    long = kwi("token", "mint", "--key", keys / "sa.key", "--issuer", site.url, "--namespace", "n" * 63,
+               "--service-account", "s" * 70, "--aud", PROVIDER, "--ttl", "1h").stdout.strip()
+    report = google(site, pki, "--token", token_file(tmp_path, long), "--gcp-provider", PROVIDER, expect_exit=1)
+    assert failed(report) - LOOPBACK == {"gcp.subject-too-long"}, report["failures"]
+    assert any("156 bytes" in f["observation"] for f in report["failures"])
+
+
+def test_google_allowed_audiences_are_bounded(site):
+    many = [x for i in range(11) for x in ("--gcp-allowed-audience", f"a{i}")]
+    proc = kwi("doctor", "--issuer", site.url, "--for", "gcp", *many, check=False)
+    assert proc.returncode == 2 and "at most 10" in proc.stderr

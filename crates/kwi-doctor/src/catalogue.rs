@@ -597,6 +597,28 @@ pub const CATALOGUE: &[Entry] = &[
         fix: "give the credential the subject system:serviceaccount:<namespace>:<service-account>, exactly as the token's sub (az identity federated-credential update --subject …)",
     },
     Entry {
+        id: "gcp.provider-name",
+        severity: Refused,
+        what: "the pool provider's name (the credential configuration's audience) is not its full resource name //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER> (a project ID instead of its number, an https: prefix, a missing part)",
+        parties: &[Gcp],
+        messages: &[(
+            Gcp,
+            "invalid_request: Invalid value for \"audience\". This value should be the full resource name of the Identity Provider.",
+        )],
+        fix: "gcloud iam workload-identity-pools providers describe … --format='value(name)' gives the name; prefix it with //iam.googleapis.com/ and use the project number",
+    },
+    Entry {
+        id: "gcp.subject-too-long",
+        severity: Refused,
+        what: "the token's sub is longer than the 127 bytes Google's google.subject takes (the default mapping google.subject=assertion.sub; long namespace and service-account names exceed it)",
+        parties: &[Gcp],
+        messages: &[(
+            Gcp,
+            "invalid_request: The size of mapped attribute google.subject exceeds the 127 bytes limit. Either modify your attribute mapping or the incoming assertion to produce a mapped attribute that is less than 127 bytes.",
+        )],
+        fix: "map google.subject to a shorter value (e.g. --attribute-mapping google.subject=assertion['kubernetes.io']['serviceaccount']['uid']), or shorten the namespace or service-account name",
+    },
+    Entry {
         id: "token.lifetime",
         severity: Refused,
         what: "the token lives longer than 25 hours, or has no iat: Entra refuses it",
@@ -679,6 +701,7 @@ mod tests {
             include_str!("issuer.rs"),
             include_str!("token.rs"),
             include_str!("entra.rs"),
+            include_str!("google.rs"),
         ];
         let mut seen = 0;
         for source in sources {

@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod entra;
 pub mod finding;
+pub mod google;
 pub mod issuer;
 pub mod observe;
 pub mod report;
@@ -36,6 +37,8 @@ pub struct Options {
     /// Entra's federated identity credentials to match the token against (none: Entra's
     /// usual audience and the issuer URL only).
     pub azure_credentials: Vec<entra::FederatedCredential>,
+    /// Google's pool provider, as far as it was given.
+    pub gcp: google::GoogleProvider,
     /// The time of the check.
     pub now: i64,
 }
@@ -84,6 +87,9 @@ pub async fn diagnose(options: &Options) -> Result<Report, DoctorError> {
         if options.parties.contains(&Party::Azure) {
             entra::check_issuers(&mut report, &options.azure_credentials, &options.issuer);
         }
+        if options.parties.contains(&Party::Gcp) {
+            options.gcp.check_name(&mut report);
+        }
         if let Some(token) = &options.token {
             token::check_token(
                 &mut report,
@@ -93,6 +99,7 @@ pub async fn diagnose(options: &Options) -> Result<Report, DoctorError> {
                     aud: options.aud.as_deref(),
                     now: options.now,
                     azure_credentials: &options.azure_credentials,
+                    gcp: &options.gcp,
                 },
                 walked.jwks.as_deref(),
             );

@@ -26,6 +26,8 @@ pub struct TokenInput<'a> {
     pub now: i64,
     /// Entra's federated identity credentials, when given.
     pub azure_credentials: &'a [crate::entra::FederatedCredential],
+    /// Google's pool provider, as far as it was given.
+    pub gcp: &'a crate::google::GoogleProvider,
 }
 
 fn sts_id(refusal: &StsRefusal) -> &'static str {
@@ -188,7 +190,21 @@ fn check_cloud(report: &mut Report, party: Party, input: TokenInput<'_>, keys: &
         return;
     }
     let matched_by_credential = party == Party::Azure && !input.azure_credentials.is_empty();
-    if let Some(aud) = input.aud.or(party.default_audience())
+    let google_audiences = (party == Party::Gcp)
+        .then(|| input.gcp.accepted_audiences())
+        .flatten();
+    if let Some(accepted) = google_audiences {
+        let aud = claims.aud_list().unwrap_or_default();
+        if !aud.iter().any(|a| accepted.contains(a)) {
+            report.fail_with(
+                "token.audience",
+                format!("Google: aud {aud:?}, the provider accepts {accepted:?}"),
+                &[party],
+                vec![(party, crate::google::audience_message(&aud))],
+            );
+            return;
+        }
+    } else if let Some(aud) = input.aud.or(party.default_audience())
         && !matched_by_credential
         && !claims.aud().is_some_and(|mut a| a.any(|x| x == aud))
     {
@@ -221,6 +237,11 @@ fn check_cloud(report: &mut Report, party: Party, input: TokenInput<'_>, keys: &
             );
             return;
         }
+    }
+    if party == Party::Gcp
+        && !crate::google::check_subject(report, claims.sub().unwrap_or_default())
+    {
+        return;
     }
     report.pass("token", format!("{} accepts it", party.name()));
 }

@@ -114,6 +114,8 @@ Examples:
       --azure-credential fic.json
   kwi doctor --issuer https://oidc.example.com --for azure --token token \\
       --azure-subject system:serviceaccount:default:app
+  kwi doctor --issuer https://oidc.example.com --for gcp --token token \\
+      --gcp-provider \"$(jq -r .audience credentials.json)\"   # gcloud's create-cred-config file
   kwi doctor --catalogue                                         # every check, a Markdown table
 
 Each failed check has a stable id, what was seen, which relying parties refuse, the message each
@@ -168,6 +170,15 @@ pub(crate) struct DoctorArgs {
     /// or api://AzureADTokenExchange), matched case-sensitively against the token's sub.
     #[arg(long, value_name = "SUBJECT")]
     pub azure_subject: Option<String>,
+    /// Google's pool provider, its full resource name as the credential configuration's
+    /// audience holds it (//iam.googleapis.com/projects/NUMBER/locations/global/
+    /// workloadIdentityPools/POOL/providers/PROVIDER): the token's aud must be it.
+    #[arg(long, value_name = "NAME")]
+    pub gcp_provider: Option<String>,
+    /// One of the provider's allowedAudiences (repeat for several, at most 10): the token's
+    /// aud must be one of them instead of the provider's name.
+    #[arg(long = "gcp-allowed-audience", value_name = "AUD")]
+    pub gcp_allowed_audiences: Vec<String>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result, anyhow};
 use kwi_doctor::entra::FederatedCredential;
+use kwi_doctor::google::GoogleProvider;
 use kwi_doctor::{Options, Party, Report, diagnose, report};
 
 use crate::Rejected;
@@ -140,6 +141,12 @@ pub(super) fn run(args: DoctorArgs) -> Result<()> {
         None => None,
     };
     let azure_credentials = azure_credentials(&args)?;
+    let gcp = GoogleProvider {
+        name: args.gcp_provider.clone(),
+        allowed_audiences: args.gcp_allowed_audiences.clone(),
+    };
+    gcp.validate()
+        .map_err(|e| anyhow!("--gcp-allowed-audience: {e}"))?;
     let options = Options {
         issuer,
         token: token.clone(),
@@ -147,6 +154,7 @@ pub(super) fn run(args: DoctorArgs) -> Result<()> {
         aud: args.aud.clone(),
         ca_file: args.ca_file.clone(),
         azure_credentials,
+        gcp,
         now: super::token::now(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
