@@ -127,6 +127,16 @@ pub enum FetchError {
 
 /// GETs a document: a 2xx status, at most 1 MiB, UTF-8.
 pub async fn get_document(client: &reqwest::Client, url: &str) -> Result<String, FetchError> {
+    let response = get_response(client, url).await?;
+    read_document(url, response).await
+}
+
+/// GETs a URL and keeps the answer when its status is 2xx (its headers read, its body not yet:
+/// [`read_document`] reads it).
+pub async fn get_response(
+    client: &reqwest::Client,
+    url: &str,
+) -> Result<reqwest::Response, FetchError> {
     let response = client
         .get(url)
         .send()
@@ -139,7 +149,7 @@ pub async fn get_document(client: &reqwest::Client, url: &str) -> Result<String,
             status: status.as_u16(),
         });
     }
-    read_document(url, response).await
+    Ok(response)
 }
 
 /// Reads the body of an answer from `url`: at most 1 MiB, UTF-8.

@@ -386,24 +386,10 @@ fn check_page(report: &mut Report, document: Document, url: &str, page: &Page) {
 /// A day: a JWKS cached longer outlives a rotation's usual lead time.
 const LONGEST_MAX_AGE: u64 = 86_400;
 
-/// The JWKS's caching headers, as a relying party's cache (or one in front) reads them.
+/// The JWKS's caching headers, read as `kwi sts` reads them (a relying party's cache, or one in
+/// front of the issuer).
 fn check_caching(report: &mut Report, url: &str, page: &Page) {
-    let cache_control = page.cache_control.as_deref().unwrap_or_default();
-    let mut no_cache = page
-        .pragma
-        .as_deref()
-        .is_some_and(|p| p.to_ascii_lowercase().contains("no-cache"));
-    let mut max_age = None;
-    for directive in cache_control.split(',') {
-        let directive = directive.trim().to_ascii_lowercase();
-        match directive.split_once('=') {
-            Some(("max-age", value)) => {
-                max_age = value.trim_matches('"').parse::<u64>().ok();
-            }
-            None if directive == "no-store" || directive == "no-cache" => no_cache = true,
-            _ => {}
-        }
-    }
+    use kwi_sts::key_cache::Caching;
     let seen = format!(
         "{url}: Cache-Control {:?}{}",
         page.cache_control.as_deref().unwrap_or("(none)"),
@@ -412,12 +398,12 @@ fn check_caching(report: &mut Report, url: &str, page: &Page) {
             .map(|p| format!(", Pragma {p:?}"))
             .unwrap_or_default()
     );
-    if no_cache || max_age == Some(0) {
-        report.fail("jwks.no-cache", seen, ALL);
-    } else if max_age.is_some_and(|age| age > LONGEST_MAX_AGE) {
-        report.fail("jwks.long-max-age", seen, ALL);
-    } else {
-        report.pass("HTTP", seen);
+    match Caching::from_headers(page.cache_control.as_deref(), page.pragma.as_deref()) {
+        Caching::NoCache => report.fail("jwks.no-cache", seen, ALL),
+        Caching::MaxAge(age) if age > LONGEST_MAX_AGE => {
+            report.fail("jwks.long-max-age", seen, ALL);
+        }
+        _ => report.pass("HTTP", seen),
     }
 }
 

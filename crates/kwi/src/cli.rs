@@ -199,6 +199,7 @@ const STS_SERVE_EXAMPLES: &str = r#"Examples:
 sts.toml declares the account, its IAM OIDC providers and its roles with their trust policies as
 IAM has them (the JSON from the console or Terraform):
   account = "111122223333"
+  max_token_age = 86400       # optional: refuse tokens issued longer ago ("Token too old")
   [[provider]]
   url = "https://oidc.example.com"
   client_ids = ["sts.amazonaws.com"]
@@ -211,6 +212,8 @@ IAM has them (the JSON from the console or Terraform):
 Then, in the environment a pod with IRSA has:
   AWS_ENDPOINT_URL_STS=http://127.0.0.1:8600 AWS_ROLE_ARN=arn:aws:iam::111122223333:role/app \
       AWS_WEB_IDENTITY_TOKEN_FILE=token aws sts get-caller-identity   # or any SDK
+The providers' keys are kept as long as the JWKS's Cache-Control says (an hour when it says
+nothing), and fetched again for a token whose kid they lack (at most once per 5 s per provider).
 Plain HTTP is served on loopback addresses only."#;
 
 #[derive(Debug, Args)]
