@@ -416,6 +416,18 @@ def test_a_host_that_does_not_resolve(pki):
     assert "kwi-doctor-test.invalid" in report["failures"][0]["observation"]
 
 
+def test_the_jwks_host_is_resolved_too(site, pki):
+    """A jwks_uri on another host: that host is resolved as the issuer's is."""
+    site.set_discovery({**site.discovery, "jwks_uri": "https://kwi-doctor-jwks.invalid/openid/v1/jwks"})
+    report = doctor("--issuer", site.url, "--ca-file", str(pki.ca_file), "--for", "all", expect_exit=1)
+    assert failed(report) - LOOPBACK == {"dns.no-such-host"}, report["failures"]
+    site.set_discovery({**site.discovery, "jwks_uri": f"https://localhost:{site.server.port}{JWKS}"})
+    report = doctor("--issuer", site.url, "--ca-file", str(pki.ca_file), "--for", "all", expect_exit=1)
+    assert failed(report) - LOOPBACK == {"dns.private-address"}, report["failures"]
+    assert "localhost" in next(f for f in report["failures"] if f["id"] == "dns.private-address")["observation"]
+    assert failed(doctor("--issuer", site.url, "--ca-file", str(pki.ca_file), "--for", "vault", expect_exit=0)) == set()
+
+
 def test_a_name_that_resolves_to_loopback_only(pki, keys, tmp_path):
     """localhost is a name (the test certificate holds it) that resolves to loopback only: the
     cloud parties cannot reach it, Vault beside it can."""

@@ -211,7 +211,7 @@ pub const CATALOGUE: &[Entry] = &[
     Entry {
         id: "issuer.not-public",
         severity: Refused,
-        what: "the issuer's host is loopback, private or cluster-internal: cloud relying parties fetch it from the internet",
+        what: "the issuer's host (or the jwks_uri's) is loopback, private or cluster-internal: cloud relying parties fetch the documents from the internet",
         parties: CLOUD,
         messages: UNREACHABLE,
         fix: "publish the issuer on a public host (kwi issuer publish --to s3://… --make-public) and use that URL as the issuer",
@@ -219,7 +219,7 @@ pub const CATALOGUE: &[Entry] = &[
     Entry {
         id: "dns.no-such-host",
         severity: Refused,
-        what: "the issuer's host name does not resolve (no A/AAAA record)",
+        what: "the issuer's host name (or the jwks_uri's) does not resolve (no A/AAAA record)",
         parties: EVERYONE,
         messages: UNREACHABLE,
         fix: "publish an address record for the host in public DNS, or use the URL of the storage that serves the documents (kwi issuer publish prints it)",
@@ -227,7 +227,7 @@ pub const CATALOGUE: &[Entry] = &[
     Entry {
         id: "dns.private-address",
         severity: Refused,
-        what: "the issuer's host name resolves only to loopback, private or link-local addresses: AWS STS, Entra and Google fetch the issuer from the internet and cannot reach them",
+        what: "the issuer's host name (or the jwks_uri's) resolves only to loopback, private or link-local addresses: AWS STS, Entra and Google fetch the documents from the internet and cannot reach them",
         parties: CLOUD,
         messages: UNREACHABLE,
         fix: "serve the documents on a host with a public address (kwi issuer publish --to s3://… --make-public), and keep the private address for in-cluster use only",

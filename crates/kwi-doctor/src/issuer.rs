@@ -503,6 +503,22 @@ pub async fn walk(
         return Ok(walked);
     };
     report.jwks_uri = Some(uri.clone());
+    if let Ok(jwks_url) = reqwest::Url::parse(&uri)
+        && let Some(jwks_host) = jwks_url.host_str()
+        && jwks_host != host
+    {
+        if is_private_host(jwks_host) {
+            report.fail(
+                "issuer.not-public",
+                format!("jwks_uri host {jwks_host} is loopback, private or cluster-internal"),
+                ALL,
+            );
+        }
+        let port = jwks_url.port_or_known_default().unwrap_or(443);
+        if !check_dns(report, jwks_host, port).await {
+            return Ok(walked);
+        }
+    }
     let text = match clients.get(&uri).await {
         Fetched::Ok(page) => {
             check_page(report, Document::Jwks, &uri, &page);
