@@ -276,6 +276,7 @@ TESTED_ELSEWHERE = {
     "entra.subject": "test_entra_subject_is_case_sensitive",
     "gcp.provider-name": "test_google_provider_name",
     "gcp.subject-too-long": "test_google_subject_limit",
+    "gcp.token-claims": "test_google_token_rules",
 }
 
 
@@ -637,3 +638,26 @@ def test_google_allowed_audiences_are_bounded(site):
     many = [x for i in range(11) for x in ("--gcp-allowed-audience", f"a{i}")]
     proc = kwi("doctor", "--issuer", site.url, "--for", "gcp", *many, check=False)
     assert proc.returncode == 2 and "at most 10" in proc.stderr
+
+
+def test_google_token_rules(site, pki, keys, tmp_path):
+    """What Google's STS API reference requires of the token: RS256 or ES256 with a kid, iss, iat
+    in the past, exp less than 48 h after iat, sub, aud."""
+    args = ("--gcp-provider", PROVIDER)
+
+    def check(token, expected):
+        report = google(site, pki, "--token", token_file(tmp_path, token), *args)
+        assert failed(report) - LOOPBACK == expected, report["failures"]
+        return report
+
+    check(mint(keys, site.url, aud=PROVIDER, ttl="47h"), set())
+    check(mint(keys, site.url, aud=PROVIDER, ttl="48h"), {"token.lifetime"})
+    check(mint(keys, site.url, "--issued-at", str(NOW() + 120), aud=PROVIDER), {"token.not-yet-valid"})
+    check(signed(keys, {"iss": site.url, "sub": SUB, "aud": PROVIDER, "exp": NOW() + 3600}), {"gcp.token-claims"})
+    report = check(signed(keys, {"iss": site.url, "aud": PROVIDER, "iat": NOW(), "exp": NOW() + 3600}), {"gcp.token-claims"})
+    assert "sub" in next(f for f in report["failures"] if f["id"] == "gcp.token-claims")["observation"]
+    # ES384: published, verified, but not an algorithm Google's STS takes
+    kwi("keys", "generate", "--alg", "ES384", "--out", tmp_path / "es384.key")
+    site.set_jwks({"keys": site.jwks["keys"] + [_jwk(tmp_path, "es384.key")]})
+    report = check(mint(tmp_path, site.url, key="es384.key", aud=PROVIDER), {"token.algorithm"})
+    assert "ES384" in next(f for f in report["failures"] if f["id"] == "token.algorithm")["observation"]

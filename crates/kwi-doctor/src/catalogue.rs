@@ -289,13 +289,13 @@ pub const CATALOGUE: &[Entry] = &[
     Entry {
         id: "tls.private-ca",
         severity: Refused,
-        what: "the issuer's certificate chains to a CA that is not publicly trusted: IAM then checks the thumbprint of its top CA",
-        parties: &[Aws],
+        what: "the issuer's certificate chains to a CA that is not publicly trusted: IAM then checks the thumbprint of its top CA; Google takes only certificates the public roots trust (its documents name self-signed ones as unsupported)",
+        parties: &[Aws, Gcp],
         messages: &[(
             Aws,
             "InvalidIdentityToken: OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint",
         )],
-        fix: "register the thumbprint doctor prints (aws iam create-open-id-connect-provider --thumbprint-list …), or serve a publicly trusted certificate",
+        fix: "serve a publicly trusted certificate (ACME, cert-manager), or for AWS only register the thumbprint doctor prints (aws iam create-open-id-connect-provider --thumbprint-list …)",
     },
     Entry {
         id: "discovery.http-status",
@@ -619,10 +619,18 @@ pub const CATALOGUE: &[Entry] = &[
         fix: "map google.subject to a shorter value (e.g. --attribute-mapping google.subject=assertion['kubernetes.io']['serviceaccount']['uid']), or shorten the namespace or service-account name",
     },
     Entry {
+        id: "gcp.token-claims",
+        severity: Refused,
+        what: "the token lacks what Google's STS requires: a kid in the header, and iss, iat, exp, sub and aud",
+        parties: &[Gcp],
+        messages: &[],
+        fix: "use a token kube-apiserver issued (a projected volume), or kwi token mint: both carry them all",
+    },
+    Entry {
         id: "token.lifetime",
         severity: Refused,
-        what: "the token lives longer than 25 hours, or has no iat: Entra refuses it",
-        parties: &[Azure],
+        what: "the token lives longer than the relying party takes: Entra 25 hours at most (and iat required), Google less than 48 hours after iat",
+        parties: &[Azure, Gcp],
         messages: &[(
             Azure,
             "AADSTS70023: External OIDC Provider token must have a lifetime of less than or equal to 1.01:00:00.",
@@ -632,8 +640,8 @@ pub const CATALOGUE: &[Entry] = &[
     Entry {
         id: "token.algorithm",
         severity: Refused,
-        what: "the token's algorithm is one the relying party refuses (Entra: RSA only; STS: RS256/384/512, ES256/384/512)",
-        parties: &[Aws, Azure],
+        what: "the token's algorithm is one the relying party refuses (Entra: RSA only; STS: RS256/384/512, ES256/384/512; Google: RS256 or ES256)",
+        parties: &[Aws, Azure, Gcp],
         messages: &[
             (
                 Azure,

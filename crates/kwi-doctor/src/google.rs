@@ -2,7 +2,9 @@
 //! provider: the audience the credential configuration names must be the provider's full resource
 //! name; the token's `aud` must be one of the provider's `allowedAudiences`, or, when it has none,
 //! that resource name with or without `https:`; the default attribute mapping
-//! (`google.subject=assertion.sub`) takes at most 127 bytes.
+//! (`google.subject=assertion.sub`) takes at most 127 bytes. The token itself, as the STS API
+//! reference (`ExchangeTokenRequest.subjectToken`) states it: `kid` and `alg` (RS256 or ES256) in
+//! the header; `iss`, `iat` (in the past), `exp` (less than 48 hours after `iat`), `sub` and `aud`.
 
 use crate::catalogue::Party;
 use crate::finding::Report;
@@ -120,6 +122,72 @@ impl GoogleProvider {
             .as_ref()
             .map(|name| vec![name.clone(), format!("https:{name}")])
     }
+}
+
+/// The algorithms Google's STS takes.
+pub const ALGORITHMS: [&str; 2] = ["RS256", "ES256"];
+/// `exp` must be less than this long after `iat`.
+pub const MAX_LIFETIME: i64 = 48 * 3600;
+
+/// The header and claims rules of Google's STS; returns whether the token passes them.
+pub fn check_token(report: &mut Report, verified: &kwi_jose::VerifiedToken, now: i64) -> bool {
+    let gcp = [Party::Gcp];
+    let alg = verified.header.alg();
+    if !ALGORITHMS.contains(&alg) {
+        report.fail(
+            "token.algorithm",
+            format!("Google: the token is signed with {alg}; Google's STS takes RS256 or ES256"),
+            &gcp,
+        );
+        return false;
+    }
+    let claims = &verified.claims;
+    let missing: Vec<&str> = [
+        (
+            "kid (header)",
+            verified.header.kid().is_none_or(str::is_empty),
+        ),
+        ("iss", claims.iss().is_none()),
+        ("iat", claims.iat.is_none()),
+        ("exp", claims.exp.is_none()),
+        ("sub", claims.sub().is_none()),
+        ("aud", claims.aud().is_none()),
+    ]
+    .iter()
+    .filter(|(_, absent)| *absent)
+    .map(|(name, _)| *name)
+    .collect();
+    if !missing.is_empty() {
+        report.fail(
+            "gcp.token-claims",
+            format!("Google: the token has no {}", missing.join(", ")),
+            &gcp,
+        );
+        return false;
+    }
+    let (Some(iat), Some(exp)) = (claims.iat, claims.exp) else {
+        return false;
+    };
+    if iat > now {
+        report.fail(
+            "token.not-yet-valid",
+            format!("Google: iat {iat} is in the future (now {now}); it must be in the past"),
+            &gcp,
+        );
+        return false;
+    }
+    if exp - iat >= MAX_LIFETIME {
+        report.fail(
+            "token.lifetime",
+            format!(
+                "Google: exp is {} s after iat; it must be less than 48 h ({MAX_LIFETIME} s)",
+                exp - iat
+            ),
+            &gcp,
+        );
+        return false;
+    }
+    true
 }
 
 /// Google's answer to a token whose audience is not accepted.

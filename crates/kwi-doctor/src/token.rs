@@ -227,6 +227,9 @@ fn check_cloud(report: &mut Report, party: Party, input: TokenInput<'_>, keys: &
         );
         return;
     }
+    if party == Party::Gcp && !crate::google::check_token(report, &verified, input.now) {
+        return;
+    }
     if party == Party::Azure {
         let lifetime = claims.iat.map(|iat| claims.exp.unwrap_or(iat) - iat);
         if lifetime.is_none_or(|l| l > ENTRA_MAX_LIFETIME) {
