@@ -488,6 +488,16 @@ def test_warnings_are_named_and_nothing_else(case, site, pki):
         assert f"302 {site.url}/moved{DISCOVERY}" in warning["observation"]
 
 
+def test_both_redirect_chains_are_reported(site, pki):
+    for path in (DISCOVERY, JWKS):
+        site.server.routes["/moved" + path] = site.server.routes[path]
+        site.server.routes[path] = site.url + "/moved" + path
+    report = doctor("--issuer", site.url, "--ca-file", str(pki.ca_file), "--for", "vault", expect_exit=0)
+    assert warned(report) == {"fetch.redirect"}
+    seen = report["warnings"][0]["observation"]
+    assert f"302 {site.url}/moved{DISCOVERY}" in seen and f"302 {site.url}/moved{JWKS}" in seen, seen
+
+
 def test_kube_apiserver_caching_is_no_warning(site, pki):
     _reply(site, JWKS, **{"Cache-Control": "public, max-age=3600"})
     report = doctor("--issuer", site.url, "--ca-file", str(pki.ca_file), "--for", "all", expect_exit=1)

@@ -58,7 +58,14 @@ impl Report {
         if breaks.is_empty() {
             return;
         }
+        let observation = observation.into();
         if let Some(existing) = self.findings.iter_mut().find(|f| f.entry.id == id) {
+            // The same check seen again (another party, the JWKS after the discovery
+            // document): one finding, with every distinct observation.
+            if !existing.observation.split("; ").any(|o| o == observation) {
+                existing.observation.push_str("; ");
+                existing.observation.push_str(&observation);
+            }
             for p in breaks {
                 if !existing.breaks.contains(&p) {
                     existing.breaks.push(p);
@@ -87,7 +94,7 @@ impl Report {
         }
         self.findings.push(Finding {
             entry,
-            observation: observation.into(),
+            observation,
             breaks,
             messages,
         });
@@ -154,6 +161,9 @@ mod tests {
         );
         r.fail("token.audience", "aud x", &[Party::Azure]);
         assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].observation, "aud x");
+        r.fail("token.audience", "Entra: aud y", &[Party::Azure]);
+        assert_eq!(r.findings[0].observation, "aud x; Entra: aud y");
         assert_eq!(r.findings[0].breaks, vec![Party::Aws, Party::Azure]);
         assert!(
             r.findings[0]
