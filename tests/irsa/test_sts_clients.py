@@ -31,6 +31,29 @@ def mint(key, issuer_url, *extra, aud=AUD, ttl="1h"):
     return kwi(*args, *extra).stdout.strip()
 
 
+def fresh_sts(issuer, pki, tmp_path):
+    from irsa import StsServer, sts_config
+
+    config = tmp_path / "fresh-sts.toml"
+    config.write_text(sts_config(issuer.url, pki.ca_file))
+    return StsServer(config)
+
+
+def assume(sts_url: str, token: str) -> tuple[int, str]:
+    """One AssumeRoleWithWebIdentity over plain HTTP (the clients are tested above)."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    body = urllib.parse.urlencode({"Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15",
+                                   "RoleArn": ROLE, "RoleSessionName": "cache", "WebIdentityToken": token}).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(sts_url, data=body), timeout=60) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
 def write_token(tmp_path, token: str):
     f = tmp_path / "token"
     f.write_text(token)
@@ -169,17 +192,20 @@ def test_get_caller_identity_with_credentials_kwi_did_not_issue(sts, tmp_path):
     ],
     ids=["jwks answers 503", "jwks answers 404", "discovery names another issuer"],
 )
-def test_a_broken_issuer_is_refused_as_sts_refuses_it(path, route, code, message, sts, issuer, cluster_keys, tmp_path):
+def test_a_broken_issuer_is_refused_as_sts_refuses_it(path, route, code, message, issuer, pki, cluster_keys, tmp_path):
+    """A fresh STS (one that kept no keys of this issuer yet) meets the broken issuer."""
     from irsa import DISCOVERY, JWKS
 
     target = JWKS if path == "jwks" else DISCOVERY
     kept = issuer.routes[target]
     issuer.routes[target] = route
+    sts = fresh_sts(issuer, pki, tmp_path)
     try:
         token = write_token(tmp_path, mint(cluster_keys[0], issuer.url))
         got = boto3_credentials(pod_env(sts.url, token))
     finally:
         issuer.routes[target] = kept
+        sts.close()
     assert (got["ok"], got.get("code")) == (False, code), got
     assert message in got["message"], got
 
@@ -240,3 +266,80 @@ def test_a_private_ca_pinned_by_thumbprint_as_iam_does(pinned, issuer, pki, clus
     else:
         assert (got["ok"], got["code"]) == (False, "InvalidIdentityToken"), got
         assert got["message"] == "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint"
+
+
+# --- the keys kept between requests -------------------------------------------------------------------
+
+
+def jwks_fetches(issuer) -> int:
+    from irsa import JWKS
+
+    return issuer.server.requests.count(JWKS)
+
+
+def test_keys_are_kept_between_requests(issuer, pki, cluster_keys, tmp_path):
+    """As STS does, the JWKS is fetched once and kept: a JWKS that then answers 503 is not seen
+    while the keys are fresh and the token's kid is known."""
+    from irsa import JWKS
+
+    sts = fresh_sts(issuer, pki, tmp_path)
+    kept = issuer.routes[JWKS]
+    try:
+        token = mint(cluster_keys[0], issuer.url)
+        before = jwks_fetches(issuer)
+        for _ in range(3):
+            status, body = assume(sts.url, token)
+            assert status == 200, body
+        assert jwks_fetches(issuer) == before + 1
+        issuer.routes[JWKS] = 503
+        status, body = assume(sts.url, token)
+        assert status == 200, body
+    finally:
+        issuer.routes[JWKS] = kept
+        sts.close()
+
+
+def test_an_unknown_kid_fetches_the_keys_again_at_most_once_per_cooldown(issuer, pki, cluster_keys, other_key, tmp_path):
+    """A key published after the first fetch is seen on its first token; a flood of tokens with
+    kids the issuer does not publish makes at most one more fetch."""
+    from irsa import JWKS
+
+    sts = fresh_sts(issuer, pki, tmp_path)
+    kept = issuer.routes[JWKS]
+    try:
+        status, body = assume(sts.url, mint(cluster_keys[0], issuer.url))
+        assert status == 200, body
+        before = jwks_fetches(issuer)
+        # publish the other key too (a rotation's first step), and present a token it signed
+        both = json.loads(kept)
+        both["keys"] += json.loads(kwi("jwks", other_key).stdout)["keys"]
+        issuer.routes[JWKS] = json.dumps(both).encode()
+        status, body = assume(sts.url, mint(other_key, issuer.url))
+        assert status == 200, body
+        assert jwks_fetches(issuer) == before + 1
+        # forged kids: at most one fetch for all of them within the cooldown
+        for i in range(20):
+            status, body = assume(sts.url, mint(other_key, issuer.url, f"--kid=forged-{i}"))
+            assert status == 400 and "Couldn't retrieve verification key" in body, body
+        assert jwks_fetches(issuer) <= before + 2
+    finally:
+        issuer.routes[JWKS] = kept
+        sts.close()
+
+
+def test_a_jwks_that_forbids_caching_is_fetched_for_every_request(issuer, pki, cluster_keys, tmp_path):
+    from irsa import JWKS, Reply
+
+    sts = fresh_sts(issuer, pki, tmp_path)
+    kept = issuer.routes[JWKS]
+    issuer.routes[JWKS] = Reply(body=kept, headers={"Content-Type": "application/json", "Cache-Control": "no-store"})
+    try:
+        token = mint(cluster_keys[0], issuer.url)
+        before = jwks_fetches(issuer)
+        for _ in range(3):
+            status, body = assume(sts.url, token)
+            assert status == 200, body
+        assert jwks_fetches(issuer) == before + 3
+    finally:
+        issuer.routes[JWKS] = kept
+        sts.close()

@@ -22,17 +22,20 @@ pub const REFETCH_COOLDOWN: Duration = Duration::from_secs(5);
 /// The HTTP client kwi fetches keys with.
 pub type HttpClient = reqwest::Client;
 
-/// Builds an HTTP client trusting the platform's roots, or only the CA certificates of `ca_pem`
-/// when given (as OpenBao's `jwks_ca_pem` and curl's `--cacert`: a private CA pins the server);
-/// with `https_only`, a plain-HTTP URL is refused, redirects included.
-pub fn http_client(ca_pem: Option<&str>, https_only: bool) -> Result<reqwest::Client, String> {
+/// The builder of kwi's HTTP client: the platform's roots, or only the CA certificates of
+/// `ca_pem` when given (as OpenBao's `jwks_ca_pem` and curl's `--cacert`: a private CA pins the
+/// server); with `https_only`, a plain-HTTP URL is refused, redirects included. At most 3
+/// redirects are followed (a caller that reports them sets its own policy).
+pub fn client_builder(
+    ca_pem: Option<&str>,
+    https_only: bool,
+) -> Result<reqwest::ClientBuilder, String> {
     let mut builder = reqwest::Client::builder()
         .https_only(https_only)
         .connect_timeout(Duration::from_secs(5))
         .timeout(FETCH_TIMEOUT)
         .redirect(reqwest::redirect::Policy::limited(3))
         .user_agent(concat!("kwi/", env!("CARGO_PKG_VERSION")));
-    // Say "timed out" plainly: reqwest's own text for it is terse.
     if let Some(pem) = ca_pem.filter(|p| !p.trim().is_empty()) {
         let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|_| {
             "not PEM certificates: a CERTIFICATE block could not be read".to_string()
@@ -42,7 +45,40 @@ pub fn http_client(ca_pem: Option<&str>, https_only: bool) -> Result<reqwest::Cl
         }
         builder = builder.tls_certs_only(certs);
     }
-    builder.build().map_err(|e| e.to_string())
+    Ok(builder)
+}
+
+/// Builds an HTTP client (see [`client_builder`]).
+pub fn http_client(ca_pem: Option<&str>, https_only: bool) -> Result<reqwest::Client, String> {
+    client_builder(ca_pem, https_only)?
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Reads a CA file (PEM certificates), when given: bounded, and refused when empty.
+pub fn read_ca_file(ca_file: Option<&Path>) -> Result<Option<String>, String> {
+    use std::io::Read;
+    /// No CA bundle is this large (a system bundle is ~200 KiB).
+    const MAX_CA_FILE: u64 = 16 * 1024 * 1024;
+    let Some(path) = ca_file else {
+        return Ok(None);
+    };
+    let shown = path.display();
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CA_FILE + 1).read_to_string(&mut text))
+        .map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    if text.len() as u64 > MAX_CA_FILE {
+        return Err(format!(
+            "{shown}: larger than 16 MiB; this is not a CA file"
+        ));
+    }
+    if text.trim().is_empty() {
+        return Err(format!(
+            "{shown}: empty; give the PEM certificates of the CA"
+        ));
+    }
+    Ok(Some(text))
 }
 
 /// Builds an HTTP client trusting only the CA certificates of a PEM file, when given.
@@ -50,31 +86,7 @@ pub fn http_client_with_ca_file(
     ca_file: Option<&Path>,
     https_only: bool,
 ) -> Result<reqwest::Client, String> {
-    use std::io::Read;
-    /// No CA bundle is this large (a system bundle is ~200 KiB).
-    const MAX_CA_FILE: u64 = 16 * 1024 * 1024;
-    let pem = match ca_file {
-        Some(path) => {
-            let shown = path.display();
-            let mut text = String::new();
-            std::fs::File::open(path)
-                .and_then(|f| f.take(MAX_CA_FILE + 1).read_to_string(&mut text))
-                .map_err(|e| format!("{shown}: cannot read: {e}"))?;
-            if text.len() as u64 > MAX_CA_FILE {
-                return Err(format!(
-                    "{shown}: larger than 16 MiB; this is not a CA file"
-                ));
-            }
-            if text.trim().is_empty() {
-                return Err(format!(
-                    "{shown}: empty; give the PEM certificates of the CA"
-                ));
-            }
-            Some(text)
-        }
-        None => None,
-    };
-    http_client(pem.as_deref(), https_only)
+    http_client(read_ca_file(ca_file)?.as_deref(), https_only)
 }
 
 fn describe(e: &reqwest::Error) -> String {
@@ -115,7 +127,17 @@ pub enum FetchError {
 
 /// GETs a document: a 2xx status, at most 1 MiB, UTF-8.
 pub async fn get_document(client: &reqwest::Client, url: &str) -> Result<String, FetchError> {
-    let mut response = client
+    let response = get_response(client, url).await?;
+    read_document(url, response).await
+}
+
+/// GETs a URL and keeps the answer when its status is 2xx (its headers read, its body not yet:
+/// [`read_document`] reads it).
+pub async fn get_response(
+    client: &reqwest::Client,
+    url: &str,
+) -> Result<reqwest::Response, FetchError> {
+    let response = client
         .get(url)
         .send()
         .await
@@ -127,6 +149,14 @@ pub async fn get_document(client: &reqwest::Client, url: &str) -> Result<String,
             status: status.as_u16(),
         });
     }
+    Ok(response)
+}
+
+/// Reads the body of an answer from `url`: at most 1 MiB, UTF-8.
+pub async fn read_document(
+    url: &str,
+    mut response: reqwest::Response,
+) -> Result<String, FetchError> {
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()
@@ -142,6 +172,11 @@ pub async fn get_document(client: &reqwest::Client, url: &str) -> Result<String,
     }
     String::from_utf8(body)
         .map_err(|_| FetchError::BadBody(format!("{url}: the document is not UTF-8")))
+}
+
+/// Says why a request got no answer, with every cause in the chain.
+pub fn describe_error(e: &reqwest::Error) -> String {
+    describe(e)
 }
 
 /// GETs a document: a 2xx status, at most 1 MiB, UTF-8.

@@ -47,14 +47,37 @@ impl Party {
 
 use Party::{Aws, Azure, Gcp, Vault};
 
+/// Whether a finding stops a relying party or only deserves attention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// A relying party refuses (exit 1).
+    Refused,
+    /// No relying party is known to refuse, but something is off (reported, exit 0).
+    Warning,
+}
+
+impl Severity {
+    /// The name used in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Refused => "refused",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+use Severity::{Refused, Warning};
+
 /// One known failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry {
     /// Stable id.
     pub id: &'static str,
+    /// Refused by the parties, or a warning for them.
+    pub severity: Severity,
     /// What is wrong.
     pub what: &'static str,
-    /// Who refuses.
+    /// Who refuses (for a warning: whom it concerns).
     pub parties: &'static [Party],
     /// Their messages.
     pub messages: &'static [(Party, &'static str)],
@@ -107,13 +130,15 @@ const DISCOVERY_BROKEN: &[(Party, &str)] = &[
 pub const CATALOGUE: &[Entry] = &[
     Entry {
         id: "issuer.not-https",
-        what: "the issuer URL is not https",
+        severity: Refused,
+        what: "the issuer URL is not https: IAM, Entra and Google take https issuers only (doctor walks an http issuer anyway, as Vault, which fetches http, does)",
         parties: CLOUD,
         messages: &[],
         fix: "serve the issuer over HTTPS and give kube-apiserver --service-account-issuer https://… (kwi apiserver-flags --issuer https://…)",
     },
     Entry {
         id: "issuer.query-or-fragment",
+        severity: Refused,
         what: "the issuer URL has a query or a fragment (OpenID Connect Discovery forbids them)",
         parties: EVERYONE,
         messages: &[],
@@ -121,6 +146,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "issuer.trailing-slash",
+        severity: Refused,
         what: "the issuer URL ends with a slash: IAM providers and Entra federated credentials are matched byte for byte, and kube-apiserver keeps the slash in iss",
         parties: &[Aws, Azure],
         messages: &[
@@ -137,6 +163,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "issuer.unreachable",
+        severity: Refused,
         what: "the discovery document cannot be fetched (DNS, connection, timeout)",
         parties: EVERYONE,
         messages: UNREACHABLE,
@@ -144,6 +171,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "issuer.tls-untrusted",
+        severity: Refused,
         what: "the issuer's TLS certificate is not trusted (wrong CA, expired, wrong host name)",
         parties: EVERYONE,
         messages: &[
@@ -160,6 +188,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "tls.expired",
+        severity: Refused,
         what: "the issuer's certificate is expired (or not valid yet)",
         parties: EVERYONE,
         messages: &[(
@@ -170,6 +199,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "tls.wrong-host",
+        severity: Refused,
         what: "the issuer's certificate does not name the issuer's host",
         parties: EVERYONE,
         messages: &[(
@@ -180,23 +210,96 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "issuer.not-public",
-        what: "the issuer's host is loopback, private or cluster-internal: cloud relying parties fetch it from the internet",
+        severity: Refused,
+        what: "the issuer's host (or the jwks_uri's) is loopback, private or cluster-internal: cloud relying parties fetch the documents from the internet",
         parties: CLOUD,
         messages: UNREACHABLE,
         fix: "publish the issuer on a public host (kwi issuer publish --to s3://… --make-public) and use that URL as the issuer",
     },
     Entry {
-        id: "tls.private-ca",
-        what: "the issuer's certificate chains to a CA that is not publicly trusted: IAM then checks the thumbprint of its top CA",
+        id: "dns.no-such-host",
+        severity: Refused,
+        what: "the issuer's host name (or the jwks_uri's) does not resolve (no A/AAAA record)",
+        parties: EVERYONE,
+        messages: UNREACHABLE,
+        fix: "publish an address record for the host in public DNS, or use the URL of the storage that serves the documents (kwi issuer publish prints it)",
+    },
+    Entry {
+        id: "dns.private-address",
+        severity: Refused,
+        what: "the issuer's host name (or the jwks_uri's) resolves only to loopback, private or link-local addresses: AWS STS, Entra and Google fetch the documents from the internet and cannot reach them",
+        parties: CLOUD,
+        messages: UNREACHABLE,
+        fix: "serve the documents on a host with a public address (kwi issuer publish --to s3://… --make-public), and keep the private address for in-cluster use only",
+    },
+    Entry {
+        id: "fetch.redirect",
+        severity: Warning,
+        what: "the discovery document or the JWKS is reached through redirects: Vault (Go's HTTP client) follows up to 10; whether AWS STS, Entra and Google follow them is not documented, so none is known to refuse",
+        parties: EVERYONE,
+        messages: &[],
+        fix: "serve the documents at the URLs themselves: the issuer URL's /.well-known/openid-configuration and the jwks_uri it names (kwi issuer build --issuer with the final URL)",
+    },
+    Entry {
+        id: "fetch.too-many-redirects",
+        severity: Refused,
+        what: "more than 10 redirects (or a loop) before the document: Go's HTTP client, which Vault uses, stops after 10, and so does doctor",
+        parties: EVERYONE,
+        messages: &[(
+            Vault,
+            "error validating token: …: Get \"…\": stopped after 10 redirects",
+        )],
+        fix: "remove the redirect loop; serve the documents at the URLs themselves",
+    },
+    Entry {
+        id: "discovery.content-type",
+        severity: Warning,
+        what: "the discovery document is not served as application/json (OpenID Connect Discovery requires it): no relying party is known to refuse it — go-oidc (Vault) reads the body whatever the type and names the type only when the body is not JSON; AWS, Entra and Google document no requirement",
+        parties: EVERYONE,
+        messages: &[],
+        fix: "serve it with Content-Type: application/json (kwi issuer serve does; kwi issuer publish sets it on the object)",
+    },
+    Entry {
+        id: "jwks.content-type",
+        severity: Warning,
+        what: "the JWKS is not served as application/json or application/jwk-set+json: no relying party is known to refuse it (as for the discovery document)",
+        parties: EVERYONE,
+        messages: &[],
+        fix: "serve it with Content-Type: application/json (kwi issuer serve does; kwi issuer publish sets it on the object)",
+    },
+    Entry {
+        id: "jwks.no-cache",
+        severity: Warning,
+        what: "the JWKS forbids caching (Cache-Control no-store, no-cache or max-age=0, or Pragma: no-cache): AWS then fetches it for every AssumeRoleWithWebIdentity call and, under parallel calls, answers that it could not retrieve the key (AWS support's answer quoted in GitLab MR 138405)",
         parties: &[Aws],
+        messages: &[(
+            Aws,
+            "InvalidIdentityToken: Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+        )],
+        fix: "serve it with Cache-Control: public, max-age=3600, as kube-apiserver does (kwi issuer serve does)",
+    },
+    Entry {
+        id: "jwks.long-max-age",
+        severity: Warning,
+        what: "the JWKS may be cached for more than a day (max-age over 86400): a cache that honours it (a CDN in front, a relying party's key cache) keeps the old set that long after a rotation, and tokens signed by a newly published key are refused meanwhile",
+        parties: CLOUD,
+        messages: &[],
+        fix: "serve it with max-age=3600 as kube-apiserver does, and publish a new key at least max-age before signing with it (kwi rotate's lead time)",
+    },
+    Entry {
+        id: "tls.private-ca",
+        severity: Refused,
+        what: "the issuer's certificate chains to a CA that is not publicly trusted: IAM then checks the thumbprint of its top CA; Google takes only certificates the public roots trust (its documents name self-signed ones as unsupported)",
+        parties: &[Aws, Gcp],
         messages: &[(
             Aws,
             "InvalidIdentityToken: OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint",
         )],
-        fix: "register the thumbprint doctor prints (aws iam create-open-id-connect-provider --thumbprint-list …), or serve a publicly trusted certificate",
+        fix: "serve a publicly trusted certificate (ACME, cert-manager), or for AWS only register the thumbprint doctor prints (aws iam create-open-id-connect-provider --thumbprint-list …)",
     },
     Entry {
         id: "discovery.http-status",
+        severity: Refused,
         what: "the discovery URL answers with a status other than 2xx",
         parties: EVERYONE,
         messages: UNREACHABLE,
@@ -204,6 +307,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "discovery.not-json",
+        severity: Refused,
         what: "the discovery document is not a JSON object",
         parties: EVERYONE,
         messages: DISCOVERY_BROKEN,
@@ -211,6 +315,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "discovery.issuer-mismatch",
+        severity: Refused,
         what: "the discovery document's issuer is not exactly the issuer URL",
         parties: EVERYONE,
         messages: DISCOVERY_BROKEN,
@@ -218,6 +323,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "discovery.jwks-uri-missing",
+        severity: Refused,
         what: "the discovery document has no jwks_uri",
         parties: EVERYONE,
         messages: DISCOVERY_BROKEN,
@@ -225,6 +331,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "discovery.jwks-uri-not-https",
+        severity: Refused,
         what: "jwks_uri is not an https URL",
         parties: CLOUD,
         messages: &[(
@@ -235,6 +342,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "discovery.slow",
+        severity: Refused,
         what: "the discovery document took more than 5 s to arrive",
         parties: &[Aws],
         messages: &[(
@@ -245,6 +353,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "jwks.http-status",
+        severity: Refused,
         what: "jwks_uri answers with a status other than 2xx",
         parties: EVERYONE,
         messages: UNREACHABLE,
@@ -252,6 +361,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "jwks.unreachable",
+        severity: Refused,
         what: "jwks_uri cannot be fetched (DNS, connection, TLS, timeout)",
         parties: EVERYONE,
         messages: UNREACHABLE,
@@ -259,6 +369,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "jwks.not-json",
+        severity: Refused,
         what: "the JWKS is not a JSON object with a \"keys\" list",
         parties: EVERYONE,
         messages: UNREACHABLE,
@@ -266,6 +377,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "jwks.empty",
+        severity: Refused,
         what: "the JWKS has no key any relying party can use",
         parties: EVERYONE,
         messages: UNREACHABLE,
@@ -273,6 +385,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "jwks.missing-kid",
+        severity: Refused,
         what: "a key has no kid (tokens from kube-apiserver carry one, and STS looks the key up by it)",
         parties: &[Aws, Azure],
         messages: &[(
@@ -283,6 +396,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "jwks.duplicate-kid",
+        severity: Refused,
         what: "two different keys have the same kid: a verifier picks one and refuses tokens of the other",
         parties: EVERYONE,
         messages: &[(
@@ -293,6 +407,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "jwks.private-key",
+        severity: Refused,
         what: "the JWKS publishes private key material (\"d\", \"p\", \"q\"…): anyone can sign tokens every relying party accepts",
         parties: EVERYONE,
         messages: &[],
@@ -300,6 +415,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "jwks.ec-key",
+        severity: Refused,
         what: "an EC key is published: Entra accepts RSA-signed tokens only",
         parties: &[Azure],
         messages: &[(
@@ -310,6 +426,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "jwks.x5c",
+        severity: Refused,
         what: "a key carries x5c/x5t: Google refuses such a JWKS when uploaded as the provider's jwksJson",
         parties: &[Gcp],
         messages: &[(Gcp, "Input JWK is not in a valid json format")],
@@ -317,6 +434,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "jwks.too-many-keys",
+        severity: Refused,
         what: "more than 100 keys (AWS is reported to read at most 100: SPIRE #4699, unconfirmed)",
         parties: &[Aws],
         messages: &[],
@@ -324,6 +442,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "jwks.unknown-kty",
+        severity: Refused,
         what: "a key has a kty go-jose does not know: Vault's go-oidc refuses the whole set",
         parties: &[Vault],
         messages: &[(
@@ -334,6 +453,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "token.unreadable",
+        severity: Refused,
         what: "the token is not a compact JWT",
         parties: EVERYONE,
         messages: &[(
@@ -344,6 +464,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "token.kid-not-published",
+        severity: Refused,
         what: "the token's kid is not in the JWKS",
         parties: EVERYONE,
         messages: &[
@@ -360,6 +481,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "token.bad-signature",
+        severity: Refused,
         what: "no published key verifies the token's signature",
         parties: EVERYONE,
         messages: &[
@@ -376,6 +498,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "token.issuer",
+        severity: Refused,
         what: "the token's iss is not the issuer URL",
         parties: EVERYONE,
         messages: &[
@@ -393,6 +516,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "token.audience",
+        severity: Refused,
         what: "the token's aud does not hold the relying party's audience",
         parties: EVERYONE,
         messages: &[
@@ -414,6 +538,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "token.expired",
+        severity: Refused,
         what: "the token has expired",
         parties: EVERYONE,
         messages: &[
@@ -434,6 +559,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "token.not-yet-valid",
+        severity: Refused,
         what: "the token's iat or nbf is in the future beyond the relying party's skew",
         parties: EVERYONE,
         messages: &[
@@ -449,9 +575,62 @@ pub const CATALOGUE: &[Entry] = &[
         fix: "synchronise the clocks (NTP) of the control plane and the relying party's caller",
     },
     Entry {
-        id: "token.lifetime",
-        what: "the token lives longer than 25 hours, or has no iat: Entra refuses it",
+        id: "entra.credential-issuer",
+        severity: Refused,
+        what: "the federated identity credential's issuer is not the issuer URL, byte for byte (a trailing slash, http, another host): Entra matches the token's iss against it exactly",
         parties: &[Azure],
+        messages: &[(
+            Azure,
+            "AADSTS700211: No matching federated identity record found for presented assertion issuer '<iss>'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
+        )],
+        fix: "az identity federated-credential update --issuer <the issuer URL> (or create the credential again with it)",
+    },
+    Entry {
+        id: "entra.subject",
+        severity: Refused,
+        what: "the token's sub is not the subject of any federated identity credential for its issuer (Entra compares case-sensitively; newer tenants answer AADSTS700213 with the subject alone)",
+        parties: &[Azure],
+        messages: &[(
+            Azure,
+            "AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '<iss>'. Assertion Subject: '<sub>'. Assertion Audience: '<aud>'.",
+        )],
+        fix: "give the credential the subject system:serviceaccount:<namespace>:<service-account>, exactly as the token's sub (az identity federated-credential update --subject …)",
+    },
+    Entry {
+        id: "gcp.provider-name",
+        severity: Refused,
+        what: "the pool provider's name (the credential configuration's audience) is not its full resource name //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER> (a project ID instead of its number, an https: prefix, a missing part)",
+        parties: &[Gcp],
+        messages: &[(
+            Gcp,
+            "invalid_request: Invalid value for \"audience\". This value should be the full resource name of the Identity Provider.",
+        )],
+        fix: "gcloud iam workload-identity-pools providers describe … --format='value(name)' gives the name; prefix it with //iam.googleapis.com/ and use the project number",
+    },
+    Entry {
+        id: "gcp.subject-too-long",
+        severity: Refused,
+        what: "the token's sub is longer than the 127 bytes Google's google.subject takes (the default mapping google.subject=assertion.sub; long namespace and service-account names exceed it)",
+        parties: &[Gcp],
+        messages: &[(
+            Gcp,
+            "invalid_request: The size of mapped attribute google.subject exceeds the 127 bytes limit. Either modify your attribute mapping or the incoming assertion to produce a mapped attribute that is less than 127 bytes.",
+        )],
+        fix: "map google.subject to a shorter value (e.g. --attribute-mapping google.subject=assertion['kubernetes.io']['serviceaccount']['uid']), or shorten the namespace or service-account name",
+    },
+    Entry {
+        id: "gcp.token-claims",
+        severity: Refused,
+        what: "the token lacks what Google's STS requires: a kid in the header, and iss, iat, exp, sub and aud",
+        parties: &[Gcp],
+        messages: &[],
+        fix: "use a token kube-apiserver issued (a projected volume), or kwi token mint: both carry them all",
+    },
+    Entry {
+        id: "token.lifetime",
+        severity: Refused,
+        what: "the token lives longer than the relying party takes: Entra 25 hours at most (and iat required), Google less than 48 hours after iat",
+        parties: &[Azure, Gcp],
         messages: &[(
             Azure,
             "AADSTS70023: External OIDC Provider token must have a lifetime of less than or equal to 1.01:00:00.",
@@ -460,8 +639,9 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "token.algorithm",
-        what: "the token's algorithm is one the relying party refuses (Entra: RSA only; STS: RS256/384/512, ES256/384/512)",
-        parties: &[Aws, Azure],
+        severity: Refused,
+        what: "the token's algorithm is one the relying party refuses (Entra: RSA only; STS: RS256/384/512, ES256/384/512; Google: RS256 or ES256)",
+        parties: &[Aws, Azure, Gcp],
         messages: &[
             (
                 Azure,
@@ -476,6 +656,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "token.claims",
+        severity: Refused,
         what: "a claim STS needs is missing or of the wrong type (sub, exp; times as integers)",
         parties: &[Aws],
         messages: &[(
@@ -486,6 +667,7 @@ pub const CATALOGUE: &[Entry] = &[
     },
     Entry {
         id: "token.too-long",
+        severity: Refused,
         what: "the token is longer than the 20,000 characters STS accepts",
         parties: &[Aws],
         messages: &[(
@@ -523,14 +705,27 @@ mod tests {
     /// quoted id in the checking code must be an entry.
     #[test]
     fn every_id_the_checks_use_is_in_the_catalogue() {
-        let sources = [include_str!("issuer.rs"), include_str!("token.rs")];
+        let sources = [
+            include_str!("issuer.rs"),
+            include_str!("token.rs"),
+            include_str!("entra.rs"),
+            include_str!("google.rs"),
+        ];
         let mut seen = 0;
         for source in sources {
             let code = source.split("#[cfg(test)]").next().unwrap_or_default();
             for quoted in code.split('"').skip(1).step_by(2) {
-                let is_id = ["issuer.", "tls.", "discovery.", "jwks.", "token."]
-                    .iter()
-                    .any(|p| quoted.starts_with(p))
+                let is_id = [
+                    "issuer.",
+                    "tls.",
+                    "discovery.",
+                    "jwks.",
+                    "token.",
+                    "dns.",
+                    "fetch.",
+                ]
+                .iter()
+                .any(|p| quoted.starts_with(p))
                     && quoted
                         .chars()
                         .all(|c| c.is_ascii_lowercase() || c == '.' || c == '-');

@@ -1,6 +1,6 @@
 //! What a diagnosis found: failed checks with what was observed and who refuses, passed checks.
 
-use crate::catalogue::{Entry, Party, entry};
+use crate::catalogue::{Entry, Party, Severity, entry};
 
 /// One failed check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,14 @@ impl Report {
         if breaks.is_empty() {
             return;
         }
+        let observation = observation.into();
         if let Some(existing) = self.findings.iter_mut().find(|f| f.entry.id == id) {
+            // The same check seen again (another party, the JWKS after the discovery
+            // document): one finding, with every distinct observation.
+            if !existing.observation.split("; ").any(|o| o == observation) {
+                existing.observation.push_str("; ");
+                existing.observation.push_str(&observation);
+            }
             for p in breaks {
                 if !existing.breaks.contains(&p) {
                     existing.breaks.push(p);
@@ -87,7 +94,7 @@ impl Report {
         }
         self.findings.push(Finding {
             entry,
-            observation: observation.into(),
+            observation,
             breaks,
             messages,
         });
@@ -98,9 +105,23 @@ impl Report {
         self.passed.push((group, what.into()));
     }
 
-    /// Whether a chosen relying party would refuse something.
+    /// Whether a chosen relying party would refuse something (warnings aside).
     pub fn has_failures(&self) -> bool {
-        !self.findings.is_empty()
+        self.failures().next().is_some()
+    }
+
+    /// The findings a chosen relying party refuses.
+    pub fn failures(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.entry.severity == Severity::Refused)
+    }
+
+    /// The warnings: findings no relying party is known to refuse.
+    pub fn warnings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.entry.severity == Severity::Warning)
     }
 }
 
@@ -140,6 +161,9 @@ mod tests {
         );
         r.fail("token.audience", "aud x", &[Party::Azure]);
         assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].observation, "aud x");
+        r.fail("token.audience", "Entra: aud y", &[Party::Azure]);
+        assert_eq!(r.findings[0].observation, "aud x; Entra: aud y");
         assert_eq!(r.findings[0].breaks, vec![Party::Aws, Party::Azure]);
         assert!(
             r.findings[0]
@@ -149,5 +173,16 @@ mod tests {
         );
         r.fail("no.such-check", "x", &Party::ALL);
         assert_eq!(r.findings.len(), 1);
+    }
+
+    #[test]
+    fn a_warning_is_reported_but_is_no_failure() {
+        let mut r = report(&[Party::Vault]);
+        r.fail("discovery.content-type", "text/html", &Party::ALL);
+        assert!(!r.has_failures());
+        assert_eq!(r.warnings().count(), 1);
+        r.fail("jwks.empty", "no key", &Party::ALL);
+        assert!(r.has_failures());
+        assert_eq!(r.failures().count(), 1);
     }
 }

@@ -4,7 +4,9 @@
 #![forbid(unsafe_code)]
 
 pub mod catalogue;
+pub mod entra;
 pub mod finding;
+pub mod google;
 pub mod issuer;
 pub mod observe;
 pub mod report;
@@ -32,6 +34,11 @@ pub struct Options {
     pub aud: Option<String>,
     /// A CA file to trust for the issuer.
     pub ca_file: Option<PathBuf>,
+    /// Entra's federated identity credentials to match the token against (none: Entra's
+    /// usual audience and the issuer URL only).
+    pub azure_credentials: Vec<entra::FederatedCredential>,
+    /// Google's pool provider, as far as it was given.
+    pub gcp: google::GoogleProvider,
     /// The time of the check.
     pub now: i64,
 }
@@ -77,6 +84,12 @@ pub async fn diagnose(options: &Options) -> Result<Report, DoctorError> {
                     .ok()
                     .and_then(|chain| observe::thumbprint(&chain));
         }
+        if options.parties.contains(&Party::Azure) {
+            entra::check_issuers(&mut report, &options.azure_credentials, &options.issuer);
+        }
+        if options.parties.contains(&Party::Gcp) {
+            options.gcp.check_name(&mut report);
+        }
         if let Some(token) = &options.token {
             token::check_token(
                 &mut report,
@@ -85,6 +98,8 @@ pub async fn diagnose(options: &Options) -> Result<Report, DoctorError> {
                     issuer: &options.issuer,
                     aud: options.aud.as_deref(),
                     now: options.now,
+                    azure_credentials: &options.azure_credentials,
+                    gcp: &options.gcp,
                 },
                 walked.jwks.as_deref(),
             );

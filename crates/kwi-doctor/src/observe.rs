@@ -1,33 +1,58 @@
-//! The network side: documents fetched with kwi's shared HTTP client (HTTPS only, bounded in
-//! time and size, at most 3 redirects), trust judged with the given CA and with the platform's
-//! roots, and the certificate chain of a host read for IAM's thumbprint.
+//! The network side: documents fetched with kwi's shared HTTP client (bounded in time and
+//! size), redirects followed one by one so that the chain can be reported (at most 10, as Go's
+//! client that Vault uses), the headers relying parties could care about kept, trust judged with
+//! the given CA and with the platform's roots, and the certificate chain of a host read for IAM's
+//! thumbprint.
 
 use std::time::{Duration, Instant};
 
 use kwi_auth::remote::{
-    FetchError, HttpClient, get_document, http_client, http_client_with_ca_file,
+    FetchError, HttpClient, client_builder, describe_error, get_document, http_client,
+    read_ca_file, read_document,
 };
 pub use kwi_sts::thumbprint::{peer_chain, thumbprint};
+
+/// Go's HTTP client (Vault's) stops after this many redirects.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// A document that arrived.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// The body.
+    pub body: String,
+    /// How long it took, redirects included.
+    pub took: Duration,
+    /// The `Content-Type` header.
+    pub content_type: Option<String>,
+    /// The `Cache-Control` header.
+    pub cache_control: Option<String>,
+    /// The `Pragma` header.
+    pub pragma: Option<String>,
+    /// Each redirect: its status and where it sent to.
+    pub redirects: Vec<(u16, String)>,
+}
 
 /// How one GET went.
 #[derive(Debug)]
 pub enum Fetched {
-    /// The body, and how long it took.
-    Ok(String, Duration),
+    /// The document.
+    Ok(Page),
     /// The certificate was refused, but the document is there (fetched without verification).
     Untrusted(String),
     /// No answer at all.
     Unreachable(String),
-    /// A status other than 2xx.
+    /// A status other than 2xx or a redirect.
     Status(u16),
     /// Too large or not UTF-8.
     BadBody(String),
+    /// More than [`MAX_REDIRECTS`] redirects: the chain.
+    TooManyRedirects(Vec<(u16, String)>),
 }
 
 /// The clients doctor fetches with.
 #[derive(Debug, Clone)]
 pub struct Clients {
-    /// Trusting `--ca-file`, or the platform's roots.
+    /// Trusting `--ca-file`, or the platform's roots; http allowed; no redirect followed.
     pub trusted: HttpClient,
     /// Trusting the platform's roots only (what a cloud relying party trusts).
     pub public: HttpClient,
@@ -35,10 +60,24 @@ pub struct Clients {
     pub any: HttpClient,
 }
 
+fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<String> {
+    let values: Vec<String> = response
+        .headers()
+        .get_all(name)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
 impl Clients {
     /// Builds the clients; fails when the CA file cannot be read.
     pub fn new(ca_file: Option<&std::path::Path>) -> Result<Clients, String> {
-        let trusted = http_client_with_ca_file(ca_file, true)?;
+        let pem = read_ca_file(ca_file)?;
+        let trusted = client_builder(pem.as_deref(), false)?
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| e.to_string())?;
         let public = http_client(None, true)?;
         let any = kwi_sts::thumbprint::any_certificate_client()?;
         Ok(Clients {
@@ -48,21 +87,56 @@ impl Clients {
         })
     }
 
-    /// GETs a document with the trusted client; an unreachable one is tried again trusting
-    /// anything, to tell a certificate problem from no server.
+    /// GETs a document with the trusted client, following redirects one by one; a URL that
+    /// gets no answer is tried again trusting anything, to tell a certificate problem from no
+    /// server.
     pub async fn get(&self, url: &str) -> Fetched {
         let started = Instant::now();
-        match get_document(&self.trusted, url).await {
-            Ok(body) => Fetched::Ok(body, started.elapsed()),
-            Err(FetchError::Status { status, .. }) => Fetched::Status(status),
-            Err(FetchError::BadBody(m)) => Fetched::BadBody(m),
-            Err(FetchError::Unreachable(m)) => match get_document(&self.any, url).await {
-                Ok(_) | Err(FetchError::Status { .. } | FetchError::BadBody(_)) => {
-                    Fetched::Untrusted(m)
+        let mut current = url.to_string();
+        let mut redirects = Vec::new();
+        loop {
+            let response = match self.trusted.get(&current).send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let detail = describe_error(&e);
+                    return match get_document(&self.any, &current).await {
+                        Ok(_) | Err(FetchError::Status { .. } | FetchError::BadBody(_)) => {
+                            Fetched::Untrusted(detail)
+                        }
+                        Err(_) => Fetched::Unreachable(detail),
+                    };
                 }
-                Err(_) => Fetched::Unreachable(m),
-            },
-            Err(other) => Fetched::Unreachable(other.to_string()),
+            };
+            let status = response.status();
+            if status.is_redirection()
+                && let Some(next) = header(&response, reqwest::header::LOCATION)
+                    .and_then(|l| reqwest::Url::parse(&current).ok()?.join(&l).ok())
+            {
+                redirects.push((status.as_u16(), next.to_string()));
+                if redirects.len() > MAX_REDIRECTS {
+                    return Fetched::TooManyRedirects(redirects);
+                }
+                current = next.to_string();
+                continue;
+            }
+            if !status.is_success() {
+                return Fetched::Status(status.as_u16());
+            }
+            let content_type = header(&response, reqwest::header::CONTENT_TYPE);
+            let cache_control = header(&response, reqwest::header::CACHE_CONTROL);
+            let pragma = header(&response, reqwest::header::PRAGMA);
+            return match read_document(&current, response).await {
+                Ok(body) => Fetched::Ok(Page {
+                    body,
+                    took: started.elapsed(),
+                    content_type,
+                    cache_control,
+                    pragma,
+                    redirects,
+                }),
+                Err(FetchError::BadBody(m)) => Fetched::BadBody(m),
+                Err(other) => Fetched::Unreachable(other.to_string()),
+            };
         }
     }
 }

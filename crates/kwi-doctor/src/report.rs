@@ -40,10 +40,22 @@ pub fn human(report: &Report, aud: &str) -> String {
         }
         out.push_str(&format!("  ✓ {line}\n"));
     }
-    if !report.findings.is_empty() {
+    if report.warnings().next().is_some() {
+        out.push_str("\nwarnings (no relying party is known to refuse these)\n");
+    }
+    for f in report.warnings() {
+        out.push_str(&format!("  ! {}: {}\n", f.entry.id, f.entry.what));
+        out.push_str(&format!("      seen: {}\n", f.observation));
+        out.push_str(&format!("      concerns: {}\n", names(&f.breaks)));
+        for (p, m) in &f.messages {
+            out.push_str(&format!("      {} may say: {m}\n", p.name()));
+        }
+        out.push_str(&format!("      fix: {}\n", f.entry.fix));
+    }
+    if report.has_failures() {
         out.push_str("\nproblems\n");
     }
-    for f in &report.findings {
+    for f in report.failures() {
         out.push_str(&format!("  ✗ {}: {}\n", f.entry.id, f.entry.what));
         out.push_str(&format!("      seen: {}\n", f.observation));
         out.push_str(&format!("      refused by: {}\n", names(&f.breaks)));
@@ -64,10 +76,11 @@ pub fn human(report: &Report, aud: &str) -> String {
     }
     out.push_str(&format!(
         "\n{}\n",
-        if report.has_failures() {
-            format!("{} problem(s)", report.findings.len())
-        } else {
-            "no problem found".to_string()
+        match (report.failures().count(), report.warnings().count()) {
+            (0, 0) => "no problem found".to_string(),
+            (0, w) => format!("no problem found, {w} warning(s)"),
+            (f, 0) => format!("{f} problem(s)"),
+            (f, w) => format!("{f} problem(s), {w} warning(s)"),
         }
     ));
     out
@@ -79,11 +92,19 @@ pub fn to_json(report: &Report, aud: &str) -> Value {
         "issuer": report.issuer,
         "for": report.parties.iter().map(|p| p.name()).collect::<Vec<_>>(),
         "ok": !report.has_failures(),
-        "failures": report.findings.iter().map(|f| json!({
+        "failures": report.failures().map(|f| json!({
             "id": f.entry.id,
             "what": f.entry.what,
             "observation": f.observation,
             "breaks": f.breaks.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            "messages": f.messages.iter().map(|(p, m)| (p.name().to_string(), Value::String(m.clone()))).collect::<serde_json::Map<_, _>>(),
+            "fix": f.entry.fix,
+        })).collect::<Vec<_>>(),
+        "warnings": report.warnings().map(|f| json!({
+            "id": f.entry.id,
+            "what": f.entry.what,
+            "observation": f.observation,
+            "concerns": f.breaks.iter().map(|p| p.name()).collect::<Vec<_>>(),
             "messages": f.messages.iter().map(|(p, m)| (p.name().to_string(), Value::String(m.clone()))).collect::<serde_json::Map<_, _>>(),
             "fix": f.entry.fix,
         })).collect::<Vec<_>>(),
@@ -111,6 +132,7 @@ pub fn catalogue_markdown() -> String {
         } else {
             e.messages
                 .iter()
+                .filter(|(p, _)| e.parties.contains(p))
                 .map(|(p, m)| format!("{}: `{}`", p.name(), m))
                 .collect::<Vec<_>>()
                 .join("<br>")
@@ -119,7 +141,11 @@ pub fn catalogue_markdown() -> String {
             "| `{}` | {} | {} | {} | {} |\n",
             e.id,
             cell(e.what),
-            names(e.parties),
+            match e.severity {
+                crate::catalogue::Severity::Refused => names(e.parties),
+                crate::catalogue::Severity::Warning =>
+                    format!("nobody (warning, for {})", names(e.parties)),
+            },
             cell(&messages),
             cell(e.fix)
         ));

@@ -24,6 +24,10 @@ pub struct TokenInput<'a> {
     pub aud: Option<&'a str>,
     /// The time of the check.
     pub now: i64,
+    /// Entra's federated identity credentials, when given.
+    pub azure_credentials: &'a [crate::entra::FederatedCredential],
+    /// Google's pool provider, as far as it was given.
+    pub gcp: &'a crate::google::GoogleProvider,
 }
 
 fn sts_id(refusal: &StsRefusal) -> &'static str {
@@ -167,7 +171,17 @@ fn check_cloud(report: &mut Report, party: Party, input: TokenInput<'_>, keys: &
         );
         return;
     }
-    if claims.iss() != Some(input.issuer) {
+    if party == Party::Azure && !input.azure_credentials.is_empty() {
+        let aud = claims.aud_list().unwrap_or_default();
+        let presented = crate::entra::Presented {
+            iss: claims.iss().unwrap_or_default(),
+            sub: claims.sub().unwrap_or_default(),
+            aud: &aud,
+        };
+        if crate::entra::match_token(report, input.azure_credentials, presented).is_none() {
+            return;
+        }
+    } else if claims.iss() != Some(input.issuer) {
         report.fail(
             "token.issuer",
             format!("{}: iss {:?}", party.name(), claims.iss()),
@@ -175,7 +189,23 @@ fn check_cloud(report: &mut Report, party: Party, input: TokenInput<'_>, keys: &
         );
         return;
     }
-    if let Some(aud) = input.aud.or(party.default_audience())
+    let matched_by_credential = party == Party::Azure && !input.azure_credentials.is_empty();
+    let google_audiences = (party == Party::Gcp)
+        .then(|| input.gcp.accepted_audiences())
+        .flatten();
+    if let Some(accepted) = google_audiences {
+        let aud = claims.aud_list().unwrap_or_default();
+        if !aud.iter().any(|a| accepted.contains(a)) {
+            report.fail_with(
+                "token.audience",
+                format!("Google: aud {aud:?}, the provider accepts {accepted:?}"),
+                &[party],
+                vec![(party, crate::google::audience_message(&aud))],
+            );
+            return;
+        }
+    } else if let Some(aud) = input.aud.or(party.default_audience())
+        && !matched_by_credential
         && !claims.aud().is_some_and(|mut a| a.any(|x| x == aud))
     {
         report.fail(
@@ -197,6 +227,9 @@ fn check_cloud(report: &mut Report, party: Party, input: TokenInput<'_>, keys: &
         );
         return;
     }
+    if party == Party::Gcp && !crate::google::check_token(report, &verified, input.now) {
+        return;
+    }
     if party == Party::Azure {
         let lifetime = claims.iat.map(|iat| claims.exp.unwrap_or(iat) - iat);
         if lifetime.is_none_or(|l| l > ENTRA_MAX_LIFETIME) {
@@ -207,6 +240,11 @@ fn check_cloud(report: &mut Report, party: Party, input: TokenInput<'_>, keys: &
             );
             return;
         }
+    }
+    if party == Party::Gcp
+        && !crate::google::check_subject(report, claims.sub().unwrap_or_default())
+    {
+        return;
     }
     report.pass("token", format!("{} accepts it", party.name()));
 }

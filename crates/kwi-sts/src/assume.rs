@@ -191,10 +191,21 @@ pub async fn assume_role(
     rules
         .check_provider(&preview)
         .map_err(|r| StsError::from_refusal(&r))?;
-    let key_set = keys.keys(provider).await?;
+    let key_set = keys
+        .keys(provider, kwi_jose::peek_kid(&request.token).as_deref())
+        .await?;
     let verified = rules
         .check(&request.token, &key_set, now)
         .map_err(|r| StsError::from_refusal(&r))?;
+    if let (Some(max), Some(iat)) = (config.max_token_age, verified.claims.iat) {
+        let age = now.saturating_sub(iat);
+        if u64::try_from(age).is_ok_and(|age| age > max) {
+            return Err(StsError::new(
+                StsErrorCode::ExpiredTokenException,
+                format!("Token too old: {age}"),
+            ));
+        }
+    }
     let subject = verified.claims.sub().unwrap_or_default().to_string();
     let audience = rules.matched_audience(&verified.claims).unwrap_or_default();
     let Some(role) = config.role(&request.role_arn) else {

@@ -14,6 +14,7 @@ pub struct ConfigError(pub String);
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     account: String,
+    max_token_age: Option<u64>,
     #[serde(default)]
     provider: Vec<RawProvider>,
     #[serde(default)]
@@ -82,6 +83,11 @@ pub struct Config {
     pub providers: Vec<Provider>,
     /// The roles.
     pub roles: Vec<Role>,
+    /// Tokens issued (`iat`) longer ago than this many seconds are refused with STS's
+    /// `ExpiredTokenException: Token too old: <age>`, even before their `exp`. STS has such a
+    /// rule (answers quoted in mozilla-iam/mozilla-aws-cli issues 146 and 155, for tokens 42.8 h
+    /// and 5.1 days old) but its limit is not documented, so there is none unless set.
+    pub max_token_age: Option<u64>,
 }
 
 fn provider(raw: RawProvider, index: usize) -> Result<Provider, ConfigError> {
@@ -165,10 +171,16 @@ impl Config {
             .into_iter()
             .map(|r| role(r, &raw.account))
             .collect::<Result<Vec<_>, _>>()?;
+        if raw.max_token_age == Some(0) {
+            return Err(ConfigError(
+                "max_token_age = 0 would refuse every token: give seconds, or leave it out".into(),
+            ));
+        }
         Ok(Config {
             account: raw.account,
             providers,
             roles,
+            max_token_age: raw.max_token_age,
         })
     }
 

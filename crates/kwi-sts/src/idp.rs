@@ -2,13 +2,17 @@
 //! `<url>/.well-known/openid-configuration` (its `issuer` exactly the provider URL), then its
 //! `jwks_uri`, over HTTPS only, with kwi's shared HTTP client (bounded in time and size); a
 //! certificate no trusted CA signs is accepted when the provider's thumbprints pin it, as IAM does.
-//! Every request fetches afresh: this STS is for tests and demos, where a changed issuer must
-//! be seen at once.
+//! The keys are kept between requests ([`crate::key_cache`]): fetched again when a token names a
+//! kid they lack (bounded), or when the JWKS's `Cache-Control` lifetime is over.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
 
-use kwi_auth::remote::{FetchError, HttpClient, get_document, http_client_with_ca_file};
+use kwi_auth::remote::{
+    FetchError, HttpClient, get_response, http_client_with_ca_file, read_document,
+};
 use kwi_jose::{Jwk, KeySet};
 use serde_json::Value;
 
@@ -16,19 +20,27 @@ use crate::config::{Config, Provider};
 use crate::error::{
     CHECK_DISCOVERY, NO_VERIFICATION_KEY, StsError, StsErrorCode, THUMBPRINT_MISMATCH,
 };
+use crate::key_cache::{Caching, KeyCache};
 
 /// Where the keys of a provider come from (HTTPS in the server, fixed keys in unit tests).
 pub trait KeySource {
-    /// The provider's current keys, or STS's error for why they could not be had.
-    fn keys(&self, provider: &Provider) -> impl Future<Output = Result<KeySet, StsError>> + Send;
+    /// The provider's current keys for a token naming `kid`, or STS's error for why they could
+    /// not be had.
+    fn keys(
+        &self,
+        provider: &Provider,
+        kid: Option<&str>,
+    ) -> impl Future<Output = Result<Arc<KeySet>, StsError>> + Send;
 }
 
-/// Keys fetched over HTTPS, one client per provider (its own CA when it has a `ca_file`).
-#[derive(Debug, Clone)]
+/// Keys fetched over HTTPS, one client per provider (its own CA when it has a `ca_file`), and
+/// kept between requests.
+#[derive(Debug)]
 pub struct HttpKeySource {
     clients: HashMap<String, HttpClient>,
     /// For hosts whose certificate no trusted CA signs, pinned by a provider's thumbprints.
     pinned: HttpClient,
+    cache: KeyCache,
 }
 
 impl HttpKeySource {
@@ -44,6 +56,7 @@ impl HttpKeySource {
         Ok(HttpKeySource {
             clients,
             pinned: crate::thumbprint::any_certificate_client()?,
+            cache: KeyCache::default(),
         })
     }
 }
@@ -96,6 +109,23 @@ pub fn key_set(jwks: &str) -> Result<KeySet, StsError> {
     KeySet::new(entries).map_err(|_| none())
 }
 
+/// GETs a document with what its caching headers say.
+async fn get_document(client: &HttpClient, url: &str) -> Result<(String, Caching), FetchError> {
+    let response = get_response(client, url).await?;
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let caching = Caching::from_headers(
+        header(reqwest::header::CACHE_CONTROL).as_deref(),
+        header(reqwest::header::PRAGMA).as_deref(),
+    );
+    Ok((read_document(url, response).await?, caching))
+}
+
 impl HttpKeySource {
     /// GETs a provider's document as IAM trusts it: a certificate the client trusts, or else
     /// (when the provider has thumbprints) one whose host's top certificate has one of them.
@@ -104,7 +134,7 @@ impl HttpKeySource {
         client: &HttpClient,
         provider: &Provider,
         url: &str,
-    ) -> Result<String, StsError> {
+    ) -> Result<(String, Caching), StsError> {
         match get_document(client, url).await {
             Err(FetchError::Unreachable(_)) if !provider.thumbprints.is_empty() => {
                 let parsed = reqwest::Url::parse(url)
@@ -136,10 +166,9 @@ impl HttpKeySource {
             other => other.map_err(|e| fetch_error(&e)),
         }
     }
-}
 
-impl KeySource for HttpKeySource {
-    async fn keys(&self, provider: &Provider) -> Result<KeySet, StsError> {
+    /// Fetches the discovery document, then the JWKS it names, with the JWKS's caching.
+    async fn fetch(&self, provider: &Provider) -> Result<(KeySet, Caching), StsError> {
         let Some(client) = self.clients.get(&provider.url) else {
             return Err(StsError::new(
                 StsErrorCode::InvalidIdentityToken,
@@ -150,10 +179,18 @@ impl KeySource for HttpKeySource {
             "{}/.well-known/openid-configuration",
             provider.url.trim_end_matches('/')
         );
-        let discovery = self.get(client, provider, &url).await?;
+        let (discovery, _) = self.get(client, provider, &url).await?;
         let uri = jwks_uri(&discovery, &provider.url)?;
-        let jwks = self.get(client, provider, &uri).await?;
-        key_set(&jwks)
+        let (jwks, caching) = self.get(client, provider, &uri).await?;
+        Ok((key_set(&jwks)?, caching))
+    }
+}
+
+impl KeySource for HttpKeySource {
+    async fn keys(&self, provider: &Provider, kid: Option<&str>) -> Result<Arc<KeySet>, StsError> {
+        self.cache
+            .keys(&provider.url, kid, Instant::now(), || self.fetch(provider))
+            .await
     }
 }
 

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod error;
 pub mod handler;
 pub mod idp;
+pub mod key_cache;
 pub mod response;
 pub mod sessions;
 pub mod thumbprint;

@@ -14,8 +14,12 @@ const SUB: &str = "system:serviceaccount:default:app";
 struct Fixed(Vec<(Key, Option<String>)>);
 
 impl KeySource for Fixed {
-    async fn keys(&self, _provider: &Provider) -> Result<KeySet, StsError> {
-        Ok(KeySet::new(self.0.clone()).unwrap())
+    async fn keys(
+        &self,
+        _provider: &Provider,
+        _kid: Option<&str>,
+    ) -> Result<std::sync::Arc<KeySet>, StsError> {
+        Ok(std::sync::Arc::new(KeySet::new(self.0.clone()).unwrap()))
     }
 }
 
@@ -251,4 +255,34 @@ async fn each_refusal_gets_stss_code_and_status() {
         assert_eq!(status, want_status, "{name}");
         assert!(xml.contains(want_message), "{name}: {xml}");
     }
+}
+
+#[tokio::test]
+async fn a_token_older_than_max_token_age_is_too_old_as_sts_says() {
+    let mut env = env();
+    env.sts.config.max_token_age = Some(86_400);
+    let old = with("iat", json!(NOW - 153_938));
+    let (status, xml) = ask(&env, with_exp(old, NOW + 3600), &[]).await;
+    assert_eq!(
+        (status, code(&xml)),
+        (400, "ExpiredTokenException"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<Message>Token too old: 153938</Message>"),
+        "{xml}"
+    );
+    let young = with("iat", json!(NOW - 3600));
+    let (status, xml) = ask(&env, young, &[]).await;
+    assert_eq!(status, 200, "{xml}");
+    // without max_token_age, no age limit: only exp counts
+    env.sts.config.max_token_age = None;
+    let old = with("iat", json!(NOW - 153_938));
+    let (status, xml) = ask(&env, with_exp(old, NOW + 3600), &[]).await;
+    assert_eq!(status, 200, "{xml}");
+}
+
+fn with_exp(mut claims: serde_json::Value, exp: i64) -> serde_json::Value {
+    claims["exp"] = json!(exp);
+    claims
 }

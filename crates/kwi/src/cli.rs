@@ -109,11 +109,20 @@ Examples:
   kubectl exec app-0 -- cat /var/run/secrets/eks.amazonaws.com/serviceaccount/token \\
       | kwi doctor --issuer https://oidc.example.com --token -
   kwi doctor --issuer https://127.0.0.1:8443 --ca-file ca.pem --for vault --json
+  az identity federated-credential show -g rg --identity-name app -n k8s >fic.json
+  kwi doctor --issuer https://oidc.example.com --for azure --token token \\
+      --azure-credential fic.json
+  kwi doctor --issuer https://oidc.example.com --for azure --token token \\
+      --azure-subject system:serviceaccount:default:app
+  kwi doctor --issuer https://oidc.example.com --for gcp --token token \\
+      --gcp-provider \"$(jq -r .audience credentials.json)\"   # gcloud's create-cred-config file
   kwi doctor --catalogue                                         # every check, a Markdown table
 
 Each failed check has a stable id, what was seen, which relying parties refuse, the message each
-of them shows and the fix; the README lists them all. Exit codes: 0 nothing breaks the chosen
-relying parties, 1 something does, 2 the inputs could not be read.";
+of them shows and the fix; the README lists them all. Warnings (something off that no relying
+party is known to refuse: content types, redirects, caching headers) are listed apart. Exit
+codes: 0 nothing breaks the chosen relying parties (warnings aside), 1 something does, 2 the
+inputs could not be read.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum DoctorFor {
@@ -152,6 +161,24 @@ pub(crate) struct DoctorArgs {
     /// Trust this CA (PEM) for the issuer's HTTPS instead of the platform's roots.
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
+    /// Entra's federated identity credential(s), as `az identity federated-credential show`
+    /// (or `list`, or `az ad app federated-credential show|list`) prints them: the token's
+    /// iss, sub and aud are matched against them as Entra does (- for standard input).
+    #[arg(long, value_name = "FILE", conflicts_with = "azure_subject")]
+    pub azure_credential: Option<String>,
+    /// The subject of Entra's federated credential (its issuer: --issuer; its audience: --aud
+    /// or api://AzureADTokenExchange), matched case-sensitively against the token's sub.
+    #[arg(long, value_name = "SUBJECT")]
+    pub azure_subject: Option<String>,
+    /// Google's pool provider, its full resource name as the credential configuration's
+    /// audience holds it (//iam.googleapis.com/projects/NUMBER/locations/global/
+    /// workloadIdentityPools/POOL/providers/PROVIDER): the token's aud must be it.
+    #[arg(long, value_name = "NAME")]
+    pub gcp_provider: Option<String>,
+    /// One of the provider's allowedAudiences (repeat for several, at most 10): the token's
+    /// aud must be one of them instead of the provider's name.
+    #[arg(long = "gcp-allowed-audience", value_name = "AUD")]
+    pub gcp_allowed_audiences: Vec<String>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -172,6 +199,7 @@ const STS_SERVE_EXAMPLES: &str = r#"Examples:
 sts.toml declares the account, its IAM OIDC providers and its roles with their trust policies as
 IAM has them (the JSON from the console or Terraform):
   account = "111122223333"
+  max_token_age = 86400       # optional: refuse tokens issued longer ago ("Token too old")
   [[provider]]
   url = "https://oidc.example.com"
   client_ids = ["sts.amazonaws.com"]
@@ -184,6 +212,8 @@ IAM has them (the JSON from the console or Terraform):
 Then, in the environment a pod with IRSA has:
   AWS_ENDPOINT_URL_STS=http://127.0.0.1:8600 AWS_ROLE_ARN=arn:aws:iam::111122223333:role/app \
       AWS_WEB_IDENTITY_TOKEN_FILE=token aws sts get-caller-identity   # or any SDK
+The providers' keys are kept as long as the JWKS's Cache-Control says (an hour when it says
+nothing), and fetched again for a token whose kid they lack (at most once per 5 s per provider).
 Plain HTTP is served on loopback addresses only."#;
 
 #[derive(Debug, Args)]

@@ -52,6 +52,7 @@ fn example_line_ok(line: &str, previous: Option<&str>) -> bool {
     // The programs examples run; a fragment cut off a long line starts with none of them.
     const PROGRAMS: &[&str] = &[
         "kwi",
+        "az",
         "curl",
         "kubectl",
         "cat",

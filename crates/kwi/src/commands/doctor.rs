@@ -1,6 +1,8 @@
 //! `kwi doctor`: an issuer (and a token) checked as each relying party checks them.
 
 use anyhow::{Context, Result, anyhow};
+use kwi_doctor::entra::FederatedCredential;
+use kwi_doctor::google::GoogleProvider;
 use kwi_doctor::{Options, Party, Report, diagnose, report};
 
 use crate::Rejected;
@@ -98,6 +100,36 @@ fn print(report: &Report, args: &DoctorArgs, token: Option<&str>) -> Result<()> 
     Ok(())
 }
 
+/// Entra's federated credentials: read from --azure-credential, or made of --azure-subject.
+fn azure_credentials(args: &DoctorArgs) -> Result<Vec<FederatedCredential>> {
+    if let Some(subject) = &args.azure_subject {
+        return Ok(vec![FederatedCredential {
+            name: None,
+            issuer: args.issuer.clone().unwrap_or_default(),
+            subject: subject.clone(),
+            audiences: vec![
+                args.aud
+                    .clone()
+                    .or(Party::Azure.default_audience().map(str::to_string))
+                    .unwrap_or_default(),
+            ],
+        }]);
+    }
+    let Some(file) = &args.azure_credential else {
+        return Ok(Vec::new());
+    };
+    let bytes = crate::files::read_input(file)?;
+    if bytes.len() > kwi_doctor::entra::MAX_CREDENTIAL_FILE {
+        return Err(anyhow!(
+            "--azure-credential {file}: larger than 1 MiB; this is not a federated credential"
+        ));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow!("--azure-credential {file}: not UTF-8 text"))?;
+    kwi_doctor::entra::read_credentials(&text)
+        .map_err(|e| anyhow!("--azure-credential {file}: {e}"))
+}
+
 pub(super) fn run(args: DoctorArgs) -> Result<()> {
     if args.catalogue {
         crate::files::write_out(report::catalogue_markdown().as_bytes())?;
@@ -108,12 +140,21 @@ pub(super) fn run(args: DoctorArgs) -> Result<()> {
         Some(arg) => Some(super::token::read_token(arg)?),
         None => None,
     };
+    let azure_credentials = azure_credentials(&args)?;
+    let gcp = GoogleProvider {
+        name: args.gcp_provider.clone(),
+        allowed_audiences: args.gcp_allowed_audiences.clone(),
+    };
+    gcp.validate()
+        .map_err(|e| anyhow!("--gcp-allowed-audience: {e}"))?;
     let options = Options {
         issuer,
         token: token.clone(),
         parties: parties(&args.parties),
         aud: args.aud.clone(),
         ca_file: args.ca_file.clone(),
+        azure_credentials,
+        gcp,
         now: super::token::now(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -127,10 +168,9 @@ pub(super) fn run(args: DoctorArgs) -> Result<()> {
     if report.has_failures() {
         return Err(Rejected(format!(
             "{} problem(s) found for {}",
-            report.findings.len(),
+            report.failures().count(),
             report
-                .findings
-                .iter()
+                .failures()
                 .flat_map(|f| f.breaks.iter().map(|p| p.name()))
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
