@@ -8,6 +8,7 @@ mod issuer;
 mod issuer_serve;
 mod keys;
 mod publish;
+mod rotate;
 mod serve;
 mod sts;
 mod token;
@@ -49,6 +50,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
             WebhookCommand::Manifests(args) => webhook_manifests::run(args),
             WebhookCommand::Serve(args) => webhook_serve::run(args),
         },
+        Command::Rotate(command) => rotate::run(command),
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
     }
