@@ -4,23 +4,11 @@ auth (and `kwi serve`) configured with the issuer's discovery URL, the issuer se
 at any moment logs in until its key is retired: no downtime."""
 
 import json
-import subprocess
-import time
 import ssl
+import time
 import urllib.request
 
-import pytest
-
-from rotate_helpers import issuer_servers, vault_servers
-
-KWI = vault_servers.KWI
-SUBJECT = "system:serviceaccount:default:app"
-
-
-def kwi(*args, cwd):
-    run = subprocess.run([str(KWI), *map(str, args)], cwd=cwd, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-    return run
+from rotate_helpers import issuer_servers, kids, kwi, login, mint, mount
 
 
 def served_kids(issuer: str, ca) -> list:
@@ -37,47 +25,6 @@ def wait_served(issuer: str, ca, kids: list):
         time.sleep(0.1)
 
 
-def ring(cwd) -> dict:
-    return json.loads(kwi("rotate", "status", "--keyring", "kr", "--json", cwd=cwd).stdout)["keyring"]
-
-
-def kids(cwd) -> list:
-    """The kids the site must serve: the signing key first, then the next and previous ones."""
-    order = {"active": 0, "next": 1, "previous": 2}
-    return [k["kid"] for k in sorted(ring(cwd)["keys"], key=lambda k: order[k["role"]])]
-
-
-def mount(server, name: str, issuer: str, ca_pem: str):
-    status, body, _ = server.request("POST", f"sys/auth/{name}", {"type": "jwt"})
-    assert status in (200, 204), body
-    status, body, _ = server.request("POST", f"auth/{name}/config", {"oidc_discovery_url": issuer, "oidc_discovery_ca_pem": ca_pem})
-    assert status in (200, 204), body
-    role = {"role_type": "jwt", "bound_audiences": ["vault"], "user_claim": "sub", "bound_subject": SUBJECT, "token_policies": ["default"], "ttl": "1h"}  # fmt: skip
-    status, body, _ = server.request("POST", f"auth/{name}/role/app", role)
-    assert status in (200, 204), body
-
-
-def login(server, name: str, token: str):
-    status, body, _ = server.request("POST", f"auth/{name}/login", {"role": "app", "jwt": token}, token=None)
-    return status, body
-
-
-def mint(cwd, issuer: str) -> str:
-    run = kwi("token", "mint", "--key", "kr/signing.key", "--issuer", issuer, "--namespace", "default",
-              "--service-account", "app", "--aud", "vault", "--ttl", "1h", cwd=cwd)  # fmt: skip
-    return run.stdout.strip()
-
-
-@pytest.fixture()
-def relying_parties(tmp_path):
-    bao = vault_servers.start_bao(tmp_path)
-    kwi_serve = vault_servers.start_kwi(tmp_path)
-    yield [bao, kwi_serve]
-    for server in (bao, kwi_serve):
-        server.process.terminate()
-        server.process.wait(timeout=10)
-
-
 def test_a_rotation_never_refuses_a_live_token(tmp_path, relying_parties):
     port = issuer_servers.free_port()
     issuer = f"https://127.0.0.1:{port}"
@@ -89,7 +36,7 @@ def test_a_rotation_never_refuses_a_live_token(tmp_path, relying_parties):
     try:
         ca_pem = ca[1].read_text()
         for rp in relying_parties:
-            mount(rp, "jwt", issuer, ca_pem)
+            mount(rp, "jwt", {"oidc_discovery_url": issuer, "oidc_discovery_ca_pem": ca_pem})
         first = mint(tmp_path, issuer)
         for rp in relying_parties:
             assert login(rp, "jwt", first)[0] == 200, (rp.name, login(rp, "jwt", first))
@@ -121,7 +68,7 @@ def test_a_rotation_never_refuses_a_live_token(tmp_path, relying_parties):
         assert len(kids(tmp_path)) == 1
         refusals = []
         for rp in relying_parties:
-            mount(rp, "after", issuer, ca_pem)
+            mount(rp, "after", {"oidc_discovery_url": issuer, "oidc_discovery_ca_pem": ca_pem})
             assert login(rp, "after", second)[0] == 200, rp.name
             status, body = login(rp, "after", first)
             assert status == 400, (rp.name, body)

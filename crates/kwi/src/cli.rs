@@ -60,6 +60,9 @@ pub(crate) enum Command {
     /// Rotate the signing key without downtime: stage, promote, retire, from one key ring folder.
     #[command(subcommand)]
     Rotate(RotateCommand),
+    /// Keep a Vault JWT mount's keys in step with a cluster's.
+    #[command(subcommand)]
+    Vault(VaultCommand),
     /// Print shell completions for bash, zsh or fish.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -1259,4 +1262,70 @@ pub(crate) struct RotatePublishArgs {
     /// CA certificates (PEM) to trust when reading back over HTTPS.
     #[arg(long, value_name = "FILE", requires = "publish")]
     pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VaultCommand {
+    /// Set a Vault JWT mount's jwt_validation_pubkeys to the keys a cluster publishes.
+    #[command(after_help = VAULT_SYNC_EXAMPLES)]
+    Sync(VaultSyncArgs),
+}
+
+const VAULT_SYNC_EXAMPLES: &str = "\
+Examples:
+  kwi vault sync --key /etc/kwi/keyring/verify.pub --mount jwt
+  kwi vault sync --issuer-url https://oidc.example.com --mount kubernetes-prod
+  kwi vault sync --jwks-url https://10.0.0.1:6443/openid/v1/jwks --ca-file ca.crt --mount jwt
+  kwi vault sync --issuer-url https://oidc.example.com --mount jwt --watch --interval 5m
+
+For mounts configured with jwt_validation_pubkeys (Vault cannot reach the issuer, or the keys
+are pinned): the keys of every source are read (several sources: all their keys), compared
+with the mount's, and written when they differ; the mount's other settings are kept.
+Vault is found as the vault CLI finds it: VAULT_ADDR, VAULT_TOKEN (or ~/.vault-token),
+VAULT_CACERT, VAULT_NAMESPACE. Run it after each kwi rotate step, or with --watch.
+Exit 1: the mount verifies with jwks_url or oidc_discovery_url (Vault follows the issuer itself).";
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("sources").required(true).multiple(true).args(["issuer_url", "jwks_url", "keys"])))]
+pub(crate) struct VaultSyncArgs {
+    /// An issuer whose discovery document names the JWKS (HTTPS).
+    #[arg(long, value_name = "URL")]
+    pub issuer_url: Vec<String>,
+    /// A JWKS URL (HTTPS).
+    #[arg(long, value_name = "URL")]
+    pub jwks_url: Vec<String>,
+    /// A key file: PEM (one or more blocks, e.g. kwi rotate's verify.pub), a JWK or a JWKS.
+    #[arg(long = "key", visible_alias = "jwks", value_name = "FILE")]
+    pub keys: Vec<String>,
+    /// CA certificates (PEM) to trust for --issuer-url and --jwks-url.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// The JWT auth mount (auth/<MOUNT>/config).
+    #[arg(long, value_name = "MOUNT", default_value = "jwt")]
+    pub mount: String,
+    /// The Vault address.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "VAULT_ADDR",
+        default_value = "https://127.0.0.1:8200"
+    )]
+    pub vault_addr: String,
+    /// CA certificates (PEM) to trust for Vault.
+    #[arg(long, value_name = "FILE", env = "VAULT_CACERT")]
+    pub vault_ca_file: Option<PathBuf>,
+    /// Say what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Keep running: sync again every --interval.
+    #[arg(long)]
+    pub watch: bool,
+    /// How often --watch syncs.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "1m",
+        requires = "watch"
+    )]
+    pub interval: String,
 }

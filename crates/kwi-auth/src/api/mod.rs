@@ -66,6 +66,16 @@ fn unsupported_path(path: &str) -> ApiError {
     }
 }
 
+/// A path no handler serves. Vault checks the token before it looks for a handler: the root
+/// token learns that the path does not exist (404), anyone else gets 403 `permission denied`
+/// and so cannot probe which mounts exist.
+fn no_route(state: &AppState, headers: &HeaderMap, path: &str) -> ApiError {
+    match require_root(state, headers) {
+        Ok(()) => unsupported_path(path),
+        Err(denied) => denied,
+    }
+}
+
 /// 405, with Vault's body.
 pub(crate) fn method_not_allowed() -> ApiError {
     ApiError {
@@ -162,10 +172,10 @@ async fn route(state: &AppState, call: &Call<'_>) -> Result<Response, ApiError> 
         return answer;
     }
     let Some(rest) = path.strip_prefix("auth/") else {
-        return Err(unsupported_path(path));
+        return Err(no_route(state, headers, path));
     };
     let Some((mount, action)) = mount::resolve(state, rest)? else {
-        return Err(unsupported_path(path));
+        return Err(no_route(state, headers, path));
     };
     match action {
         Action::Login if matches!(*method, Method::POST | Method::PUT) => {

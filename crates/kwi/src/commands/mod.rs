@@ -12,6 +12,7 @@ mod rotate;
 mod serve;
 mod sts;
 mod token;
+mod vault_sync;
 mod webhook;
 mod webhook_manifests;
 mod webhook_serve;
@@ -51,6 +52,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
             WebhookCommand::Serve(args) => webhook_serve::run(args),
         },
         Command::Rotate(command) => rotate::run(command),
+        Command::Vault(crate::cli::VaultCommand::Sync(args)) => vault_sync::run(&args),
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
     }
