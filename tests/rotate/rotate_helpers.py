@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 TESTS = Path(__file__).resolve().parents[1]
 
 
@@ -66,3 +68,14 @@ def mint(cwd, issuer: str) -> str:
     return run.stdout.strip()
 
 
+
+
+@pytest.fixture()
+def relying_parties(tmp_path):
+    """OpenBao (bao server -dev) and kwi serve --dev, each with the root token `root`."""
+    bao = vault_servers.start_bao(tmp_path)
+    kwi_serve = vault_servers.start_kwi(tmp_path)
+    yield [bao, kwi_serve]
+    for server in (bao, kwi_serve):
+        server.process.terminate()
+        server.process.wait(timeout=10)

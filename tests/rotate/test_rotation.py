@@ -8,7 +8,7 @@ import ssl
 import time
 import urllib.request
 
-from rotate_helpers import issuer_servers, kids, kwi, login, mint, mount
+from rotate_helpers import issuer_servers, kids, kwi, login, mint, mount, relying_parties  # noqa: F401 (fixture)
 
 
 def served_kids(issuer: str, ca) -> list:
@@ -74,5 +74,37 @@ def test_a_rotation_never_refuses_a_live_token(tmp_path, relying_parties):
             assert status == 400, (rp.name, body)
             refusals.append(body)
         assert refusals[0] == refusals[1], "kwi serve refuses the retired key's token as OpenBao does"
+    finally:
+        server.stop()
+
+
+def test_check_issuer_refuses_to_promote_a_key_the_issuer_does_not_serve(tmp_path):
+    import shutil
+    import subprocess
+
+    from rotate_helpers import KWI
+
+    port = issuer_servers.free_port()
+    issuer = f"https://127.0.0.1:{port}"
+    kwi("rotate", "init", "--keyring", "kr", "--issuer", issuer, "--publish-lead", "0s", cwd=tmp_path)
+    # The issuer serves a copy of the site that is published by hand (and here, late).
+    shutil.copytree(tmp_path / "kr" / "site", tmp_path / "served")
+    ca = issuer_servers.make_ca(tmp_path, "issuer")
+    tls_key, tls_cert = issuer_servers.make_leaf(tmp_path, ca, "issuer")
+    server = issuer_servers.Server(["--site", tmp_path / "served", "--listen", f"127.0.0.1:{port}", "--tls-cert", tls_cert,
+                                    "--tls-key", tls_key, "--no-access-log"], tmp_path / "issuer.log")  # fmt: skip
+    try:
+        kwi("rotate", "next", "--keyring", "kr", cwd=tmp_path)
+        staged = kids(tmp_path)[1]
+        check = ["rotate", "next", "--keyring", "kr", "--check-issuer", "--issuer-ca-file", ca[1]]
+        run = subprocess.run([str(KWI), *map(str, check)], cwd=tmp_path, capture_output=True, text=True)
+        assert run.returncode == 1, run.stderr
+        assert f"does not serve key {staged} yet" in run.stderr, run.stderr
+        assert kids(tmp_path)[1] == staged, "nothing was promoted"
+        shutil.copytree(tmp_path / "kr" / "site", tmp_path / "served", dirs_exist_ok=True)
+        wait_served(issuer, ca[1], kids(tmp_path))
+        run = kwi(*check, cwd=tmp_path)
+        assert f"serves key {staged}" in run.stderr
+        assert kids(tmp_path)[0] == staged, "the staged key signs"
     finally:
         server.stop()

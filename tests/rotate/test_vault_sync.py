@@ -4,7 +4,7 @@ logs in, the retired key's tokens are refused, and the mount's other settings ar
 
 import subprocess
 
-from rotate_helpers import KWI, issuer_servers, kwi, login, mint, mount
+from rotate_helpers import KWI, issuer_servers, kwi, login, mint, mount, relying_parties  # noqa: F401 (fixture)
 
 ISSUER = "https://oidc.example.com"
 

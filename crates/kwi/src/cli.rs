@@ -1225,9 +1225,16 @@ pub(crate) struct RotateStepArgs {
     /// The key ring folder.
     #[arg(long, value_name = "DIR")]
     pub keyring: PathBuf,
-    /// Take the next step even if the policy says it is not due (kwi next only).
+    /// Take the next step even if the policy says it is not due (kwi rotate next only).
     #[arg(long)]
     pub force: bool,
+    /// Before a promotion, fetch the issuer's JWKS (discovery document, then jwks_uri) and
+    /// refuse to promote a key it does not serve yet.
+    #[arg(long)]
+    pub check_issuer: bool,
+    /// CA certificates (PEM) to trust for --check-issuer.
+    #[arg(long, value_name = "FILE", requires = "check_issuer")]
+    pub issuer_ca_file: Option<PathBuf>,
     /// The algorithm of the key a stage makes (default: the active key's).
     #[arg(long, value_enum)]
     pub alg: Option<RotateAlg>,

@@ -67,12 +67,24 @@ fn unsupported_path(path: &str) -> ApiError {
 }
 
 /// A path no handler serves. Vault checks the token before it looks for a handler: the root
-/// token learns that the path does not exist (404), anyone else gets 403 `permission denied`
-/// and so cannot probe which mounts exist.
+/// token learns that the path does not exist (404: "unsupported path" inside a mount, "no handler
+/// for route" elsewhere), anyone else gets 403 `permission denied` and so cannot probe which
+/// mounts exist.
 fn no_route(state: &AppState, headers: &HeaderMap, path: &str) -> ApiError {
-    match require_root(state, headers) {
-        Ok(()) => unsupported_path(path),
-        Err(denied) => denied,
+    if let Err(denied) = require_root(state, headers) {
+        return denied;
+    }
+    if path.starts_with("sys/") {
+        // The system backend is a mount of its own.
+        return mount::unsupported_in_mount();
+    }
+    match path
+        .strip_prefix("auth/")
+        .map(|rest| mount::in_a_mount(state, rest))
+    {
+        Some(Ok(true)) => mount::unsupported_in_mount(),
+        Some(Err(e)) => e,
+        _ => unsupported_path(path),
     }
 }
 

@@ -371,6 +371,38 @@ fn after(step: &Step, dir: &Path) -> String {
     }
 }
 
+/// With --check-issuer, refuses to promote a key the issuer does not serve yet: a relying party
+/// reading the issuer now would refuse the tokens it signs.
+fn check_served(ring: &KeyRing, step: &Step, args: &RotateStepArgs) -> Result<()> {
+    let Step::Promote { kid } = step else {
+        return Ok(());
+    };
+    if !args.check_issuer {
+        return Ok(());
+    }
+    let (jwks, _) = crate::fetch::issuer_jwks(&ring.issuer, args.issuer_ca_file.as_deref())?;
+    let served: Vec<String> = kwi_jose::parse_keys(jwks.as_bytes())
+        .map_err(|e| anyhow!("{}: the served JWKS: {e}", ring.issuer))?
+        .iter()
+        .filter_map(|k| kubernetes_kid(k).ok())
+        .collect();
+    if served.iter().any(|s| s == kid) {
+        eprintln!("kwi: {} serves key {kid}", ring.issuer);
+        return Ok(());
+    }
+    Err(Rejected(format!(
+        "{step}: not done: {} does not serve key {kid} yet (it serves {}); publish the site, let \
+         caches expire, and run again",
+        ring.issuer,
+        if served.is_empty() {
+            "no key".to_string()
+        } else {
+            served.join(", ")
+        }
+    ))
+    .into())
+}
+
 /// Takes one step: the new key, the outputs, the publish (undone on failure), the state.
 fn take(
     folder: &Folder,
@@ -455,6 +487,7 @@ fn next(args: &RotateStepArgs) -> Result<()> {
         ))
         .into());
     }
+    check_served(&ring, &step, args)?;
     let ring = take(&folder, &ring, &step, args.alg, &args.publish)?;
     say_next(&ring);
     Ok(())
@@ -474,6 +507,7 @@ fn auto(args: &RotateStepArgs) -> Result<()> {
         if due > now() || taken == MAX_AUTO_STEPS {
             break;
         }
+        check_served(&ring, &step, args)?;
         ring = take(&folder, &ring, &step, args.alg, &args.publish)?;
         taken += 1;
     }
