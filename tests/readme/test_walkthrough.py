@@ -131,7 +131,7 @@ def test_irsa_walkthrough(tmp_path: Path, monkeypatch):
     assert "✗ token.audience" in (tmp_path / "doctor.txt").read_text()
 
 
-@pytest.mark.parametrize("name", ["eks", "vault", "irsa"])
+@pytest.mark.parametrize("name", ["eks", "vault", "irsa", "rotation"])
 def test_walkthroughs_use_only_documented_commands(name: str):
     # Every kwi subcommand a walkthrough runs has a section in the README.
     readme = (REPO / "README.md").read_text()
@@ -156,3 +156,19 @@ def test_webhook_walkthrough(tmp_path: Path):
     ]
     mounts = {op["path"]: op["value"] for op in patch}["/spec/containers/0/volumeMounts"]
     assert mounts == [{"name": "aws-iam-token", "readOnly": True, "mountPath": "/var/run/secrets/eks.amazonaws.com/serviceaccount"}]
+
+
+def test_rotation_walkthrough(tmp_path: Path):
+    run("rotation", tmp_path)
+    served = json.loads((tmp_path / "www" / "openid" / "v1" / "jwks").read_text())
+    signing = kid(tmp_path / "keyring" / "signing.key")
+    # The rotation ends with the new key alone, signing and published; the old one is gone.
+    assert [k["kid"] for k in served["keys"]] == [signing]
+    assert signing != kid(tmp_path / "sa.key")
+    assert [p.name for p in (tmp_path / "keyring" / "keys").iterdir()] == [f"{signing}.key"]
+    assert kid(tmp_path / "keyring" / "verify.pub") == signing
+    flags = (tmp_path / "apiserver-flags.txt").read_text()
+    assert "--service-account-signing-key-file=keyring/signing.key" in flags
+    assert "--service-account-key-file=keyring/verify.pub" in flags
+    status = (tmp_path / "status.txt").read_text()
+    assert f"{signing}" in status and "active" in status and "next step: stage a new key" in status

@@ -125,7 +125,7 @@ def test_names_that_are_not_there_cost_no_memory_and_little_log(tmp_path):
             post("/v1/auth/jwt/login", {"role": f"warm{i}", "jwt": "a.b.c"})
         before = rss_kib()
         for i in range(300):
-            assert post(f"/v1/auth/{i:06d}{'m' * 60000}/login", {}) == 404
+            assert post(f"/v1/auth/{i:06d}{'m' * 60000}/login", {}) == 403  # no such mount, no token: as OpenBao
             assert post("/v1/auth/jwt/login", {"role": f"{i:06d}{'r' * 60000}", "jwt": "a.b.c"}) == 400
         grown = rss_kib() - before
         # 36 MB of names were sent; kept, they would show here.

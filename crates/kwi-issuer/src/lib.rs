@@ -11,6 +11,7 @@ mod error;
 mod go_json;
 mod issuer_url;
 mod key_set;
+mod rotation;
 mod served;
 mod site;
 
@@ -19,5 +20,8 @@ pub use discovery::{DiscoveryStyle, discovery_document, discovery_json, signing_
 pub use error::IssuerError;
 pub use issuer_url::IssuerUrl;
 pub use key_set::{KeySetOptions, jwks_for_keys};
+pub use rotation::{
+    KEYRING_VERSION, KeyRing, KeyRole, Plan, Policy, RingKey, RotationError, Step, kid_is_file_name,
+};
 pub use served::{ServedDocument, ServedSite, if_none_match, issuer_path};
 pub use site::{SiteFile, jwks_site_path, site_files};

@@ -57,6 +57,12 @@ pub(crate) enum Command {
     /// The pod identity webhook (amazon-eks-pod-identity-webhook compatible; AWS, Azure, GCP, Vault).
     #[command(subcommand)]
     Webhook(Box<WebhookCommand>),
+    /// Rotate the signing key without downtime: stage, promote, retire, from one key ring folder.
+    #[command(subcommand)]
+    Rotate(RotateCommand),
+    /// Keep a Vault JWT mount's keys in step with a cluster's.
+    #[command(subcommand)]
+    Vault(VaultCommand),
     /// Print shell completions for bash, zsh or fish.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -1134,4 +1140,229 @@ pub(crate) struct WebhookServeArgs {
     pub namespace: String,
     #[command(flatten)]
     pub webhook: WebhookOptions,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RotateCommand {
+    /// Start a key ring: a new signing key, or the cluster's present one (--from).
+    #[command(after_help = ROTATE_INIT_EXAMPLES)]
+    Init(RotateInitArgs),
+    /// Show the keys, their roles, the next step and when it is due.
+    #[command(after_help = ROTATE_STATUS_EXAMPLES)]
+    Status(RotateStatusArgs),
+    /// Take the next step now (stage, promote or retire), if the policy allows it (or --force).
+    #[command(after_help = ROTATE_NEXT_EXAMPLES)]
+    Next(RotateStepArgs),
+    /// Take every step that is due, and nothing else: for a CronJob.
+    #[command(after_help = ROTATE_AUTO_EXAMPLES)]
+    Auto(RotateStepArgs),
+}
+
+const ROTATE_INIT_EXAMPLES: &str = "\
+Examples:
+  kwi rotate init --keyring /etc/kwi/keyring --issuer https://oidc.example.com
+  kwi rotate init --keyring keyring/ --issuer https://oidc.example.com \\
+      --from /etc/kubernetes/pki/sa.key
+  kwi rotate init --keyring keyring/ --issuer https://b.s3.amazonaws.com/c1 --style eks \\
+      --publish-lead 1d --retire-after 2d --rotate-every 90d
+
+The folder gets keyring.json (the keys, their roles, the policy), keys/<kid>.key (mode 0600),
+and what the cluster and the relying parties read, rewritten at every step:
+  signing.key   for --service-account-signing-key-file (the active key)
+  verify.pub    for --service-account-key-file (every published key)
+  site/         the discovery document and JWKS (kwi issuer serve --site, or --publish)";
+
+const ROTATE_STATUS_EXAMPLES: &str = "\
+Examples:
+  kwi rotate status --keyring /etc/kwi/keyring
+  kwi rotate status --keyring /etc/kwi/keyring --json | jq .plan";
+
+const ROTATE_NEXT_EXAMPLES: &str = "\
+Examples:
+  kwi rotate next --keyring /etc/kwi/keyring          # stage a new key
+  kwi rotate next --keyring /etc/kwi/keyring          # a day later: promote it
+  kwi rotate next --keyring /etc/kwi/keyring --publish s3://oidc-prod/c1
+
+A rotation is three steps: stage (a new key is published, not signing), promote (it signs; the
+old key stays published) and retire (the old key is dropped and deleted). A step that is not
+due yet is refused (exit 1) unless --force. After each step, restart kube-apiserver on every
+control-plane node (it reads signing.key and verify.pub at start) and publish the site.";
+
+const ROTATE_AUTO_EXAMPLES: &str = "\
+Examples:
+  kwi rotate auto --keyring /keyring --publish s3://oidc-prod/c1     # hourly, in a CronJob
+
+Takes every step that is due by the policy (stage at rotate-every minus publish-lead after the
+last promotion, promote publish-lead after the stage, retire retire-after after the promotion)
+and exits 0 when nothing is due.";
+
+#[derive(Debug, Args)]
+pub(crate) struct RotateInitArgs {
+    /// The key ring folder (created, mode 0700).
+    #[arg(long, value_name = "DIR")]
+    pub keyring: PathBuf,
+    /// The issuer URL (the value of --service-account-issuer).
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    /// Adopt this private key as the active one (the cluster's present sa.key) instead of
+    /// generating one.
+    #[arg(long, value_name = "KEY", conflicts_with = "alg")]
+    pub from: Option<String>,
+    /// The algorithm of generated keys.
+    #[arg(long, value_enum, default_value = "RS256")]
+    pub alg: RotateAlg,
+    /// Which discovery document the site holds.
+    #[arg(long, value_enum, default_value = "kubernetes")]
+    pub style: StyleArg,
+    /// How long a new key is published before it signs (relying parties' caches, restarts).
+    #[arg(long, value_name = "DURATION", default_value = "1d")]
+    pub publish_lead: String,
+    /// How long the old key stays published after the promotion (the longest token lifetime).
+    #[arg(long, value_name = "DURATION", default_value = "2d")]
+    pub retire_after: String,
+    /// How often `kwi rotate auto` rotates.
+    #[arg(long, value_name = "DURATION", default_value = "90d")]
+    pub rotate_every: String,
+    #[command(flatten)]
+    pub publish: RotatePublishArgs,
+}
+
+/// The algorithms kube-apiserver signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RotateAlg {
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "ES256")]
+    Es256,
+    #[value(name = "ES384")]
+    Es384,
+    #[value(name = "ES512")]
+    Es512,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RotateStatusArgs {
+    /// The key ring folder.
+    #[arg(long, value_name = "DIR")]
+    pub keyring: PathBuf,
+    /// Print the key ring and the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RotateStepArgs {
+    /// The key ring folder.
+    #[arg(long, value_name = "DIR")]
+    pub keyring: PathBuf,
+    /// Take the next step even if the policy says it is not due (kwi rotate next only).
+    #[arg(long)]
+    pub force: bool,
+    /// Before a promotion, fetch the issuer's JWKS (discovery document, then jwks_uri) and
+    /// refuse to promote a key it does not serve yet.
+    #[arg(long)]
+    pub check_issuer: bool,
+    /// CA certificates (PEM) to trust for --check-issuer.
+    #[arg(long, value_name = "FILE", requires = "check_issuer")]
+    pub issuer_ca_file: Option<PathBuf>,
+    /// The algorithm of the key a stage makes (default: the active key's).
+    #[arg(long, value_enum)]
+    pub alg: Option<RotateAlg>,
+    #[command(flatten)]
+    pub publish: RotatePublishArgs,
+}
+
+/// Where the site goes after each step.
+#[derive(Debug, Args)]
+pub(crate) struct RotatePublishArgs {
+    /// Publish the site after each step (as `kwi issuer publish --to`); a failed publish undoes
+    /// the step.
+    #[arg(long, value_name = "URL")]
+    pub publish: Option<String>,
+    /// The S3 region of --publish.
+    #[arg(long, value_name = "REGION", requires = "publish")]
+    pub region: Option<String>,
+    /// Another endpoint than the cloud's, for --publish (S3-compatible server, Azurite…).
+    #[arg(long, value_name = "URL", requires = "publish")]
+    pub endpoint: Option<String>,
+    /// Read the published documents back from this URL instead of the issuer URL.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "publish",
+        conflicts_with = "no_verify"
+    )]
+    pub verify: Option<String>,
+    /// Do not read the published documents back.
+    #[arg(long, requires = "publish")]
+    pub no_verify: bool,
+    /// CA certificates (PEM) to trust when reading back over HTTPS.
+    #[arg(long, value_name = "FILE", requires = "publish")]
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VaultCommand {
+    /// Set a Vault JWT mount's jwt_validation_pubkeys to the keys a cluster publishes.
+    #[command(after_help = VAULT_SYNC_EXAMPLES)]
+    Sync(VaultSyncArgs),
+}
+
+const VAULT_SYNC_EXAMPLES: &str = "\
+Examples:
+  kwi vault sync --key /etc/kwi/keyring/verify.pub --mount jwt
+  kwi vault sync --issuer-url https://oidc.example.com --mount kubernetes-prod
+  kwi vault sync --jwks-url https://10.0.0.1:6443/openid/v1/jwks --ca-file ca.crt --mount jwt
+  kwi vault sync --issuer-url https://oidc.example.com --mount jwt --watch --interval 5m
+
+For mounts configured with jwt_validation_pubkeys (Vault cannot reach the issuer, or the keys
+are pinned): the keys of every source are read (several sources: all their keys), compared
+with the mount's, and written when they differ; the mount's other settings are kept.
+Vault is found as the vault CLI finds it: VAULT_ADDR, VAULT_TOKEN (or ~/.vault-token),
+VAULT_CACERT, VAULT_NAMESPACE. Run it after each kwi rotate step, or with --watch.
+Exit 1: the mount verifies with jwks_url or oidc_discovery_url (Vault follows the issuer itself).";
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("sources").required(true).multiple(true).args(["issuer_url", "jwks_url", "keys"])))]
+pub(crate) struct VaultSyncArgs {
+    /// An issuer whose discovery document names the JWKS (HTTPS).
+    #[arg(long, value_name = "URL")]
+    pub issuer_url: Vec<String>,
+    /// A JWKS URL (HTTPS).
+    #[arg(long, value_name = "URL")]
+    pub jwks_url: Vec<String>,
+    /// A key file: PEM (one or more blocks, e.g. kwi rotate's verify.pub), a JWK or a JWKS.
+    #[arg(long = "key", visible_alias = "jwks", value_name = "FILE")]
+    pub keys: Vec<String>,
+    /// CA certificates (PEM) to trust for --issuer-url and --jwks-url.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// The JWT auth mount (auth/<MOUNT>/config).
+    #[arg(long, value_name = "MOUNT", default_value = "jwt")]
+    pub mount: String,
+    /// The Vault address.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "VAULT_ADDR",
+        default_value = "https://127.0.0.1:8200"
+    )]
+    pub vault_addr: String,
+    /// CA certificates (PEM) to trust for Vault.
+    #[arg(long, value_name = "FILE", env = "VAULT_CACERT")]
+    pub vault_ca_file: Option<PathBuf>,
+    /// Say what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Keep running: sync again every --interval.
+    #[arg(long)]
+    pub watch: bool,
+    /// How often --watch syncs.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "1m",
+        requires = "watch"
+    )]
+    pub interval: String,
 }

@@ -66,6 +66,28 @@ fn unsupported_path(path: &str) -> ApiError {
     }
 }
 
+/// A path no handler serves. Vault checks the token before it looks for a handler: the root
+/// token learns that the path does not exist (404: "unsupported path" inside a mount, "no handler
+/// for route" elsewhere), anyone else gets 403 `permission denied` and so cannot probe which
+/// mounts exist.
+fn no_route(state: &AppState, headers: &HeaderMap, path: &str) -> ApiError {
+    if let Err(denied) = require_root(state, headers) {
+        return denied;
+    }
+    if path.starts_with("sys/") {
+        // The system backend is a mount of its own.
+        return mount::unsupported_in_mount();
+    }
+    match path
+        .strip_prefix("auth/")
+        .map(|rest| mount::in_a_mount(state, rest))
+    {
+        Some(Ok(true)) => mount::unsupported_in_mount(),
+        Some(Err(e)) => e,
+        _ => unsupported_path(path),
+    }
+}
+
 /// 405, with Vault's body.
 pub(crate) fn method_not_allowed() -> ApiError {
     ApiError {
@@ -162,10 +184,10 @@ async fn route(state: &AppState, call: &Call<'_>) -> Result<Response, ApiError> 
         return answer;
     }
     let Some(rest) = path.strip_prefix("auth/") else {
-        return Err(unsupported_path(path));
+        return Err(no_route(state, headers, path));
     };
     let Some((mount, action)) = mount::resolve(state, rest)? else {
-        return Err(unsupported_path(path));
+        return Err(no_route(state, headers, path));
     };
     match action {
         Action::Login if matches!(*method, Method::POST | Method::PUT) => {

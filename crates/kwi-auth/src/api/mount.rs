@@ -40,19 +40,38 @@ pub(super) fn resolve<'a>(
     for (mount, action) in readings.into_iter().flatten() {
         if state.mount_exists(mount)? {
             // OpenBao's role paths take `framework.GenericNameRegex` names only; others match
-            // no route.
+            // no route of the mount (see `unsupported_in_mount`).
             if let Action::Role(name) = action
                 && !generic_name(name)
             {
-                return Err(ApiError {
-                    status: 404,
-                    errors: vec!["1 error occurred:\n\t* unsupported path\n\n".into()],
-                });
+                return Ok(None);
             }
             return Ok(Some((mount, action)));
         }
     }
     Ok(None)
+}
+
+/// Whether a path under `auth/` lies in a mount (the built-in `token` one included): then a path
+/// none of its handlers serves is the mount's "unsupported path", not "no handler for route".
+pub(super) fn in_a_mount(state: &AppState, rest: &str) -> Result<bool, ApiError> {
+    if rest == "token" || rest.starts_with("token/") || state.mount_exists(rest)? {
+        return Ok(true);
+    }
+    for (end, _) in rest.match_indices('/') {
+        if state.mount_exists(&rest[..end])? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// 404 for a path inside a mount that none of its handlers serves, in OpenBao's words.
+pub(super) fn unsupported_in_mount() -> ApiError {
+    ApiError {
+        status: 404,
+        errors: vec!["1 error occurred:\n\t* unsupported path\n\n".into()],
+    }
 }
 
 /// `auth/<mount>/config`: read, or replace (keys checked and fetched before anything is stored).

@@ -215,6 +215,18 @@ async fn unknown_paths_and_mounts_are_404_with_vaults_text() {
 }
 
 #[tokio::test]
+async fn unknown_paths_are_403_for_anyone_but_root_as_on_vault() {
+    let mut api = Api::new();
+    for path in ["/v1/auth/nowhere/login", "/v1/sys/nope", "/v1/elsewhere"] {
+        let (status, body) = api.call("POST", path, None, None).await;
+        assert_eq!(status, 403, "{path}");
+        assert_eq!(body["errors"][0], "permission denied", "{path}");
+        let (status, _) = api.call("GET", path, None, Some("not-a-token")).await;
+        assert_eq!(status, 403, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn mount_rules() {
     let mut api = Api::new();
     for (path, message) in [

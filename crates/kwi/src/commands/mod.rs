@@ -8,9 +8,11 @@ mod issuer;
 mod issuer_serve;
 mod keys;
 mod publish;
+mod rotate;
 mod serve;
 mod sts;
 mod token;
+mod vault_sync;
 mod webhook;
 mod webhook_manifests;
 mod webhook_serve;
@@ -49,6 +51,8 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
             WebhookCommand::Manifests(args) => webhook_manifests::run(args),
             WebhookCommand::Serve(args) => webhook_serve::run(args),
         },
+        Command::Rotate(command) => rotate::run(command),
+        Command::Vault(crate::cli::VaultCommand::Sync(args)) => vault_sync::run(&args),
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
     }
