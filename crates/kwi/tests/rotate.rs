@@ -286,8 +286,11 @@ fn a_broken_key_ring_is_named_and_nothing_is_written() {
         .usage_error(&["changed by hand"]);
     assert_eq!(w.read("kr/signing.key"), signing);
     // No key ring at all.
-    w.run(&["rotate", "status", "--keyring", "nowhere"])
-        .usage_error(&["nowhere/keyring.json", "kwi rotate init"]);
+    for command in ["status", "next", "auto"] {
+        w.run(&["rotate", command, "--keyring", "nowhere"])
+            .usage_error(&["nowhere/keyring.json", "kwi rotate init"]);
+    }
+    assert!(!w.path("nowhere").exists(), "nothing is created");
 }
 
 #[test]

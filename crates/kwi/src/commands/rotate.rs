@@ -467,9 +467,17 @@ fn take(
     Ok(next)
 }
 
+/// Locks an existing key ring and reads it.
+fn open(dir: &Path) -> Result<(Folder, KeyRing)> {
+    // Said before the lock, which would otherwise fail on a folder that does not exist.
+    load(dir)?;
+    let folder = Folder::lock(dir)?;
+    let ring = load(dir)?;
+    Ok((folder, ring))
+}
+
 fn next(args: &RotateStepArgs) -> Result<()> {
-    let folder = Folder::lock(&args.keyring)?;
-    let ring = load(&folder.dir)?;
+    let (folder, ring) = open(&args.keyring)?;
     render(&folder, &ring)?;
     let Some(Plan { step, due }) = ring.plan() else {
         bail!(
@@ -499,8 +507,7 @@ fn auto(args: &RotateStepArgs) -> Result<()> {
             "--force applies to kwi rotate next; kwi rotate auto takes only the steps that are due"
         );
     }
-    let folder = Folder::lock(&args.keyring)?;
-    let mut ring = load(&folder.dir)?;
+    let (folder, mut ring) = open(&args.keyring)?;
     render(&folder, &ring)?;
     let mut taken = 0;
     while let Some(Plan { step, due }) = ring.plan() {
