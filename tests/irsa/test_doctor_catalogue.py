@@ -584,7 +584,7 @@ def test_entra_accepts_a_matching_credential_from_a_list(site, pki, keys, tmp_pa
     (tmp_path / "list.json").write_text(json.dumps(creds))
     report = entra(site, pki, "--token", token, "--azure-credential", str(tmp_path / "list.json"), expect_exit=1)
     assert failed(report) == {"issuer.not-public"}, report["failures"]
-    assert any(p["check"] == "azure accepts it" for p in report["passed"])
+    assert any(p["check"] == "Entra ID accepts it" for p in report["passed"])
 
 
 def test_entra_credential_file_unreadable_exits_2(site, pki, tmp_path):
@@ -632,7 +632,7 @@ def test_google_audience_is_the_provider_or_an_allowed_one(site, pki, keys, tmp_
         token = token_file(tmp_path, mint(keys, site.url, aud=aud))
         report = google(site, pki, "--token", token, "--gcp-provider", PROVIDER)
         assert failed(report) - LOOPBACK == set(), (aud, report["failures"])
-        assert any(p["check"] == "gcp accepts it" for p in report["passed"])
+        assert any(p["check"] == "Google STS accepts it" for p in report["passed"])
 
 
 def test_google_subject_limit(site, pki, keys, tmp_path):

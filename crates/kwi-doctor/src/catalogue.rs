@@ -30,6 +30,16 @@ impl Party {
         }
     }
 
+    /// Its name in sentences: `AWS STS`, `Vault`, `Entra ID`, `Google STS`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Party::Aws => "AWS STS",
+            Party::Vault => "Vault",
+            Party::Azure => "Entra ID",
+            Party::Gcp => "Google STS",
+        }
+    }
+
     /// The audience its tokens usually carry, when `--aud` is not given.
     pub fn default_audience(self) -> Option<&'static str> {
         match self {
@@ -534,7 +544,7 @@ pub const CATALOGUE: &[Entry] = &[
                 "invalid_grant: The audience in ID Token [<aud>] does not match the expected audience.",
             ),
         ],
-        fix: "request the audience in the projected volume (the pod identity webhook's --token-audience; kwi token mint --aud sts.amazonaws.com)",
+        fix: "request the relying party's audience in the projected volume (the pod identity webhook's --token-audience; kwi token mint --aud AUD): sts.amazonaws.com for AWS, api://AzureADTokenExchange for Entra, the provider's name or an allowed audience for Google",
     },
     Entry {
         id: "token.expired",

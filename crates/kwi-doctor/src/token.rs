@@ -246,7 +246,7 @@ fn check_cloud(report: &mut Report, party: Party, input: TokenInput<'_>, keys: &
     {
         return;
     }
-    report.pass("token", format!("{} accepts it", party.name()));
+    report.pass("token", format!("{} accepts it", party.title()));
 }
 
 /// Checks the token for each chosen party.
