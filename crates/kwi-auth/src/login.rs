@@ -505,7 +505,7 @@ fn validate_token(
         KeySource::Remote => &REMOTE_KEYS,
         KeySource::Static => &STATIC_KEYS,
     };
-    let malformed = |m: String| malformed_token(source, m);
+    let malformed = |e: kwi_jose::GoJoseError| malformed_token(source, e.to_string());
     let verified = match keys.verify(jwt, options) {
         Ok(verified) => Ok(verified),
         // A token the strict reading refuses is read again as go-jose reads it (white space
@@ -523,8 +523,10 @@ fn validate_token(
     };
     let verified = verified.map_err(|(e, jwt)| signature_error(e, &jwt, source, rules))?;
     rules.validate(&verified, now).map_err(|e| match e {
-        kwi_jose::TokenError::Rejected(m) if m.starts_with("audience claim found") => {
-            LoginError::AudienceMismatch { message: m }
+        kwi_jose::TokenError::Vault(refusal @ kwi_jose::VaultRefusal::AudienceNotBound) => {
+            LoginError::AudienceMismatch {
+                message: refusal.to_string(),
+            }
         }
         other => LoginError::InvalidToken {
             message: other.vault_message(),
@@ -553,9 +555,9 @@ fn signature_error(
 ) -> LoginError {
     match error {
         kwi_jose::TokenError::BadHeader(_)
-            if let Some(message) = kwi_jose::go_jose_header_error(jwt) =>
+            if let Some(refusal) = kwi_jose::go_jose_header_error(jwt) =>
         {
-            malformed_token(source, message)
+            malformed_token(source, refusal.to_string())
         }
         kwi_jose::TokenError::BadSignature
         | kwi_jose::TokenError::UnknownKid { .. }

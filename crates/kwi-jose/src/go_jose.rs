@@ -11,7 +11,37 @@
 use std::borrow::Cow;
 
 use crate::b64;
-use crate::json_scan::{Kind, Scanner};
+use crate::json_error::{JsonError, JsonKind};
+use crate::json_scan::Scanner;
+
+/// Why go-jose's `ParseSigned` refuses a token before looking at its header, in its words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum GoJoseError {
+    /// Not three `.`-separated parts (after white space is removed).
+    #[error("go-jose/go-jose: compact JWS format must have three parts")]
+    NotThreeParts,
+    /// Go's base64 decoder stopped at byte `at` of a part.
+    #[error("illegal base64 data at input byte {at}")]
+    IllegalBase64 {
+        /// Offset in the part.
+        at: usize,
+    },
+}
+
+/// Why go-jose refuses a token's header, in its words (or kwi's, for what Go's JSON syntax
+/// errors would say).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GoHeaderError {
+    /// A member name given twice (go-jose's JSON decoder refuses them).
+    #[error("json: duplicate key '{0}' in object")]
+    DuplicateKey(String),
+    /// A complete JSON value that is not an object (nor `null`).
+    #[error("json: cannot unmarshal {} into Go value of type jose.rawHeader", .0.go_name())]
+    NotAnObject(JsonKind),
+    /// Not JSON: Go's syntax error texts are not reproduced, this is kwi's own.
+    #[error("the token header is {0}")]
+    NotJson(JsonError),
+}
 
 fn alphabet_value(b: u8) -> Option<u8> {
     match b {
@@ -33,7 +63,7 @@ fn canonical(segment: &[u8]) -> bool {
 /// Go's `base64.RawURLEncoding.DecodeString`, after go-jose's `TrimRight(s, "=")` when
 /// `trim_padding`: the first byte outside the alphabet, or a lone last character, is an error
 /// at its index; trailing bits are ignored.
-fn go_decode(segment: &str, trim_padding: bool) -> Result<Vec<u8>, String> {
+fn go_decode(segment: &str, trim_padding: bool) -> Result<Vec<u8>, GoJoseError> {
     let segment = if trim_padding {
         segment.trim_end_matches('=')
     } else {
@@ -44,14 +74,13 @@ fn go_decode(segment: &str, trim_padding: bool) -> Result<Vec<u8>, String> {
     for (i, &b) in bytes.iter().enumerate() {
         match alphabet_value(b) {
             Some(v) => values.push(v),
-            None => return Err(format!("illegal base64 data at input byte {i}")),
+            None => return Err(GoJoseError::IllegalBase64 { at: i }),
         }
     }
     if bytes.len() % 4 == 1 {
-        return Err(format!(
-            "illegal base64 data at input byte {}",
-            bytes.len() - 1
-        ));
+        return Err(GoJoseError::IllegalBase64 {
+            at: bytes.len() - 1,
+        });
     }
     let mut out = Vec::with_capacity(bytes.len() / 4 * 3 + 2);
     for quad in values.chunks(4) {
@@ -70,7 +99,7 @@ fn go_decode(segment: &str, trim_padding: bool) -> Result<Vec<u8>, String> {
 /// data at input byte N`). `trim_padding`: whether trailing `=` are dropped (cap's go-jose for
 /// static keys) or refused (go-oidc's, for remote keys). A canonical token comes back borrowed,
 /// unexamined further.
-pub fn go_jose_compact(token: &str, trim_padding: bool) -> Result<Cow<'_, str>, String> {
+pub fn go_jose_compact(token: &str, trim_padding: bool) -> Result<Cow<'_, str>, GoJoseError> {
     let bytes = token.as_bytes();
     let dots = bytes.iter().filter(|&&b| b == b'.').count();
     if dots == 2 && bytes.split(|&b| b == b'.').all(canonical) {
@@ -79,7 +108,7 @@ pub fn go_jose_compact(token: &str, trim_padding: bool) -> Result<Cow<'_, str>, 
     let stripped: String = token.chars().filter(|c| !c.is_whitespace()).collect();
     let parts: Vec<&str> = stripped.split('.').collect();
     let [header, claims, signature] = parts[..] else {
-        return Err("go-jose/go-jose: compact JWS format must have three parts".into());
+        return Err(GoJoseError::NotThreeParts);
     };
     let header = go_decode(header, trim_padding)?;
     let claims = go_decode(claims, trim_padding)?;
@@ -96,49 +125,36 @@ pub fn go_jose_compact(token: &str, trim_padding: bool) -> Result<Cow<'_, str>, 
 /// member name given twice), for a canonical token whose header kwi refused; `None` when
 /// go-jose would read the header and fail on the signature instead. For a header that is not
 /// JSON at all, Go's syntax error texts are not reproduced: the message is kwi's own.
-pub fn go_jose_header_error(token: &str) -> Option<String> {
+pub fn go_jose_header_error(token: &str) -> Option<GoHeaderError> {
     let header = b64::url_decode_public(token.split('.').next()?.as_bytes())?;
-    let not_json = |e: Box<str>| {
-        Some(format!(
-            "the token header {}",
-            e.replacen("are not", "is not", 1)
-        ))
-    };
+    let not_json = |e: JsonError| Some(GoHeaderError::NotJson(e));
     let mut scanner = match Scanner::new(&header) {
         Ok(scanner) => scanner,
         Err(e) => return not_json(e),
     };
     let kind = match scanner.next_kind() {
-        Ok(Kind::Object) => {
+        Ok(JsonKind::Object) => {
             let error = scanner.skip().and_then(|()| scanner.end()).err()?;
-            return match error.split("duplicate member ").nth(1) {
-                Some(name) => {
-                    let name: String = serde_json::from_str(name).ok()?;
-                    Some(format!("json: duplicate key '{name}' in object"))
-                }
-                None => not_json(error),
+            return match error {
+                JsonError::DuplicateMember { name } => Some(GoHeaderError::DuplicateKey(name)),
+                error => not_json(error),
             };
         }
-        Ok(Kind::Null) => {
+        Ok(JsonKind::Null) => {
             // go-jose reads `null` as an empty header, which then fails the signature check.
             return match scanner.skip().and_then(|()| scanner.end()) {
                 Ok(()) => None,
                 Err(e) => not_json(e),
             };
         }
-        Ok(Kind::Array) => "array",
-        Ok(Kind::Number) => "number",
-        Ok(Kind::String) => "string",
-        Ok(Kind::Bool) => "bool",
+        Ok(kind) => kind,
         Err(e) => return not_json(e),
     };
     // A complete value of that kind, and nothing after it.
     if let Err(e) = scanner.skip().and_then(|()| scanner.end()) {
         return not_json(e);
     }
-    Some(format!(
-        "json: cannot unmarshal {kind} into Go value of type jose.rawHeader"
-    ))
+    Some(GoHeaderError::NotAnObject(kind))
 }
 
 #[cfg(test)]
@@ -167,24 +183,35 @@ mod tests {
     #[test]
     fn go_jose_messages() {
         let three = "go-jose/go-jose: compact JWS format must have three parts";
-        assert_eq!(go_jose_compact("abc", true).unwrap_err(), three);
-        assert_eq!(go_jose_compact("a.b.c.d", true).unwrap_err(), three);
+        assert_eq!(go_jose_compact("abc", true).unwrap_err().to_string(), three);
         assert_eq!(
-            go_jose_compact("ab*c.e30.c2ln", true).unwrap_err(),
+            go_jose_compact("a.b.c.d", true).unwrap_err().to_string(),
+            three
+        );
+        assert_eq!(
+            go_jose_compact("ab*c.e30.c2ln", true)
+                .unwrap_err()
+                .to_string(),
             "illegal base64 data at input byte 2"
         );
         assert_eq!(
-            go_jose_compact("e30.e30AB.c2ln", true).unwrap_err(),
+            go_jose_compact("e30.e30AB.c2ln", true)
+                .unwrap_err()
+                .to_string(),
             "illegal base64 data at input byte 4",
             "a lone last character"
         );
         assert_eq!(
-            go_jose_compact("ab=c.e30.c2ln", true).unwrap_err(),
+            go_jose_compact("ab=c.e30.c2ln", true)
+                .unwrap_err()
+                .to_string(),
             "illegal base64 data at input byte 2",
             "'=' is only dropped at the end"
         );
         assert_eq!(
-            go_jose_compact("e30=.e30.c2ln", false).unwrap_err(),
+            go_jose_compact("e30=.e30.c2ln", false)
+                .unwrap_err()
+                .to_string(),
             "illegal base64 data at input byte 3",
             "go-oidc's go-jose keeps padding, and refuses it"
         );
@@ -199,21 +226,29 @@ mod tests {
     fn header_messages() {
         let token = |header: &str| format!("{}.e30.c2ln", enc(header));
         assert_eq!(
-            go_jose_header_error(&token(r#"{"alg":"RS256","alg":"none"}"#)).as_deref(),
+            go_jose_header_error(&token(r#"{"alg":"RS256","alg":"none"}"#))
+                .map(|e| e.to_string())
+                .as_deref(),
             Some("json: duplicate key 'alg' in object")
         );
         assert_eq!(
-            go_jose_header_error(&token("[1]")).as_deref(),
+            go_jose_header_error(&token("[1]"))
+                .map(|e| e.to_string())
+                .as_deref(),
             Some("json: cannot unmarshal array into Go value of type jose.rawHeader")
         );
         assert_eq!(
-            go_jose_header_error(&token("5")).as_deref(),
+            go_jose_header_error(&token("5"))
+                .map(|e| e.to_string())
+                .as_deref(),
             Some("json: cannot unmarshal number into Go value of type jose.rawHeader")
         );
         assert_eq!(go_jose_header_error(&token("null")), None);
         assert_eq!(go_jose_header_error(&token(r#"{"alg":"none"}"#)), None);
         assert_eq!(
-            go_jose_header_error(&token("nope")).as_deref(),
+            go_jose_header_error(&token("nope"))
+                .map(|e| e.to_string())
+                .as_deref(),
             Some("the token header is not a valid JSON object: bad literal at byte 0")
         );
     }

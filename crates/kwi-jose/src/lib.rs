@@ -15,6 +15,7 @@ mod generate;
 mod go_jose;
 mod go_pem;
 mod input;
+mod json_error;
 mod json_scan;
 mod jwk;
 mod jws;
@@ -29,7 +30,6 @@ pub mod pem;
 mod pkix;
 mod profile;
 mod signer;
-mod strict_json;
 mod sts;
 pub mod time;
 mod token_error;
@@ -40,9 +40,10 @@ pub use claims::{
     service_account_subject,
 };
 pub use generate::{KeySpec, generate, random_uuid};
-pub use go_jose::{go_jose_compact, go_jose_header_error};
+pub use go_jose::{GoHeaderError, GoJoseError, go_jose_compact, go_jose_header_error};
 pub use go_pem::openbao_public_key;
 pub use input::{Format, parse_keys, parse_keys_with_format};
+pub use json_error::{JsonError, JsonKind, JsonSyntax};
 pub use jwk::{Jwk, Jwks, jwk_from_key, jwks_document};
 pub use jws::{
     DEFAULT_MAX_TOKEN_SIZE, Header, UnverifiedToken, decode_unverified, peek_alg, peek_kid,
@@ -60,7 +61,9 @@ pub use profile::{
 };
 pub use signer::SigningKey;
 pub use sts::{STS_CLOCK_SKEW, StsLeeway, StsRefusal, StsTokenPreview, sts_preview};
-pub use token_error::TokenError;
+pub use token_error::{
+    ClaimProblem, HeaderProblem, MalformedToken, Segment, StrayCharacter, TokenError, VaultRefusal,
+};
 
 /// Encodes bytes as base64url without padding, the encoding of every JOSE member.
 pub fn base64url(bytes: &[u8]) -> String {
