@@ -505,15 +505,15 @@ fn validate_token(
         KeySource::Remote => &REMOTE_KEYS,
         KeySource::Static => &STATIC_KEYS,
     };
-    let malformed = |e: kwi_jose::GoJoseError| malformed_token(source, e.to_string());
+    let malformed = |e: crate::go::jose::GoJoseError| malformed_token(source, e.to_string());
     let verified = match keys.verify(jwt, options) {
         Ok(verified) => Ok(verified),
         // A token the strict reading refuses is read again as go-jose reads it (white space
         // dropped, padding too for static keys, lenient base64url), so that malformed tokens
         // get OpenBao's answers. A token the strict reading accepts, go-jose reads the same.
         Err(first) => {
-            let read =
-                kwi_jose::go_jose_compact(jwt, source == KeySource::Static).map_err(malformed)?;
+            let read = crate::go::jose::go_jose_compact(jwt, source == KeySource::Static)
+                .map_err(malformed)?;
             let result = match read {
                 Cow::Borrowed(_) => Err(first),
                 Cow::Owned(ref text) => keys.verify(text, options),
@@ -555,7 +555,7 @@ fn signature_error(
 ) -> LoginError {
     match error {
         kwi_jose::TokenError::BadHeader(_)
-            if let Some(refusal) = kwi_jose::go_jose_header_error(jwt) =>
+            if let Some(refusal) = crate::go::jose::go_jose_header_error(jwt) =>
         {
             malformed_token(source, refusal.to_string())
         }

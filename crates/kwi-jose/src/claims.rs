@@ -248,8 +248,8 @@ struct Read {
     wrong: [Option<Found>; slot::COUNT],
     any_wrong: bool,
     texts: Texts,
-    /// Dates beyond the range are converted as Go does, not refused.
-    go_jose: bool,
+    /// Strict, or as go-jose reads (dates beyond the range converted as Go does, not refused).
+    reading: Reading,
 }
 
 impl Read {
@@ -292,8 +292,8 @@ impl Read {
             JsonNum::Float(f) if f.is_finite() && f.abs() <= LIMIT => Some(f.trunc() as i64),
             // go-jose's `NumericDate(f)`: Go's conversion on amd64 gives the minimum int64 for a
             // float64 out of range.
-            JsonNum::Int(i) if self.go_jose => Some(i),
-            JsonNum::Float(f) if self.go_jose => Some({
+            JsonNum::Int(i) if self.reading == Reading::GoJose => Some(i),
+            JsonNum::Float(f) if self.reading == Reading::GoJose => Some({
                 const TWO_63: f64 = -(i64::MIN as f64);
                 if f.is_finite() && (-TWO_63..TWO_63).contains(&f) {
                     f.trunc() as i64
@@ -430,7 +430,7 @@ impl Read {
     #[cold]
     #[inline(never)]
     fn first_wrong(&self, legacy_identity: bool) -> Option<TokenError> {
-        if self.go_jose {
+        if self.reading == Reading::GoJose {
             // encoding/json decoding go-jose's Claims from the claims re-encoded with sorted
             // names: a custom unmarshaller's error (aud, exp, iat, nbf) stops it at once; a
             // plain type error (iss, jti, sub) is kept, the first one, until the end.
@@ -541,7 +541,7 @@ impl Claims {
         })?;
         let mut read = Read {
             texts: Texts::new(&json),
-            go_jose: reading == Reading::GoJose,
+            reading,
             ..Read::default()
         };
         read.claims(&json).map_err(bad_claims)?;

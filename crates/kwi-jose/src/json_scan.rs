@@ -243,6 +243,18 @@ pub(crate) fn parse_object(bytes: &[u8]) -> ScanResult<Map<String, Value>> {
     Ok(members)
 }
 
+/// Reads `bytes` as exactly one JSON value, strictly (no member name twice at any depth, as a
+/// token's header or claims are read): its kind, or why it is not one, with the kind its first
+/// value has when it has one.
+pub fn read_json_value(bytes: &[u8]) -> Result<JsonKind, (Option<JsonKind>, JsonError)> {
+    let mut s = Scanner::new(bytes).map_err(|e| (None, e))?;
+    let kind = s.next_kind().map_err(|e| (None, e))?;
+    s.skip()
+        .and_then(|()| s.end())
+        .map_err(|e| (Some(kind), e))?;
+    Ok(kind)
+}
+
 /// A JSON number: an integer that fits i64, or anything else as f64.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum JsonNum {

@@ -420,7 +420,7 @@ impl TokenError {
             }
             // go-jose has no size limit: kwi's is its own, and says so.
             TokenError::TooLarge { .. } => self.to_string(),
-            // What is still malformed once go_jose_compact has read a token the way go-jose
+            // What is still malformed once kwi-auth's go::jose::go_jose_compact has read a token the way go-jose
             // does (an empty header or signature) fails go-jose's signature check.
             _ => VAULT_BAD_SIGNATURE.into(),
         }

@@ -1,18 +1,20 @@
-//! How go-jose (and so OpenBao and Vault) reads a compact JWS, for the answers of the
-//! Vault-compatible login to be equal to OpenBao's on malformed tokens too.
+//! go-jose's reading of a compact JWS (`jws.go`: `ParseSigned`, `parseSignedCompact`;
+//! `encoding.go`: `stripWhitespace`, `base64URLDecode`) and of its JOSE header (`json.Unmarshal`
+//! into `rawHeader`, with go-jose's fork of `encoding/json`, which refuses a member name given
+//! twice), for the answers of `kwi serve`'s login to be OpenBao's on malformed tokens too.
 //!
 //! go-jose is more lenient than kwi's strict parser: it removes white space anywhere in the
 //! token, ignores non-zero trailing bits in base64url, and checks the signature over the
 //! segments re-encoded. The go-jose version OpenBao verifies static keys with (through cap) also
-//! drops trailing `=` from each segment; the one go-oidc uses for remote keys does not. [`go_jose_compact`] turns a token into the
-//! canonical form kwi's parser reads (or go-jose's error message), so that the strict engine
-//! then gives the same verdict.
+//! drops trailing `=` from each segment; the one go-oidc uses for remote keys does not.
+//! [`go_jose_compact`] turns a token into the canonical form kwi's parser reads (or go-jose's
+//! error), so that the strict engine then gives the same verdict.
 
 use std::borrow::Cow;
 
-use crate::b64;
-use crate::json_error::{JsonError, JsonKind};
-use crate::json_scan::Scanner;
+use kwi_jose::{JsonError, JsonKind, base64url, base64url_decode, read_json_value};
+
+use super::base64::{self, Encoding};
 
 /// Why go-jose's `ParseSigned` refuses a token before looking at its header, in its words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -43,61 +45,27 @@ pub enum GoHeaderError {
     NotJson(JsonError),
 }
 
-fn alphabet_value(b: u8) -> Option<u8> {
-    match b {
-        b'A'..=b'Z' => Some(b - b'A'),
-        b'a'..=b'z' => Some(b - b'a' + 26),
-        b'0'..=b'9' => Some(b - b'0' + 52),
-        b'-' => Some(62),
-        b'_' => Some(63),
-        _ => None,
-    }
-}
-
 /// Whether a segment is already what kwi's strict decoder accepts: the alphabet only, a
 /// possible length, zero trailing bits.
 fn canonical(segment: &[u8]) -> bool {
-    base64_simd::URL_SAFE_NO_PAD.check(segment).is_ok()
+    base64url_decode(segment).is_some()
 }
 
 /// Go's `base64.RawURLEncoding.DecodeString`, after go-jose's `TrimRight(s, "=")` when
-/// `trim_padding`: the first byte outside the alphabet, or a lone last character, is an error
-/// at its index; trailing bits are ignored.
+/// `trim_padding`.
 fn go_decode(segment: &str, trim_padding: bool) -> Result<Vec<u8>, GoJoseError> {
     let segment = if trim_padding {
         segment.trim_end_matches('=')
     } else {
         segment
     };
-    let bytes = segment.as_bytes();
-    let mut values = Vec::with_capacity(bytes.len());
-    for (i, &b) in bytes.iter().enumerate() {
-        match alphabet_value(b) {
-            Some(v) => values.push(v),
-            None => return Err(GoJoseError::IllegalBase64 { at: i }),
-        }
-    }
-    if bytes.len() % 4 == 1 {
-        return Err(GoJoseError::IllegalBase64 {
-            at: bytes.len() - 1,
-        });
-    }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3 + 2);
-    for quad in values.chunks(4) {
-        let n = quad
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (j, &v)| n | (u32::from(v) << (18 - 6 * j)));
-        let [_, a, b, c] = n.to_be_bytes();
-        out.extend_from_slice(&[a, b, c][..quad.len() - 1]);
-    }
-    Ok(out)
+    base64::decode(segment.as_bytes(), Encoding::RawUrl)
+        .map_err(|e| GoJoseError::IllegalBase64 { at: e.0 })
 }
 
 /// A token as go-jose's `ParseSigned` reads it, in the canonical form kwi's parser accepts, or
-/// go-jose's error (`go-jose/go-jose: compact JWS format must have three parts`, `illegal base64
-/// data at input byte N`). `trim_padding`: whether trailing `=` are dropped (cap's go-jose for
-/// static keys) or refused (go-oidc's, for remote keys). A canonical token comes back borrowed,
+/// go-jose's error. `trim_padding`: whether trailing `=` are dropped (cap's go-jose for static
+/// keys) or refused (go-oidc's, for remote keys). A canonical token comes back borrowed,
 /// unexamined further.
 pub fn go_jose_compact(token: &str, trim_padding: bool) -> Result<Cow<'_, str>, GoJoseError> {
     let bytes = token.as_bytes();
@@ -115,46 +83,26 @@ pub fn go_jose_compact(token: &str, trim_padding: bool) -> Result<Cow<'_, str>, 
     let signature = go_decode(signature, trim_padding)?;
     Ok(Cow::Owned(format!(
         "{}.{}.{}",
-        b64::url_encode(&header),
-        b64::url_encode(&claims),
-        b64::url_encode(&signature)
+        base64url(&header),
+        base64url(&claims),
+        base64url(&signature)
     )))
 }
 
-/// go-jose's message for a header its JSON decoder refuses (a value that is not an object, a
+/// go-jose's error for a header its JSON decoder refuses (a value that is not an object, a
 /// member name given twice), for a canonical token whose header kwi refused; `None` when
-/// go-jose would read the header and fail on the signature instead. For a header that is not
-/// JSON at all, Go's syntax error texts are not reproduced: the message is kwi's own.
+/// go-jose would read the header and fail on the signature instead.
 pub fn go_jose_header_error(token: &str) -> Option<GoHeaderError> {
-    let header = b64::url_decode_public(token.split('.').next()?.as_bytes())?;
-    let not_json = |e: JsonError| Some(GoHeaderError::NotJson(e));
-    let mut scanner = match Scanner::new(&header) {
-        Ok(scanner) => scanner,
-        Err(e) => return not_json(e),
-    };
-    let kind = match scanner.next_kind() {
-        Ok(JsonKind::Object) => {
-            let error = scanner.skip().and_then(|()| scanner.end()).err()?;
-            return match error {
-                JsonError::DuplicateMember { name } => Some(GoHeaderError::DuplicateKey(name)),
-                error => not_json(error),
-            };
+    let header = base64url_decode(token.split('.').next()?.as_bytes())?;
+    match read_json_value(&header) {
+        // go-jose reads `null` as an empty header, which then fails the signature check.
+        Ok(JsonKind::Object | JsonKind::Null) => None,
+        Ok(kind) => Some(GoHeaderError::NotAnObject(kind)),
+        Err((Some(JsonKind::Object), JsonError::DuplicateMember { name })) => {
+            Some(GoHeaderError::DuplicateKey(name))
         }
-        Ok(JsonKind::Null) => {
-            // go-jose reads `null` as an empty header, which then fails the signature check.
-            return match scanner.skip().and_then(|()| scanner.end()) {
-                Ok(()) => None,
-                Err(e) => not_json(e),
-            };
-        }
-        Ok(kind) => kind,
-        Err(e) => return not_json(e),
-    };
-    // A complete value of that kind, and nothing after it.
-    if let Err(e) = scanner.skip().and_then(|()| scanner.end()) {
-        return not_json(e);
+        Err((_, e)) => Some(GoHeaderError::NotJson(e)),
     }
-    Some(GoHeaderError::NotAnObject(kind))
 }
 
 #[cfg(test)]
@@ -163,7 +111,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn enc(text: &str) -> String {
-        b64::url_encode(text.as_bytes())
+        base64url(text.as_bytes())
     }
 
     #[test]
@@ -267,12 +215,12 @@ mod tests {
 
         #[test]
         fn canonical_means_the_strict_decoder_accepts(text in "[A-Za-z0-9_=+/ -]{0,40}") {
-            prop_assert_eq!(canonical(text.as_bytes()), b64::url_decode_public(text.as_bytes()).is_some());
+            prop_assert_eq!(canonical(text.as_bytes()), base64url_decode(text.as_bytes()).is_some());
         }
 
         #[test]
         fn lenient_decoding_agrees_with_the_strict_one_on_canonical_text(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            let text = b64::url_encode(&bytes);
+            let text = base64url(&bytes);
             prop_assert!(canonical(text.as_bytes()));
             prop_assert_eq!(go_decode(&text, true).unwrap(), bytes.clone());
             prop_assert_eq!(go_decode(&text, false).unwrap(), bytes);
