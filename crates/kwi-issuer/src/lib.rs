@@ -10,7 +10,7 @@ mod discovery;
 mod error;
 mod go_json;
 mod issuer_url;
-mod key_set;
+mod jwks;
 mod served;
 mod site;
 
@@ -18,6 +18,6 @@ pub use apiserver::{ApiserverFlags, FlagsFormat, KeyFile, sibling_file};
 pub use discovery::{DiscoveryStyle, discovery_document, discovery_json, signing_algorithms};
 pub use error::IssuerError;
 pub use issuer_url::IssuerUrl;
-pub use key_set::{KeySetOptions, jwks_for_keys};
+pub use jwks::{KeySetOptions, jwks_for_keys};
 pub use served::{ServedDocument, ServedSite, if_none_match, issuer_path};
 pub use site::{SiteFile, jwks_site_path, site_files};

@@ -220,6 +220,7 @@ impl Document {
     /// Every member, as serde_json reads it (parsed on first use).
     pub(crate) fn raw(&self) -> &Map<String, Value> {
         self.raw
+            // The same scanner read this JSON strictly when the document was made: it parses.
             .get_or_init(|| parse_object(self.json().as_bytes()).unwrap_or_default())
     }
 

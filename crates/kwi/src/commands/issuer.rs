@@ -50,7 +50,7 @@ pub(crate) fn documents_for_keys(
         },
     )?;
     let discovery = discovery_document(issuer, jwks_uri, &signing_algorithms(keys), style)?;
-    let site = site_files(issuer, jwks_uri, discovery, jwks_document(&jwks))?;
+    let site = site_files(issuer, jwks_uri, discovery, jwks_document(&jwks)?)?;
     Ok((site, jwks.keys.len()))
 }
 
