@@ -229,6 +229,17 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_key_kwi_cannot_read_says_why_in_kwis_words() {
+        let error = KeyError::UnknownFormat {
+            hint: String::new(),
+        };
+        assert_eq!(
+            PemKeyError::Key(error.clone()).to_string(),
+            error.to_string()
+        );
+    }
+
+    #[test]
     fn malformed_blocks_are_skipped_as_go_skips_them() {
         let key = generate(KeySpec::Ec(Curve::P256)).unwrap();
         let good = spki_pem(&key);
