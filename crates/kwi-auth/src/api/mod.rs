@@ -116,7 +116,7 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
         let mut response = Response::new(Body::from(state.metrics.render(&state.remote_states())));
         response.headers_mut().insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4"),
+            HeaderValue::from_static(kwi_http::metrics::CONTENT_TYPE),
         );
         return response;
     }
