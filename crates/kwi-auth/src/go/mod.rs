@@ -15,6 +15,7 @@
 
 pub(crate) mod base64;
 pub(crate) mod fmt;
+// Public for the jws_verify fuzz target (fuzz/), which reads tokens as the login does.
 pub mod jose;
 pub(crate) mod pem;
 pub(crate) mod strconv;
