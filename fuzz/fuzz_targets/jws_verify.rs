@@ -4,9 +4,10 @@
 
 use std::sync::OnceLock;
 
+use kwi_auth::go::jose::{go_jose_compact, go_jose_header_error};
 use kwi_jose::{
-    Key, KeySet, KubernetesRules, VaultRules, VerifyOptions, decode_unverified, go_jose_compact,
-    go_jose_header_error, parse_keys, peek_alg,
+    Key, KeySet, KubernetesRules, VaultRules, VerifyOptions, decode_unverified, parse_keys,
+    peek_alg,
 };
 use libfuzzer_sys::fuzz_target;
 

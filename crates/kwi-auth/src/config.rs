@@ -4,7 +4,8 @@ use kwi_jose::{Algorithm, KeySet, KidMethod};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::{ApiError, fields};
+use crate::ApiError;
+use crate::openbao::weak_decode;
 
 /// A mount's configuration, as OpenBao's JWT auth method stores it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,12 +73,12 @@ impl JwtConfig {
             }
         };
         let text = |field: &str| {
-            fields::string(body, field)
+            weak_decode::string(body, field)
                 .map(Option::unwrap_or_default)
                 .map_err(field_validation)
         };
         let list = |field: &str| {
-            fields::list(body, field)
+            weak_decode::list(body, field)
                 .map(Option::unwrap_or_default)
                 .map_err(field_validation)
         };
@@ -161,7 +162,7 @@ impl JwtConfig {
         let mut entries = Vec::new();
         // One PEM block per entry, read as OpenBao reads it (and refused with its words).
         for pem in &self.jwt_validation_pubkeys {
-            let key = kwi_jose::openbao_public_key(pem)
+            let key = crate::go::pem::openbao_public_key(pem)
                 .map_err(|e| ApiError::bad_request(format!("error parsing public key: {e}")))?;
             let kid = KidMethod::Kubernetes
                 .kid(&key)

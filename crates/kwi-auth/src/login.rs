@@ -505,15 +505,15 @@ fn validate_token(
         KeySource::Remote => &REMOTE_KEYS,
         KeySource::Static => &STATIC_KEYS,
     };
-    let malformed = |m: String| malformed_token(source, m);
+    let malformed = |e: crate::go::jose::GoJoseError| malformed_token(source, e.to_string());
     let verified = match keys.verify(jwt, options) {
         Ok(verified) => Ok(verified),
         // A token the strict reading refuses is read again as go-jose reads it (white space
         // dropped, padding too for static keys, lenient base64url), so that malformed tokens
         // get OpenBao's answers. A token the strict reading accepts, go-jose reads the same.
         Err(first) => {
-            let read =
-                kwi_jose::go_jose_compact(jwt, source == KeySource::Static).map_err(malformed)?;
+            let read = crate::go::jose::go_jose_compact(jwt, source == KeySource::Static)
+                .map_err(malformed)?;
             let result = match read {
                 Cow::Borrowed(_) => Err(first),
                 Cow::Owned(ref text) => keys.verify(text, options),
@@ -523,8 +523,10 @@ fn validate_token(
     };
     let verified = verified.map_err(|(e, jwt)| signature_error(e, &jwt, source, rules))?;
     rules.validate(&verified, now).map_err(|e| match e {
-        kwi_jose::TokenError::Rejected(m) if m.starts_with("audience claim found") => {
-            LoginError::AudienceMismatch { message: m }
+        kwi_jose::TokenError::Vault(refusal @ kwi_jose::VaultRefusal::AudienceNotBound) => {
+            LoginError::AudienceMismatch {
+                message: refusal.to_string(),
+            }
         }
         other => LoginError::InvalidToken {
             message: other.vault_message(),
@@ -553,9 +555,9 @@ fn signature_error(
 ) -> LoginError {
     match error {
         kwi_jose::TokenError::BadHeader(_)
-            if let Some(message) = kwi_jose::go_jose_header_error(jwt) =>
+            if let Some(refusal) = crate::go::jose::go_jose_header_error(jwt) =>
         {
-            malformed_token(source, message)
+            malformed_token(source, refusal.to_string())
         }
         kwi_jose::TokenError::BadSignature
         | kwi_jose::TokenError::UnknownKid { .. }

@@ -8,6 +8,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use kwi_http::metrics::{Family, escape_label, family};
+
 /// Upper bounds of the login latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
@@ -73,11 +75,12 @@ impl Metrics {
     /// The text exposition, with the remote-key gauges the caller adds.
     pub fn render(&self, remote: &[(String, RemoteState)]) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP kwi_logins_total Logins by mount, role and outcome."
+        family(
+            &mut out,
+            "kwi_logins_total",
+            Family::Counter,
+            "Logins by mount, role and outcome.",
         );
-        let _ = writeln!(out, "# TYPE kwi_logins_total counter");
         if let Ok(map) = self.logins.lock() {
             for (mount, roles) in map.iter() {
                 for (role, counts) in roles {
@@ -85,18 +88,19 @@ impl Metrics {
                         let _ = writeln!(
                             out,
                             "kwi_logins_total{{mount=\"{}\",role=\"{}\",outcome=\"{outcome}\"}} {n}",
-                            escape(mount),
-                            escape(role)
+                            escape_label(mount),
+                            escape_label(role)
                         );
                     }
                 }
             }
         }
-        let _ = writeln!(
-            out,
-            "# HELP kwi_login_duration_seconds Time to answer a login."
+        family(
+            &mut out,
+            "kwi_login_duration_seconds",
+            Family::Histogram,
+            "Time to answer a login.",
         );
-        let _ = writeln!(out, "# TYPE kwi_login_duration_seconds histogram");
         let mut cumulative = 0;
         for (bucket, bound) in self.buckets.iter().zip(BUCKETS) {
             cumulative += bucket.load(Ordering::Relaxed);
@@ -113,51 +117,58 @@ impl Metrics {
         let sum = self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "kwi_login_duration_seconds_sum {sum}");
         let _ = writeln!(out, "kwi_login_duration_seconds_count {count}");
-        let _ = writeln!(
-            out,
-            "# HELP kwi_jwks_fetches_total Fetches of remote keys by mount and result."
+        family(
+            &mut out,
+            "kwi_jwks_fetches_total",
+            Family::Counter,
+            "Fetches of remote keys by mount and result.",
         );
-        let _ = writeln!(out, "# TYPE kwi_jwks_fetches_total counter");
         for (mount, state) in remote {
-            let m = escape(mount);
-            let _ = writeln!(
-                out,
-                "kwi_jwks_fetches_total{{mount=\"{m}\",result=\"ok\"}} {}",
-                state.fetches_ok
-            );
-            let _ = writeln!(
-                out,
-                "kwi_jwks_fetches_total{{mount=\"{m}\",result=\"failed\"}} {}",
-                state.fetches_failed
-            );
+            let m = escape_label(mount);
+            for (result, n) in [("ok", state.fetches_ok), ("failed", state.fetches_failed)] {
+                let _ = writeln!(
+                    out,
+                    "kwi_jwks_fetches_total{{mount=\"{m}\",result=\"{result}\"}} {n}"
+                );
+            }
         }
-        let _ = writeln!(
-            out,
-            "# HELP kwi_jwks_keys Keys in the cache of a mount's remote keys."
+        mount_gauge(
+            &mut out,
+            remote,
+            (
+                "kwi_jwks_keys",
+                "Keys in the cache of a mount's remote keys.",
+            ),
+            |state| state.keys as u64,
         );
-        let _ = writeln!(out, "# TYPE kwi_jwks_keys gauge");
-        for (mount, state) in remote {
-            let _ = writeln!(
-                out,
-                "kwi_jwks_keys{{mount=\"{}\"}} {}",
-                escape(mount),
-                state.keys
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP kwi_jwks_stale 1 when the last fetch failed and older keys are in use."
+        mount_gauge(
+            &mut out,
+            remote,
+            (
+                "kwi_jwks_stale",
+                "1 when the last fetch failed and older keys are in use.",
+            ),
+            |state| u64::from(state.last_error.is_some()),
         );
-        let _ = writeln!(out, "# TYPE kwi_jwks_stale gauge");
-        for (mount, state) in remote {
-            let _ = writeln!(
-                out,
-                "kwi_jwks_stale{{mount=\"{}\"}} {}",
-                escape(mount),
-                u8::from(state.last_error.is_some())
-            );
-        }
         out
+    }
+}
+
+/// A gauge family with one value per mount of remote keys.
+fn mount_gauge(
+    out: &mut String,
+    remote: &[(String, RemoteState)],
+    (name, help): (&str, &str),
+    value: impl Fn(&RemoteState) -> u64,
+) {
+    family(out, name, Family::Gauge, help);
+    for (mount, state) in remote {
+        let _ = writeln!(
+            out,
+            "{name}{{mount=\"{}\"}} {}",
+            escape_label(mount),
+            value(state)
+        );
     }
 }
 
@@ -174,33 +185,13 @@ pub struct RemoteState {
     pub last_error: Option<String>,
 }
 
-/// A label value as the exposition format writes it: `\\`, `\"` and `\n` escaped, and any
-/// other control character shown as its `\\u{..}` escape, so no value can break a line or
-/// carry a terminal escape into whoever reads the metrics.
-fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c if c.is_control() => {
-                out.push('\\');
-                out.extend(c.escape_unicode());
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn label_values_never_hold_a_raw_control_character() {
-        let escaped = escape("a\rb\nc\"d\\e\u{1b}[2J");
+        let escaped = escape_label("a\rb\nc\"d\\e\u{1b}[2J");
         assert!(!escaped.chars().any(char::is_control), "{escaped:?}");
         assert_eq!(escaped, "a\\\\u{d}b\\nc\\\"d\\\\e\\\\u{1b}[2J");
     }

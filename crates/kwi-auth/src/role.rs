@@ -3,9 +3,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::ApiError;
 use crate::go::fmt::{self as gofmt, Numbers};
 use crate::go::time::go_duration;
-use crate::{ApiError, fields};
+use crate::openbao::weak_decode;
 
 /// A role of `role_type` `jwt`, with OpenBao's fields and defaults. The deprecated `policies`,
 /// `bound_cidrs`, `num_uses`, `ttl`, `max_ttl` and `period` are kept apart, as OpenBao keeps
@@ -122,14 +123,14 @@ fn validate(body: &Map<String, Value>) -> Result<(), ApiError> {
             continue;
         };
         match kind {
-            Kind::String => fields::string(body, name).map(drop),
-            Kind::Bool => fields::boolean(body, name).map(drop),
-            Kind::Int => fields::integer(body, name).map(drop),
-            Kind::Duration => fields::duration(body, name, false).map(drop),
-            Kind::SignedDuration => fields::duration(body, name, true).map(drop),
-            Kind::List => fields::list(body, name).map(drop),
-            Kind::Map => fields::map(body, name).map(drop),
-            Kind::KvPairs => fields::kv_pairs(body, name).map(drop),
+            Kind::String => weak_decode::string(body, name).map(drop),
+            Kind::Bool => weak_decode::boolean(body, name).map(drop),
+            Kind::Int => weak_decode::integer(body, name).map(drop),
+            Kind::Duration => weak_decode::duration(body, name, false).map(drop),
+            Kind::SignedDuration => weak_decode::duration(body, name, true).map(drop),
+            Kind::List => weak_decode::list(body, name).map(drop),
+            Kind::Map => weak_decode::map(body, name).map(drop),
+            Kind::KvPairs => weak_decode::kv_pairs(body, name).map(drop),
         }?;
     }
     Ok(())
@@ -299,7 +300,7 @@ impl Role {
 
     /// `role_type`: an update without one makes the role an OIDC one, as in OpenBao.
     fn apply_role_type(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
-        let role_type = fields::string(body, "role_type")?
+        let role_type = weak_decode::string(body, "role_type")?
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| "oidc".into());
         if role_type != "jwt" && role_type != "oidc" {
@@ -314,25 +315,25 @@ impl Role {
 
     /// tokenutil's `ParseTokenFields`, with its checks.
     fn apply_token_fields(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
-        if let Some(cidrs) = fields::list(body, "token_bound_cidrs")? {
+        if let Some(cidrs) = weak_decode::list(body, "token_bound_cidrs")? {
             self.token_bound_cidrs = parse_addrs(&cidrs)?;
         }
-        if let Some(v) = fields::duration(body, "token_explicit_max_ttl", false)? {
+        if let Some(v) = weak_decode::duration(body, "token_explicit_max_ttl", false)? {
             self.token_explicit_max_ttl = v;
         }
-        if let Some(v) = fields::duration(body, "token_max_ttl", false)? {
+        if let Some(v) = weak_decode::duration(body, "token_max_ttl", false)? {
             self.token_max_ttl = v;
         }
-        if let Some(v) = fields::boolean(body, "token_no_default_policy")? {
+        if let Some(v) = weak_decode::boolean(body, "token_no_default_policy")? {
             self.token_no_default_policy = v;
         }
-        if let Some(v) = fields::duration(body, "token_period", false)? {
+        if let Some(v) = weak_decode::duration(body, "token_period", false)? {
             self.token_period = v;
         }
-        if let Some(v) = fields::list(body, "token_policies")? {
+        if let Some(v) = weak_decode::list(body, "token_policies")? {
             self.token_policies = v;
         }
-        if let Some(t) = fields::string(body, "token_type")? {
+        if let Some(t) = weak_decode::string(body, "token_type")? {
             self.token_type = match t.as_str() {
                 "" | "default" => "default".into(),
                 "service" | "batch" => t,
@@ -343,7 +344,7 @@ impl Role {
                 }
             };
         }
-        if let Some(v) = fields::integer(body, "token_num_uses")? {
+        if let Some(v) = weak_decode::integer(body, "token_num_uses")? {
             self.token_num_uses = v;
         }
         if self.token_num_uses < 0 {
@@ -359,7 +360,7 @@ impl Role {
                 "'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count",
             ));
         }
-        if let Some(v) = fields::duration(body, "token_ttl", false)? {
+        if let Some(v) = weak_decode::duration(body, "token_ttl", false)? {
             self.token_ttl = v;
         }
         if self.token_ttl > 0 && self.token_max_ttl > 0 && self.token_ttl > self.token_max_ttl {
@@ -375,7 +376,7 @@ impl Role {
     /// `period`), upgraded to the current ones as OpenBao does.
     fn apply_deprecated_fields(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
         let given = |f: &str| body.contains_key(f);
-        let policies = fields::list(body, "policies")?.map(|p| sanitize_policies(&p, false));
+        let policies = weak_decode::list(body, "policies")?.map(|p| sanitize_policies(&p, false));
         upgrade(
             given("token_policies"),
             policies,
@@ -383,7 +384,7 @@ impl Role {
             &mut self.token_policies,
         );
         // The deprecated addresses are parsed only when the current field is not given.
-        let bound_cidrs = match fields::list(body, "bound_cidrs")? {
+        let bound_cidrs = match weak_decode::list(body, "bound_cidrs")? {
             Some(c) if !given("token_bound_cidrs") => Some(parse_addrs(&c)?),
             Some(_) => Some(Vec::new()),
             None => None,
@@ -396,7 +397,7 @@ impl Role {
         );
         upgrade(
             given("token_num_uses"),
-            fields::integer(body, "num_uses")?,
+            weak_decode::integer(body, "num_uses")?,
             &mut self.num_uses,
             &mut self.token_num_uses,
         );
@@ -404,19 +405,19 @@ impl Role {
         let duration_given = |f: &str| body.get(f).is_some_and(|v| !v.is_null());
         upgrade(
             duration_given("token_ttl"),
-            fields::duration(body, "ttl", false)?,
+            weak_decode::duration(body, "ttl", false)?,
             &mut self.ttl,
             &mut self.token_ttl,
         );
         upgrade(
             duration_given("token_max_ttl"),
-            fields::duration(body, "max_ttl", false)?,
+            weak_decode::duration(body, "max_ttl", false)?,
             &mut self.max_ttl,
             &mut self.token_max_ttl,
         );
         upgrade(
             duration_given("token_period"),
-            fields::duration(body, "period", false)?,
+            weak_decode::duration(body, "period", false)?,
             &mut self.period,
             &mut self.token_period,
         );
@@ -433,31 +434,31 @@ impl Role {
 
     /// The leeways and the bound constraints (audiences, subject, claims).
     fn apply_bounds(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
-        if let Some(v) = fields::duration(body, "expiration_leeway", true)? {
+        if let Some(v) = weak_decode::duration(body, "expiration_leeway", true)? {
             self.expiration_leeway = v;
         }
-        if let Some(v) = fields::duration(body, "not_before_leeway", true)? {
+        if let Some(v) = weak_decode::duration(body, "not_before_leeway", true)? {
             self.not_before_leeway = v;
         }
-        if let Some(v) = fields::duration(body, "clock_skew_leeway", true)? {
+        if let Some(v) = weak_decode::duration(body, "clock_skew_leeway", true)? {
             self.clock_skew_leeway = v;
         }
-        if let Some(v) = fields::list(body, "bound_audiences")? {
+        if let Some(v) = weak_decode::list(body, "bound_audiences")? {
             self.bound_audiences = Some(v);
         }
-        if let Some(v) = fields::string(body, "bound_subject")? {
+        if let Some(v) = weak_decode::string(body, "bound_subject")? {
             self.bound_subject = v;
         }
         // Not given means the default, even on an update, as in OpenBao.
         let claims_type =
-            fields::string(body, "bound_claims_type")?.unwrap_or_else(|| "string".into());
+            weak_decode::string(body, "bound_claims_type")?.unwrap_or_else(|| "string".into());
         if claims_type != "string" && claims_type != "glob" {
             return Err(ApiError::bad_request(format!(
                 "invalid 'bound_claims_type': {claims_type}"
             )));
         }
         self.bound_claims_type = claims_type;
-        if let Some(claims) = fields::map(body, "bound_claims")? {
+        if let Some(claims) = weak_decode::map(body, "bound_claims")? {
             if self.bound_claims_type == "glob" {
                 for value in claims.iter().flat_map(|m| m.values()) {
                     let items: Vec<&Value> = match value {
@@ -485,7 +486,7 @@ impl Role {
 
     /// The claims the identity is made of: mappings, user claim, groups claim.
     fn apply_claims(&mut self, body: &Map<String, Value>) -> Result<(), ApiError> {
-        if let Some(mappings) = fields::kv_pairs(body, "claim_mappings")? {
+        if let Some(mappings) = weak_decode::kv_pairs(body, "claim_mappings")? {
             let mut targets = std::collections::HashSet::new();
             for target in mappings.iter().flat_map(|m| m.values()) {
                 let target = target.as_str().unwrap_or_default();
@@ -502,7 +503,7 @@ impl Role {
             }
             self.claim_mappings = mappings;
         }
-        if let Some(v) = fields::string(body, "user_claim")? {
+        if let Some(v) = weak_decode::string(body, "user_claim")? {
             self.user_claim = v;
         }
         if self.user_claim.is_empty() {
@@ -510,10 +511,10 @@ impl Role {
                 "a user claim must be defined on the role",
             ));
         }
-        if let Some(v) = fields::boolean(body, "user_claim_json_pointer")? {
+        if let Some(v) = weak_decode::boolean(body, "user_claim_json_pointer")? {
             self.user_claim_json_pointer = v;
         }
-        if let Some(v) = fields::string(body, "groups_claim")? {
+        if let Some(v) = weak_decode::string(body, "groups_claim")? {
             self.groups_claim = v;
         }
         Ok(())

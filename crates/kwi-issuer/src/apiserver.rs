@@ -112,7 +112,8 @@ impl ApiserverFlags {
 
     /// The flags in the requested form.
     pub fn render(&self, format: FlagsFormat) -> String {
-        let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        // A JSON string value always encodes: its `Display` cannot fail.
+        let quote = |s: &str| serde_json::Value::from(s).to_string();
         let mut out = String::new();
         match format {
             FlagsFormat::Flags => {

@@ -83,7 +83,7 @@ pub fn discovery_document(
     style: DiscoveryStyle,
 ) -> Result<String, IssuerError> {
     check_jwks_uri(jwks_uri)?;
-    Ok(discovery_json(issuer.as_str(), jwks_uri, algs, style))
+    discovery_json(issuer.as_str(), jwks_uri, algs, style)
 }
 
 /// [`discovery_document`] without the URL checks, for issuers that are not public OIDC issuers
@@ -93,7 +93,7 @@ pub fn discovery_json(
     jwks_uri: &str,
     algs: &[String],
     style: DiscoveryStyle,
-) -> String {
+) -> Result<String, IssuerError> {
     let algs = algs
         .iter()
         .cloned()
@@ -118,6 +118,10 @@ pub fn discovery_json(
             claims_supported: ["sub", "iss"],
         }),
     };
-    // Serializing strings and string arrays cannot fail.
-    go_json::html_safe(json.unwrap_or_default())
+    // Strings and string arrays always serialize; an error would still be one, never empty JSON.
+    json.map(go_json::html_safe)
+        .map_err(|e| IssuerError::Unwritable {
+            what: "the discovery document",
+            reason: e.to_string(),
+        })
 }

@@ -30,6 +30,14 @@ pub enum IssuerError {
         /// The rule it breaks.
         rule: &'static str,
     },
+    /// A document serde_json could not write (not seen: its members are strings).
+    #[error("{what} cannot be written as JSON: {reason}")]
+    Unwritable {
+        /// The document.
+        what: &'static str,
+        /// serde_json's error.
+        reason: String,
+    },
     /// No keys were given.
     #[error("no keys given: the issuer needs at least one public key")]
     NoKeys,

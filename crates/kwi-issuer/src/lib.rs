@@ -10,7 +10,7 @@ mod discovery;
 mod error;
 mod go_json;
 mod issuer_url;
-mod key_set;
+mod jwks;
 mod rotation;
 mod served;
 mod site;
@@ -19,7 +19,7 @@ pub use apiserver::{ApiserverFlags, FlagsFormat, KeyFile, sibling_file};
 pub use discovery::{DiscoveryStyle, discovery_document, discovery_json, signing_algorithms};
 pub use error::IssuerError;
 pub use issuer_url::IssuerUrl;
-pub use key_set::{KeySetOptions, jwks_for_keys};
+pub use jwks::{KeySetOptions, jwks_for_keys};
 pub use rotation::{
     KEYRING_VERSION, KeyRing, KeyRole, Plan, Policy, RingKey, RotationError, Step, kid_is_file_name,
 };

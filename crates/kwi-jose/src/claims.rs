@@ -8,9 +8,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::json_scan::{Document, JsonNum, Kind, MAX_DOCUMENT, ScanResult, Scanner, Text, Texts};
+use crate::json_error::{JsonError, JsonKind};
+use crate::json_scan::{Document, JsonNum, MAX_DOCUMENT, ScanResult, Scanner, Text, Texts};
 use crate::key_set::Reading;
-use crate::token_error::TokenError;
+use crate::token_error::{ClaimProblem, TokenError};
 
 /// The issuer of legacy, secret-based service-account tokens.
 pub const LEGACY_ISSUER: &str = "kubernetes/serviceaccount";
@@ -164,19 +165,19 @@ impl PartialEq for Claims {
     }
 }
 
-/// A claims object that is not valid JSON (the scanner's message, worded for the claims).
+/// A claims object that is not valid JSON.
 #[cold]
 #[inline(never)]
-fn bad_claims(e: &str) -> TokenError {
-    TokenError::BadClaims(format!("the claims {e}"))
+fn bad_claims(e: JsonError) -> TokenError {
+    TokenError::BadClaims(e)
 }
 
 #[cold]
 #[inline(never)]
-fn invalid(claim: &str, reason: impl Into<String>) -> TokenError {
+fn invalid(claim: &str, reason: ClaimProblem) -> TokenError {
     TokenError::InvalidClaim {
         claim: claim.to_string(),
-        reason: reason.into(),
+        reason,
     }
 }
 
@@ -184,7 +185,7 @@ fn invalid(claim: &str, reason: impl Into<String>) -> TokenError {
 /// error once the whole object is known to be valid JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Found {
-    Is(Kind),
+    Is(JsonKind),
     /// A number beyond the range of dates.
     OutOfRange,
 }
@@ -247,8 +248,8 @@ struct Read {
     wrong: [Option<Found>; slot::COUNT],
     any_wrong: bool,
     texts: Texts,
-    /// Dates beyond the range are converted as Go does, not refused.
-    go_jose: bool,
+    /// Strict, or as go-jose reads (dates beyond the range converted as Go does, not refused).
+    reading: Reading,
 }
 
 impl Read {
@@ -261,7 +262,7 @@ impl Read {
     #[inline(never)]
     fn text(&mut self, s: &mut Scanner<'_>, slot: usize) -> ScanResult<Option<Text>> {
         match s.next_kind()? {
-            Kind::String => Ok(Some(self.texts.add(&s.string()?))),
+            JsonKind::String => Ok(Some(self.texts.add(&s.string()?))),
             kind => {
                 s.skip()?;
                 self.found(slot, Found::Is(kind));
@@ -277,11 +278,11 @@ impl Read {
     fn date(&mut self, s: &mut Scanner<'_>, slot: usize) -> ScanResult<Option<i64>> {
         const LIMIT: f64 = crate::time::LAST_DATE as f64;
         let kind = s.next_kind()?;
-        if kind == Kind::Null {
+        if kind == JsonKind::Null {
             s.skip()?;
             return Ok(None);
         }
-        if kind != Kind::Number {
+        if kind != JsonKind::Number {
             s.skip()?;
             self.found(slot, Found::Is(kind));
             return Ok(None);
@@ -291,8 +292,8 @@ impl Read {
             JsonNum::Float(f) if f.is_finite() && f.abs() <= LIMIT => Some(f.trunc() as i64),
             // go-jose's `NumericDate(f)`: Go's conversion on amd64 gives the minimum int64 for a
             // float64 out of range.
-            JsonNum::Int(i) if self.go_jose => Some(i),
-            JsonNum::Float(f) if self.go_jose => Some({
+            JsonNum::Int(i) if self.reading == Reading::GoJose => Some(i),
+            JsonNum::Float(f) if self.reading == Reading::GoJose => Some({
                 const TWO_63: f64 = -(i64::MIN as f64);
                 if f.is_finite() && (-TWO_63..TWO_63).contains(&f) {
                     f.trunc() as i64
@@ -311,16 +312,16 @@ impl Read {
     /// `aud`: a string, or a list of strings.
     fn audience(&mut self, s: &mut Scanner<'_>) -> ScanResult<()> {
         match s.next_kind()? {
-            Kind::String => {
+            JsonKind::String => {
                 let mut one = Audience::default();
                 one.push(self.texts.add(&s.string()?));
                 self.aud = Some(one);
             }
-            Kind::Array => {
+            JsonKind::Array => {
                 let mut items = Audience::default();
                 let mut all_strings = true;
                 s.array(|s| {
-                    if s.next_kind()? == Kind::String {
+                    if s.next_kind()? == JsonKind::String {
                         items.push(self.texts.add(&s.string()?));
                     } else {
                         all_strings = false;
@@ -331,7 +332,7 @@ impl Read {
                 if all_strings {
                     self.aud = Some(items);
                 } else {
-                    self.found(slot::AUD, Found::Is(Kind::Array));
+                    self.found(slot::AUD, Found::Is(JsonKind::Array));
                 }
             }
             kind => {
@@ -346,7 +347,7 @@ impl Read {
     #[inline(never)]
     fn reference(&mut self, s: &mut Scanner<'_>, i: usize) -> ScanResult<()> {
         let kind = s.next_kind()?;
-        if kind != Kind::Object {
+        if kind != JsonKind::Object {
             s.skip()?;
             self.found(slot::reference(i, 0), Found::Is(kind));
             return Ok(());
@@ -377,7 +378,7 @@ impl Read {
     fn kubernetes(&mut self, s: &mut Scanner<'_>) -> ScanResult<()> {
         self.kubernetes = true;
         let kind = s.next_kind()?;
-        if kind != Kind::Object {
+        if kind != JsonKind::Object {
             s.skip()?;
             self.found(slot::KUBERNETES, Found::Is(kind));
             return Ok(());
@@ -429,7 +430,7 @@ impl Read {
     #[cold]
     #[inline(never)]
     fn first_wrong(&self, legacy_identity: bool) -> Option<TokenError> {
-        if self.go_jose {
+        if self.reading == Reading::GoJose {
             // encoding/json decoding go-jose's Claims from the claims re-encoded with sorted
             // names: a custom unmarshaller's error (aud, exp, iat, nbf) stops it at once; a
             // plain type error (iss, jti, sub) is kept, the first one, until the end.
@@ -472,33 +473,34 @@ impl Read {
 #[cold]
 #[inline(never)]
 fn wrong_type(at: usize, found: Found) -> TokenError {
-    let string = |name: &str| {
-        let kind = match found {
-            Found::Is(kind) => kind_name(kind),
-            Found::OutOfRange => "a number",
-        };
-        invalid(name, format!("must be a string, not {kind}"))
+    let kind = match found {
+        Found::Is(kind) => kind,
+        Found::OutOfRange => JsonKind::Number,
     };
+    let string = |name: &str| invalid(name, ClaimProblem::NotString(kind));
     let date = |name: &str| match found {
-        Found::OutOfRange => invalid(name, "is beyond the range of dates"),
-        Found::Is(kind) => invalid(
+        Found::OutOfRange => invalid(name, ClaimProblem::DateOutOfRange),
+        Found::Is(kind) => invalid(name, ClaimProblem::NotDate(kind)),
+    };
+    let member = |name: &str, member| {
+        invalid(
             name,
-            format!(
-                "must be a number of seconds (NumericDate), not {}",
-                kind_name(kind)
-            ),
-        ),
+            ClaimProblem::MemberNotString {
+                member,
+                found: kind,
+            },
+        )
     };
     match at {
         slot::ISS => string("iss"),
         slot::SUB => string("sub"),
         slot::JTI => string("jti"),
-        slot::AUD => invalid("aud", "must be a string or an array of strings"),
+        slot::AUD => invalid("aud", ClaimProblem::NotAudience(kind)),
         slot::EXP => date("exp"),
         slot::NBF => date("nbf"),
         slot::IAT => date("iat"),
-        slot::KUBERNETES => invalid("kubernetes.io", "must be an object"),
-        slot::NAMESPACE => invalid("kubernetes.io", "member \"namespace\" must be a string"),
+        slot::KUBERNETES => invalid("kubernetes.io", ClaimProblem::NotObject(kind)),
+        slot::NAMESPACE => member("kubernetes.io", "namespace"),
         slot::WARN_AFTER => date("kubernetes.io.warnafter"),
         _ if at >= slot::LEGACY => string(LEGACY_CLAIMS[at - slot::LEGACY]),
         _ => {
@@ -507,24 +509,11 @@ fn wrong_type(at: usize, found: Found) -> TokenError {
                 (at - slot::reference(0, 0)) % 3,
             );
             match part {
-                0 => invalid(REF_CLAIMS[i], "must be an object"),
-                1 => invalid(REF_CLAIMS[i], "member \"name\" must be a string"),
-                _ => invalid(REF_CLAIMS[i], "member \"uid\" must be a string"),
+                0 => invalid(REF_CLAIMS[i], ClaimProblem::NotObject(kind)),
+                1 => member(REF_CLAIMS[i], "name"),
+                _ => member(REF_CLAIMS[i], "uid"),
             }
         }
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::String => "a string",
-        Kind::Number => "a number",
-        Kind::Bool => "a boolean",
-        Kind::Null => "null",
-        Kind::Array => "an array",
-        Kind::Object => "an object",
     }
 }
 
@@ -543,15 +532,19 @@ impl Claims {
     /// [`Claims::parse_owned`], read as `reading` says.
     pub(crate) fn parse_with(json: Vec<u8>, reading: Reading) -> Result<Claims, TokenError> {
         if json.len() > MAX_DOCUMENT {
-            return Err(bad_claims("are too large"));
+            return Err(bad_claims(JsonError::TooLarge));
         }
-        let json = String::from_utf8(json).map_err(|_| bad_claims("are not UTF-8"))?;
+        let json = String::from_utf8(json).map_err(|e| {
+            bad_claims(JsonError::NotUtf8 {
+                at: e.utf8_error().valid_up_to(),
+            })
+        })?;
         let mut read = Read {
             texts: Texts::new(&json),
-            go_jose: reading == Reading::GoJose,
+            reading,
             ..Read::default()
         };
-        read.claims(&json).map_err(|e| bad_claims(&e))?;
+        read.claims(&json).map_err(bad_claims)?;
         // From here on, texts are read from the document that holds their decoded copies too.
         let json = std::mem::take(&mut read.texts).finish(json);
         let legacy_iss = read
@@ -613,9 +606,12 @@ impl Claims {
 
     /// Types the claims of an already decoded object.
     pub fn from_map(raw: Map<String, Value>) -> Result<Claims, TokenError> {
-        let json = serde_json::to_vec(&raw).map_err(|e| TokenError::BadClaims(e.to_string()))?;
-        let claims = Claims::parse(&json)?;
-        claims.json.set_raw(raw);
+        // A `Value` always encodes (string keys, finite numbers): its `Display` cannot fail.
+        let raw = Value::Object(raw);
+        let claims = Claims::parse_owned(raw.to_string().into_bytes())?;
+        if let Value::Object(raw) = raw {
+            claims.json.set_raw(raw);
+        }
         Ok(claims)
     }
 

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use crate::strict_json;
+use crate::json_error::{JsonError, JsonKind, JsonSyntax};
 
 /// Deeper nesting than this is refused (serde_json's limit).
 const MAX_DEPTH: usize = 128;
@@ -20,12 +20,10 @@ const FIRST_NAMES: usize = 16;
 /// The error for a member name that an object already has.
 #[cold]
 #[inline(never)]
-fn repeated(name: &JsonStr<'_>) -> Box<str> {
-    format!(
-        "are not a valid JSON object: duplicate member {:?}",
-        name.decode()
-    )
-    .into()
+fn repeated(name: &JsonStr<'_>) -> JsonError {
+    JsonError::DuplicateMember {
+        name: name.decode(),
+    }
 }
 
 /// Marks, in the length of a remembered member name, a name written with escapes.
@@ -222,7 +220,8 @@ impl Document {
     /// Every member, as serde_json reads it (parsed on first use).
     pub(crate) fn raw(&self) -> &Map<String, Value> {
         self.raw
-            .get_or_init(|| strict_json::parse_object(self.json().as_bytes()).unwrap_or_default())
+            // The same scanner read this JSON strictly when the document was made: it parses.
+            .get_or_init(|| parse_object(self.json().as_bytes()).unwrap_or_default())
     }
 
     /// The members, when [`Document::raw`] has been asked for or given already.
@@ -236,22 +235,32 @@ impl Document {
     }
 }
 
+/// Reads bytes that must hold one JSON object with no member name repeated at any depth, into
+/// serde_json's map (for the members a caller wants as values).
+pub(crate) fn parse_object(bytes: &[u8]) -> ScanResult<Map<String, Value>> {
+    let mut s = Scanner::new(bytes)?;
+    let members = s.members()?;
+    s.end()?;
+    Ok(members)
+}
+
+/// Reads `bytes` as exactly one JSON value, strictly (no member name twice at any depth, as a
+/// token's header or claims are read): its kind, or why it is not one, with the kind its first
+/// value has when it has one.
+pub fn read_json_value(bytes: &[u8]) -> Result<JsonKind, (Option<JsonKind>, JsonError)> {
+    let mut s = Scanner::new(bytes).map_err(|e| (None, e))?;
+    let kind = s.next_kind().map_err(|e| (None, e))?;
+    s.skip()
+        .and_then(|()| s.end())
+        .map_err(|e| (Some(kind), e))?;
+    Ok(kind)
+}
+
 /// A JSON number: an integer that fits i64, or anything else as f64.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum JsonNum {
     Int(i64),
     Float(f64),
-}
-
-/// What a value turned out to be, for the caller's typing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    String,
-    Number,
-    Bool,
-    Null,
-    Array,
-    Object,
 }
 
 /// The end of the run of bytes from `i` that need no attention inside a string: everything but
@@ -293,11 +302,13 @@ pub(crate) struct Scanner<'a> {
     depth: usize,
 }
 
-pub(crate) type ScanResult<T> = Result<T, Box<str>>;
+pub(crate) type ScanResult<T> = Result<T, JsonError>;
 
 impl<'a> Scanner<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> ScanResult<Scanner<'a>> {
-        let text = std::str::from_utf8(bytes).map_err(|_| Box::<str>::from("are not UTF-8"))?;
+        let text = std::str::from_utf8(bytes).map_err(|e| JsonError::NotUtf8 {
+            at: e.valid_up_to(),
+        })?;
         Ok(Scanner::from_text(text))
     }
 
@@ -311,14 +322,17 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn err<T>(&self, what: &str) -> ScanResult<T> {
-        Err(self.error(what))
+    fn err<T>(&self, problem: JsonSyntax) -> ScanResult<T> {
+        Err(self.error(problem))
     }
 
     #[cold]
     #[inline(never)]
-    fn error(&self, what: &str) -> Box<str> {
-        format!("are not a valid JSON object: {what} at byte {}", self.i).into()
+    fn error(&self, problem: JsonSyntax) -> JsonError {
+        JsonError::Syntax {
+            at: self.i,
+            problem,
+        }
     }
 
     fn ws(&mut self) {
@@ -337,16 +351,16 @@ impl<'a> Scanner<'a> {
     }
 
     /// The kind of the next value, without consuming it.
-    pub(crate) fn next_kind(&mut self) -> ScanResult<Kind> {
+    pub(crate) fn next_kind(&mut self) -> ScanResult<JsonKind> {
         Ok(match self.peek() {
-            Some(b'"') => Kind::String,
-            Some(b'-' | b'0'..=b'9') => Kind::Number,
-            Some(b't' | b'f') => Kind::Bool,
-            Some(b'n') => Kind::Null,
-            Some(b'[') => Kind::Array,
-            Some(b'{') => Kind::Object,
-            Some(_) => return self.err("expected a value"),
-            None => return self.err("unexpected end"),
+            Some(b'"') => JsonKind::String,
+            Some(b'-' | b'0'..=b'9') => JsonKind::Number,
+            Some(b't' | b'f') => JsonKind::Bool,
+            Some(b'n') => JsonKind::Null,
+            Some(b'[') => JsonKind::Array,
+            Some(b'{') => JsonKind::Object,
+            Some(_) => return self.err(JsonSyntax::ExpectedValue),
+            None => return self.err(JsonSyntax::UnexpectedEnd),
         })
     }
 
@@ -359,7 +373,7 @@ impl<'a> Scanner<'a> {
     /// Ensures only white space remains.
     pub(crate) fn end(&mut self) -> ScanResult<()> {
         if self.peek().is_some() {
-            return self.err("trailing characters");
+            return self.err(JsonSyntax::TrailingCharacters);
         }
         Ok(())
     }
@@ -368,14 +382,14 @@ impl<'a> Scanner<'a> {
         let digits = self
             .b
             .get(self.i..self.i + 4)
-            .ok_or_else(|| Box::<str>::from("truncated \\u escape"))?;
+            .ok_or_else(|| self.error(JsonSyntax::TruncatedUnicodeEscape))?;
         let mut v = 0u32;
         for &d in digits {
             let n = match d {
                 b'0'..=b'9' => d - b'0',
                 b'a'..=b'f' => d - b'a' + 10,
                 b'A'..=b'F' => d - b'A' + 10,
-                _ => return self.err("bad \\u escape"),
+                _ => return self.err(JsonSyntax::BadUnicodeEscape),
             };
             v = (v << 4) | u32::from(n);
         }
@@ -387,7 +401,7 @@ impl<'a> Scanner<'a> {
     #[inline(never)]
     pub(crate) fn string(&mut self) -> ScanResult<JsonStr<'a>> {
         if self.peek() != Some(b'"') {
-            return self.err("expected a string");
+            return self.err(JsonSyntax::ExpectedString);
         }
         self.i += 1;
         let start = self.i;
@@ -415,7 +429,7 @@ impl<'a> Scanner<'a> {
         loop {
             self.i = plain_run(self.b, self.i);
             let Some(&c) = self.b.get(self.i) else {
-                return self.err("unterminated string");
+                return self.err(JsonSyntax::UnterminatedString);
             };
             match c {
                 b'"' => break,
@@ -428,23 +442,23 @@ impl<'a> Scanner<'a> {
                             self.i += 1;
                             let first = self.hex4()?;
                             if (0xdc00..0xe000).contains(&first) {
-                                return self.err("lone trailing surrogate in \\u escape");
+                                return self.err(JsonSyntax::LoneTrailingSurrogate);
                             }
                             if (0xd800..0xdc00).contains(&first) {
                                 if self.b.get(self.i..self.i + 2) != Some(b"\\u") {
-                                    return self.err("lone leading surrogate in \\u escape");
+                                    return self.err(JsonSyntax::LoneLeadingSurrogate);
                                 }
                                 self.i += 2;
                                 let second = self.hex4()?;
                                 if !(0xdc00..0xe000).contains(&second) {
-                                    return self.err("bad surrogate pair in \\u escape");
+                                    return self.err(JsonSyntax::BadSurrogatePair);
                                 }
                             }
                         }
-                        _ => return self.err("bad escape"),
+                        _ => return self.err(JsonSyntax::BadEscape),
                     }
                 }
-                0x00..=0x1f => return self.err("control character in string"),
+                0x00..=0x1f => return self.err(JsonSyntax::ControlCharacter),
                 _ => self.i += 1,
             }
         }
@@ -481,7 +495,7 @@ impl<'a> Scanner<'a> {
         }
         let n = self.i - int_start;
         if n == 0 || (n > 1 && self.b[int_start] == b'0') {
-            return self.err("bad number");
+            return self.err(JsonSyntax::BadNumber);
         }
         if n <= 18 && !matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E')) {
             // Below 10^18: fits i64 either way.
@@ -493,7 +507,7 @@ impl<'a> Scanner<'a> {
             self.i += 1;
             integer = false;
             if digits(self) == 0 {
-                return self.err("bad number");
+                return self.err(JsonSyntax::BadNumber);
             }
         }
         if let Some(b'e' | b'E') = self.b.get(self.i) {
@@ -503,7 +517,7 @@ impl<'a> Scanner<'a> {
                 self.i += 1;
             }
             if digits(self) == 0 {
-                return self.err("bad number");
+                return self.err(JsonSyntax::BadNumber);
             }
         }
         let text = &self.text[start..self.i];
@@ -512,14 +526,14 @@ impl<'a> Scanner<'a> {
         }
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(JsonNum::Float(f)),
-            _ => self.err("number out of range"),
+            _ => self.err(JsonSyntax::NumberOutOfRange),
         }
     }
 
     fn literal(&mut self, word: &[u8]) -> ScanResult<()> {
         self.ws();
         if self.b.get(self.i..self.i + word.len()) != Some(word) {
-            return self.err("bad literal");
+            return self.err(JsonSyntax::BadLiteral);
         }
         self.i += word.len();
         Ok(())
@@ -551,12 +565,12 @@ impl<'a> Scanner<'a> {
         member: &mut dyn FnMut(&mut Scanner<'a>, JsonStr<'a>) -> ScanResult<()>,
     ) -> ScanResult<()> {
         if self.peek() != Some(b'{') {
-            return self.err("expected an object");
+            return self.err(JsonSyntax::ExpectedObject);
         }
         self.i += 1;
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return self.err("nesting too deep");
+            return self.err(JsonSyntax::NestingTooDeep);
         }
         // The first names seen, as (start, length | ESCAPED), with a 64-bit filter in front;
         // past FIRST_NAMES, a hash set of them all (so that a large object costs linear time,
@@ -598,7 +612,7 @@ impl<'a> Scanner<'a> {
                 }
             }
             if self.peek() != Some(b':') {
-                return self.err("expected ':'");
+                return self.err(JsonSyntax::ExpectedColon);
             }
             self.i += 1;
             member(self, name)?;
@@ -609,7 +623,7 @@ impl<'a> Scanner<'a> {
                     self.depth -= 1;
                     return Ok(());
                 }
-                _ => return self.err("expected ',' or '}'"),
+                _ => return self.err(JsonSyntax::ExpectedCommaOrBrace),
             }
         }
     }
@@ -661,12 +675,12 @@ impl<'a> Scanner<'a> {
         item: &mut dyn FnMut(&mut Scanner<'a>) -> ScanResult<()>,
     ) -> ScanResult<()> {
         if self.peek() != Some(b'[') {
-            return self.err("expected an array");
+            return self.err(JsonSyntax::ExpectedArray);
         }
         self.i += 1;
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return self.err("nesting too deep");
+            return self.err(JsonSyntax::NestingTooDeep);
         }
         if self.peek() == Some(b']') {
             self.i += 1;
@@ -682,26 +696,64 @@ impl<'a> Scanner<'a> {
                     self.depth -= 1;
                     return Ok(());
                 }
-                _ => return self.err("expected ',' or ']'"),
+                _ => return self.err(JsonSyntax::ExpectedCommaOrBracket),
             }
         }
+    }
+
+    /// Reads any value into serde_json's tree (numbers as serde_json reads their text).
+    fn value(&mut self) -> ScanResult<Value> {
+        Ok(match self.next_kind()? {
+            JsonKind::String => Value::String(self.string()?.decode()),
+            JsonKind::Number => {
+                let start = self.position();
+                self.number()?;
+                let text = self.text.get(start..self.i).unwrap_or_default();
+                let number = text.parse::<serde_json::Number>();
+                Value::Number(number.map_err(|_| self.error(JsonSyntax::NumberOutOfRange))?)
+            }
+            JsonKind::Bool | JsonKind::Null => match self.boolean()? {
+                Some(b) => Value::Bool(b),
+                None => Value::Null,
+            },
+            JsonKind::Array => {
+                let mut items = Vec::new();
+                self.array(|s| {
+                    items.push(s.value()?);
+                    Ok(())
+                })?;
+                Value::Array(items)
+            }
+            JsonKind::Object => Value::Object(self.members()?),
+        })
+    }
+
+    /// Reads an object into serde_json's map.
+    fn members(&mut self) -> ScanResult<Map<String, Value>> {
+        let mut map = Map::new();
+        self.object(|s, name| {
+            let value = s.value()?;
+            map.insert(name.decode(), value);
+            Ok(())
+        })?;
+        Ok(map)
     }
 
     /// Consumes any value, checking it.
     pub(crate) fn skip(&mut self) -> ScanResult<()> {
         match self.next_kind()? {
-            Kind::String => self.string().map(|_| ()),
-            Kind::Number => self.number().map(|_| ()),
-            Kind::Bool => {
+            JsonKind::String => self.string().map(|_| ()),
+            JsonKind::Number => self.number().map(|_| ()),
+            JsonKind::Bool => {
                 if self.b.get(self.i) == Some(&b't') {
                     self.literal(b"true")
                 } else {
                     self.literal(b"false")
                 }
             }
-            Kind::Null => self.literal(b"null"),
-            Kind::Array => self.array(|s| s.skip()),
-            Kind::Object => self.object(|s, _| s.skip()),
+            JsonKind::Null => self.literal(b"null"),
+            JsonKind::Array => self.array(|s| s.skip()),
+            JsonKind::Object => self.object(|s, _| s.skip()),
         }
     }
 }
@@ -712,13 +764,141 @@ mod tests {
     use proptest::prelude::*;
 
     fn scan_all(bytes: &[u8]) -> Result<(), String> {
-        let mut s = Scanner::new(bytes)?;
-        s.object(|s, _| s.skip())?;
-        Ok(s.end()?)
+        let scan = || -> ScanResult<()> {
+            let mut s = Scanner::new(bytes)?;
+            s.object(|s, _| s.skip())?;
+            s.end()
+        };
+        scan().map_err(|e| e.to_string())
+    }
+
+    /// The reference the scanner is compared with: serde_json, refusing a repeated member name
+    /// at any depth (kwi's reader before the scanner did it all).
+    mod serde_reference {
+        use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+        use serde_json::{Map, Value};
+
+        struct Strict(Value);
+
+        impl<'de> Deserialize<'de> for Strict {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_any(StrictVisitor).map(Strict)
+            }
+        }
+
+        struct StrictVisitor;
+
+        impl<'de> Visitor<'de> for StrictVisitor {
+            type Value = Value;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+                Ok(Value::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+                Ok(Value::from(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+                Ok(Value::from(v))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+                Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+                Ok(Value::String(v.to_owned()))
+            }
+            fn visit_unit<E>(self) -> Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(Strict(item)) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Value::Array(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+                let mut map = Map::new();
+                while let Some(key) = access.next_key::<String>()? {
+                    let Strict(value) = access.next_value()?;
+                    if map.contains_key(&key) {
+                        return Err(de::Error::custom(format_args!("duplicate member {key:?}")));
+                    }
+                    map.insert(key, value);
+                }
+                Ok(Value::Object(map))
+            }
+        }
+
+        /// One JSON object, no member name twice at any depth, as serde_json reads it.
+        pub(super) fn parse_object(bytes: &[u8]) -> Option<Map<String, Value>> {
+            let Strict(value) = serde_json::from_slice(bytes).ok()?;
+            match value {
+                Value::Object(map) => Some(map),
+                _ => None,
+            }
+        }
     }
 
     fn serde_strict(bytes: &[u8]) -> bool {
-        crate::strict_json::parse_object(bytes).is_ok()
+        serde_reference::parse_object(bytes).is_some()
+    }
+
+    proptest! {
+        /// The tree the scanner builds is serde_json's, number for number.
+        #[test]
+        fn builds_the_values_serde_builds(v in proptest::collection::btree_map("\\PC{0,6}", json_value(), 0..6)) {
+            let text = serde_json::to_string(&v).unwrap();
+            prop_assert_eq!(parse_object(text.as_bytes()).ok(), serde_reference::parse_object(text.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn parse_object_refuses_duplicates_at_every_depth() {
+        assert_eq!(
+            parse_object(br#"{"a":1,"a":2}"#),
+            Err(JsonError::DuplicateMember { name: "a".into() })
+        );
+        assert!(matches!(
+            parse_object(br#"{"k":{"x":1,"x":1}}"#),
+            Err(JsonError::DuplicateMember { .. })
+        ));
+        assert!(matches!(
+            parse_object(br#"{"k":[{"x":1,"x":1}]}"#),
+            Err(JsonError::DuplicateMember { .. })
+        ));
+        assert_eq!(parse_object(br#"{"a":1,"b":{"a":2}}"#).unwrap().len(), 2);
+        let big = parse_object(br#"{"u":18446744073709551615,"n":-0,"f":1.5e3}"#).unwrap();
+        assert_eq!(big["u"], serde_json::json!(u64::MAX));
+        assert_eq!(big["f"], serde_json::json!(1500.0));
+    }
+
+    #[test]
+    fn parse_object_reads_only_objects() {
+        let syntax = |at, problem| Err(JsonError::Syntax { at, problem });
+        assert_eq!(parse_object(b"[1]"), syntax(0, JsonSyntax::ExpectedObject));
+        assert_eq!(
+            parse_object(b"\"x\""),
+            syntax(0, JsonSyntax::ExpectedObject)
+        );
+        assert_eq!(
+            parse_object(b"{\"a\":1} x"),
+            syntax(8, JsonSyntax::TrailingCharacters)
+        );
+        assert_eq!(
+            parse_object(&[0xff, 0xfe]),
+            Err(JsonError::NotUtf8 { at: 0 })
+        );
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        assert!(matches!(
+            parse_object(format!("{{\"a\":{deep}}}").as_bytes()),
+            Err(JsonError::Syntax {
+                problem: JsonSyntax::NestingTooDeep,
+                ..
+            })
+        ));
     }
 
     fn json_value() -> impl Strategy<Value = serde_json::Value> {

@@ -274,7 +274,7 @@ pub fn jwk_from_key(key: &Key, kid: Option<String>, include_private: bool) -> Jw
 }
 
 /// Serializes a JWKS compactly, byte for byte as kube-apiserver serves it.
-pub fn jwks_document(jwks: &Jwks) -> String {
-    // Serializing plain strings and options cannot fail.
-    serde_json::to_string(jwks).unwrap_or_default()
+pub fn jwks_document(jwks: &Jwks) -> Result<String, KeyError> {
+    // Strings and options always serialize; an error would still be one, never empty JSON.
+    serde_json::to_string(jwks).map_err(|e| KeyError::Jwks(format!("cannot be written: {e}")))
 }

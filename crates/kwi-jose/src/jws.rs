@@ -4,9 +4,10 @@
 use serde_json::{Map, Value};
 
 use crate::alg::Algorithm;
-use crate::json_scan::{Document, Kind, MAX_DOCUMENT, Scanner, Text, Texts};
-use crate::token_error::TokenError;
-use crate::{b64, strict_json};
+use crate::json_error::{JsonError, JsonKind};
+use crate::json_scan::{Document, MAX_DOCUMENT, Scanner, Text, Texts};
+use crate::token_error::{HeaderProblem, MalformedToken, Segment, StrayCharacter, TokenError};
+use crate::{b64, json_scan};
 
 /// Tokens longer than this are refused unless the caller sets another limit.
 pub const DEFAULT_MAX_TOKEN_SIZE: usize = 16 * 1024;
@@ -23,17 +24,17 @@ pub(crate) struct Compact<'a> {
     pub signature: &'a str,
 }
 
-/// Names the first character that has no place in a compact JWS, if any.
-fn stray_character(text: &str) -> Option<String> {
+/// The first character that has no place in a compact JWS, if any.
+fn stray_character(text: &str) -> Option<StrayCharacter> {
     let bad = text
         .bytes()
         .find(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')))?;
     Some(match bad {
-        b' ' | b'\t' | b'\r' | b'\n' => "white space".to_string(),
-        b'=' => "'=' padding, which compact JWS forbids".to_string(),
-        b'+' | b'/' => "standard base64 characters ('+' or '/'); JWS uses base64url".to_string(),
-        0x80.. => "non-ASCII bytes".to_string(),
-        other => format!("the character {:?}", other as char),
+        b' ' | b'\t' | b'\r' | b'\n' => StrayCharacter::WhiteSpace,
+        b'=' => StrayCharacter::Padding,
+        b'+' | b'/' => StrayCharacter::StandardBase64,
+        0x80.. => StrayCharacter::NonAscii,
+        other => StrayCharacter::Other(other as char),
     })
 }
 
@@ -52,25 +53,19 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, TokenEr
         });
     }
     if token.is_empty() {
-        return Err(TokenError::Malformed("the token is empty".into()));
+        return Err(TokenError::Malformed(MalformedToken::Empty));
     }
     let bytes = token.as_bytes();
     let first = find_dot(bytes, 0);
     let second = first.and_then(|i| find_dot(bytes, i + 1));
     let third = second.and_then(|i| find_dot(bytes, i + 1));
     let (Some(first), Some(second), None) = (first, second, third) else {
-        if let Some(what) = stray_character(token) {
-            return Err(TokenError::Malformed(format!("the token contains {what}")));
+        if let Some(stray) = stray_character(token) {
+            return Err(TokenError::Malformed(MalformedToken::Stray(stray)));
         }
-        let n = token.split('.').count();
-        let hint = if n == 5 {
-            " (this looks like an encrypted JWE)"
-        } else {
-            ""
-        };
-        return Err(TokenError::Malformed(format!(
-            "the token has {n} segment(s); a signed JWT has 3 (header.claims.signature){hint}"
-        )));
+        return Err(TokenError::Malformed(MalformedToken::Segments {
+            count: token.split('.').count(),
+        }));
     };
     let (header, claims, signature) = (
         &token[..first],
@@ -78,9 +73,7 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, TokenEr
         &token[second + 1..],
     );
     if header.is_empty() || signature.is_empty() {
-        return Err(TokenError::Malformed(
-            "the header or signature segment is empty".into(),
-        ));
+        return Err(TokenError::Malformed(MalformedToken::EmptySegment));
     }
     Ok(Compact {
         signing_input: &token[..header.len() + 1 + claims.len()],
@@ -92,17 +85,15 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, TokenEr
 
 #[cold]
 #[inline(never)]
-fn bad_segment(segment: &str, what: &str) -> TokenError {
-    match stray_character(segment) {
-        Some(stray) => TokenError::Malformed(format!("the token contains {stray}")),
-        None => TokenError::Malformed(format!(
-            "the {what} segment is truncated or not canonical base64url"
-        )),
-    }
+fn bad_segment(segment: &str, what: Segment) -> TokenError {
+    TokenError::Malformed(match stray_character(segment) {
+        Some(stray) => MalformedToken::Stray(stray),
+        None => MalformedToken::NotBase64url(what),
+    })
 }
 
 /// Decodes one segment (strict base64url without padding).
-pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, TokenError> {
+pub(crate) fn decode_segment(segment: &str, what: Segment) -> Result<Vec<u8>, TokenError> {
     b64::url_decode_public(segment.as_bytes()).ok_or_else(|| bad_segment(segment, what))
 }
 
@@ -132,29 +123,26 @@ impl PartialEq for Header {
     }
 }
 
-/// A JSON scanner error about a header, worded for it ("the header is not …").
 #[cold]
 #[inline(never)]
-pub(crate) fn header_scan_error(e: &str) -> String {
-    format!("the header {}", e.replacen("are not", "is not", 1))
+fn bad_header(problem: HeaderProblem) -> TokenError {
+    TokenError::BadHeader(problem)
 }
 
 #[cold]
 #[inline(never)]
-fn bad_header(message: impl Into<String>) -> TokenError {
-    TokenError::BadHeader(message.into())
-}
-
-#[cold]
-#[inline(never)]
-fn header_scan(e: Box<str>) -> TokenError {
-    bad_header(header_scan_error(&e))
+fn header_scan(e: JsonError) -> TokenError {
+    bad_header(HeaderProblem::Json(e))
 }
 
 /// A header member that must be a string, or what it was instead.
-fn header_string(s: &mut Scanner<'_>, texts: &mut Texts, name: &str) -> Result<Text, TokenError> {
-    if s.next_kind().map_err(header_scan)? != Kind::String {
-        return Err(bad_header(format!("\"{name}\" is not a string")));
+fn header_string(
+    s: &mut Scanner<'_>,
+    texts: &mut Texts,
+    name: &'static str,
+) -> Result<Text, TokenError> {
+    if s.next_kind().map_err(header_scan)? != JsonKind::String {
+        return Err(bad_header(HeaderProblem::NotString(name)));
     }
     Ok(texts.add(&s.string().map_err(header_scan)?))
 }
@@ -193,14 +181,17 @@ impl Header {
     /// [`Header::parse`] without copying the bytes.
     pub fn parse_owned(json: Vec<u8>) -> Result<Header, TokenError> {
         if json.len() > MAX_DOCUMENT {
-            return Err(bad_header("the header is too large"));
+            return Err(header_scan(JsonError::TooLarge));
         }
-        let json =
-            String::from_utf8(json).map_err(|_| bad_header(header_scan_error("are not UTF-8")))?;
+        let json = String::from_utf8(json).map_err(|e| {
+            header_scan(JsonError::NotUtf8 {
+                at: e.utf8_error().valid_up_to(),
+            })
+        })?;
         let mut texts = Texts::new(&json);
         let mut s = Scanner::from_text(&json);
-        if s.next_kind().map_err(header_scan)? == Kind::Array {
-            return Err(bad_header("the header is a JSON array, not an object"));
+        if s.next_kind().map_err(header_scan)? == JsonKind::Array {
+            return Err(bad_header(HeaderProblem::Array));
         }
         let (mut alg, mut kid, mut typ) = (None, None, None);
         let mut failure: Option<TokenError> = None;
@@ -209,14 +200,10 @@ impl Header {
                 "alg" => header_string(s, &mut texts, "alg").map(|v| alg = Some(v)),
                 "kid" => header_string(s, &mut texts, "kid").map(|v| kid = Some(v)),
                 "typ" => header_string(s, &mut texts, "typ").map(|v| typ = Some(v)),
-                "crit" => Err(bad_header(
-                    "\"crit\" names extensions that must be understood, and kwi understands none",
-                )),
+                "crit" => Err(bad_header(HeaderProblem::Critical)),
                 "b64" => match s.boolean() {
                     Ok(Some(true)) => Ok(()),
-                    _ => Err(bad_header(
-                        "\"b64\": false (unencoded payload, RFC 7797) is not supported",
-                    )),
+                    _ => Err(bad_header(HeaderProblem::UnencodedPayload)),
                 },
                 _ => return s.skip(),
             };
@@ -234,18 +221,18 @@ impl Header {
         if let Some(failure) = failure {
             return Err(failure);
         }
-        let alg = alg.ok_or_else(|| bad_header("there is no \"alg\""))?;
+        let alg = alg.ok_or_else(|| bad_header(HeaderProblem::NoAlgorithm))?;
         let json = texts.finish(json);
         if let Some(kid) = kid.map(|t| t.get(&json)) {
             // Printable ASCII (every kid seen in practice) needs no closer look.
             let printable = kid.bytes().all(|b| (0x20..0x7f).contains(&b));
             if !printable && kid.chars().any(char::is_control) {
-                return Err(bad_header(format!(
-                    "\"kid\" {kid:?} contains control characters"
+                return Err(bad_header(HeaderProblem::KidControlCharacters(
+                    kid.to_string(),
                 )));
             }
             if kid.len() > MAX_KID_LEN {
-                return Err(bad_header(format!("\"kid\" is {} bytes long", kid.len())));
+                return Err(bad_header(HeaderProblem::KidTooLong(kid.len())));
             }
         }
         Ok(Header {
@@ -271,10 +258,10 @@ pub struct UnverifiedToken {
 /// Decodes a token's header and claims WITHOUT checking the signature.
 pub fn decode_unverified(token: &str, max_size: usize) -> Result<UnverifiedToken, TokenError> {
     let parts = split(token.trim(), max_size)?;
-    let header = Header::parse_owned(decode_segment(parts.header, "header")?)?;
-    let claims = strict_json::parse_object(&decode_segment(parts.claims, "claims")?)
-        .map_err(|e| TokenError::BadClaims(format!("the claims {e}")))?;
-    let signature_len = decode_segment(parts.signature, "signature")?.len();
+    let header = Header::parse_owned(decode_segment(parts.header, Segment::Header)?)?;
+    let claims = json_scan::parse_object(&decode_segment(parts.claims, Segment::Claims)?)
+        .map_err(TokenError::BadClaims)?;
+    let signature_len = decode_segment(parts.signature, Segment::Signature)?.len();
     Ok(UnverifiedToken {
         header,
         claims,
@@ -295,7 +282,7 @@ pub fn peek_kid(token: &str) -> Option<String> {
 /// A token's header, decoded and parsed without any verification.
 fn peek_header(token: &str) -> Option<Header> {
     let header = token.split('.').next()?;
-    Header::parse_owned(decode_segment(header, "header").ok()?).ok()
+    Header::parse_owned(decode_segment(header, Segment::Header).ok()?).ok()
 }
 
 #[cfg(test)]

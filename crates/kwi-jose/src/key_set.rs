@@ -9,7 +9,7 @@ use crate::alg::Algorithm;
 use crate::claims::Claims;
 use crate::jws::{self, Header};
 use crate::key::{Key, PublicKey};
-use crate::token_error::TokenError;
+use crate::token_error::{Segment, TokenError};
 use crate::{KeyError, KidMethod, pkix};
 
 /// One trusted key with its verifiers for every algorithm its type allows.
@@ -276,21 +276,21 @@ impl KeySet {
         options: &VerifyOptions,
     ) -> Result<VerifiedToken, TokenError> {
         let parts = jws::split(token, options.max_token_size)?;
-        let header = Header::parse_owned(jws::decode_segment(parts.header, "header")?)?;
+        let header = Header::parse_owned(jws::decode_segment(parts.header, Segment::Header)?)?;
         let Some(alg) = header
             .algorithm()
             .filter(|a| options.algorithms.contains(a))
         else {
             return Err(algorithm_not_allowed(header.alg(), &options.algorithms));
         };
-        let signature = jws::decode_segment(parts.signature, "signature")?;
+        let signature = jws::decode_segment(parts.signature, Segment::Signature)?;
         // Decoded before the signature is checked so that a token that is not base64url says
         // so. Small claims (every service-account token's) are read now too, while the JSON
         // reader's code is still in the instruction cache from the header (the signature
         // check evicts it); larger ones only under a good signature, so that a forged token
         // never makes kwi read more than EARLY_CLAIMS bytes of JSON. Either way a claims error
         // is reported only for a token whose signature holds.
-        let claims = jws::decode_segment(parts.claims, "claims")?;
+        let claims = jws::decode_segment(parts.claims, Segment::Claims)?;
         let claims = if claims.len() <= EARLY_CLAIMS {
             Ok(Claims::parse_with(claims, options.reading))
         } else {

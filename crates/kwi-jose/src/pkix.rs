@@ -137,7 +137,7 @@ fn public_from_algorithm(
 }
 
 /// Reads a DER SubjectPublicKeyInfo (`PUBLIC KEY`).
-pub(crate) fn key_from_spki(der: &[u8]) -> Result<Key, KeyError> {
+pub fn key_from_spki(der: &[u8]) -> Result<Key, KeyError> {
     let spki = SubjectPublicKeyInfoRef::from_der(der)
         .map_err(|e| KeyError::der("SubjectPublicKeyInfo", e))?;
     let bits = spki.subject_public_key.as_bytes().ok_or_else(|| {
@@ -265,7 +265,7 @@ pub(crate) fn key_from_pkcs8(der: &[u8]) -> Result<Key, KeyError> {
 }
 
 /// Reads the public key of a DER X.509 certificate (`CERTIFICATE`).
-pub(crate) fn key_from_certificate(der: &[u8]) -> Result<Key, KeyError> {
+pub fn key_from_certificate(der: &[u8]) -> Result<Key, KeyError> {
     let bad = |e: der::Error| KeyError::der("X.509 certificate", e);
     let cert = AnyRef::from_der(der).map_err(bad)?;
     let mut outer = SliceReader::new(cert.value()).map_err(bad)?;

@@ -3,8 +3,9 @@
 
 use crate::alg::Algorithm;
 use crate::claims::Claims;
+use crate::json_error::JsonKind;
 use crate::key_set::{VerifiedToken, VerifyOptions};
-use crate::token_error::TokenError;
+use crate::token_error::{ClaimProblem, TokenError, VaultRefusal};
 
 /// kube-apiserver's rules for service-account tokens (`pkg/serviceaccount`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -130,6 +131,12 @@ fn issuer_error(found: Option<&str>, expected: &[String]) -> TokenError {
         },
         None => TokenError::MissingClaim("iss".into()),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn vault(refusal: VaultRefusal) -> TokenError {
+    TokenError::Vault(refusal)
 }
 
 #[cold]
@@ -319,28 +326,24 @@ impl VaultRules {
             .algorithm()
             .is_some_and(|a| allowed.contains(&a))
         {
-            return Err(rejected(
-                "invalid algorithm (alg) header parameter: token signed with unexpected algorithm",
-            ));
+            return Err(vault(VaultRefusal::UnexpectedAlgorithm));
         }
         if let Some(iss) = self.bound_issuer.as_deref().filter(|i| !i.is_empty())
             && claims.iss().unwrap_or_default() != iss
         {
-            return Err(rejected("invalid issuer (iss) claim"));
+            return Err(vault(VaultRefusal::Issuer));
         }
         if let Some(sub) = self.bound_subject.as_deref().filter(|s| !s.is_empty())
             && claims.sub().unwrap_or_default() != sub
         {
-            return Err(rejected("invalid subject (sub) claim"));
+            return Err(vault(VaultRefusal::Subject));
         }
         if !self.bound_audiences.is_empty() {
             let matches = claims
                 .aud()
                 .is_some_and(|mut aud| aud.any(|a| self.bound_audiences.iter().any(|b| b == a)));
             if !matches {
-                return Err(rejected(
-                    "invalid audience (aud) claim: audience claim does not match any expected audience",
-                ));
+                return Err(vault(VaultRefusal::Audience));
             }
         }
         // cap counts a zero NumericDate as absent.
@@ -351,9 +354,7 @@ impl VaultRules {
             present(claims.exp),
         );
         if iat.is_none() && nbf.is_none() && exp.is_none() {
-            return Err(rejected(
-                "no issued at (iat), not before (nbf), or expiration time (exp) claims in token",
-            ));
+            return Err(vault(VaultRefusal::NoTimes));
         }
         if exp.is_none() {
             let latest = iat.unwrap_or(0).max(nbf.unwrap_or(0));
@@ -371,39 +372,20 @@ impl VaultRules {
         }
         let skew = vault_leeway(self.clock_skew_leeway, VAULT_DEFAULT_CLOCK_SKEW);
         if nbf.is_some_and(|nbf| now.saturating_add(skew) < nbf) {
-            return Err(rejected(
-                "invalid not before (nbf) claim: token not yet valid",
-            ));
+            return Err(vault(VaultRefusal::NotYetValid));
         }
         // go-jose: expired when `now - leeway` is after `exp`. `now` has a fraction of a second
         // that kwi's whole seconds drop, so an `exp` equal to `now - leeway` is already past.
         if exp.is_some_and(|exp| now.saturating_sub(skew) >= exp) {
-            return Err(rejected(
-                "invalid expiration time (exp) claim: token is expired",
-            ));
+            return Err(vault(VaultRefusal::Expired));
         }
         if iat.is_some_and(|iat| now.saturating_add(skew) < iat) {
-            return Err(rejected(
-                "invalid issued at (iat) claim: token issued in the future",
-            ));
+            return Err(vault(VaultRefusal::IssuedInFuture));
         }
         if self.bound_audiences.is_empty() && claims.aud().is_some_and(|a| a.len() > 0) {
-            return Err(rejected(
-                "audience claim found in JWT but no audiences bound to the role",
-            ));
+            return Err(vault(VaultRefusal::AudienceNotBound));
         }
         Ok(())
-    }
-}
-
-/// Go's `encoding/json` name of the kind a "must be a string, not …" reason found.
-fn go_json_kind(reason: &str) -> Option<&'static str> {
-    match reason.strip_prefix("must be a string, not ")? {
-        "a number" => Some("number"),
-        "a boolean" => Some("bool"),
-        "an array" => Some("array"),
-        "an object" => Some("object"),
-        _ => None,
     }
 }
 
@@ -413,30 +395,32 @@ impl TokenError {
     pub fn vault_message(&self) -> String {
         match self {
             TokenError::Rejected(message) => message.clone(),
+            TokenError::Vault(refusal) => refusal.to_string(),
             TokenError::InvalidClaim { claim, .. }
                 if matches!(claim.as_str(), "exp" | "nbf" | "iat") =>
             {
                 "go-jose/go-jose/jwt: expected number value to unmarshal NumericDate".into()
             }
-            TokenError::InvalidClaim { claim, reason }
-                if claim == "aud" && reason.starts_with("must be") =>
-            {
-                "go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience"
-                    .into()
-            }
+            TokenError::InvalidClaim {
+                reason: ClaimProblem::NotAudience(_),
+                ..
+            } => "go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience"
+                .into(),
             // go-jose's Claims struct, decoded by encoding/json.
-            TokenError::InvalidClaim { claim, reason }
-                if matches!(claim.as_str(), "sub" | "iss" | "jti")
-                    && go_json_kind(reason).is_some() =>
+            TokenError::InvalidClaim {
+                claim,
+                reason: ClaimProblem::NotString(kind),
+            } if matches!(claim.as_str(), "sub" | "iss" | "jti")
+                && !matches!(kind, JsonKind::Null | JsonKind::String) =>
             {
                 format!(
                     "json: cannot unmarshal {} into Go struct field Claims.{claim} of type string",
-                    go_json_kind(reason).unwrap_or_default()
+                    kind.go_name()
                 )
             }
             // go-jose has no size limit: kwi's is its own, and says so.
             TokenError::TooLarge { .. } => self.to_string(),
-            // What is still malformed once go_jose_compact has read a token the way go-jose
+            // What is still malformed once kwi-auth's go::jose::go_jose_compact has read a token the way go-jose
             // does (an empty header or signature) fails go-jose's signature check.
             _ => VAULT_BAD_SIGNATURE.into(),
         }

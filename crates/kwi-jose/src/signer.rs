@@ -80,7 +80,8 @@ impl SigningKey {
         if let Some(kid) = &kid {
             header.insert("kid".into(), Value::from(kid.as_str()));
         }
-        let header_json = serde_json::to_vec(&header).unwrap_or_default();
+        // A `Value` always encodes (string keys, string values): its `Display` cannot fail.
+        let header_json = Value::Object(header).to_string().into_bytes();
         Ok(SigningKey {
             alg,
             kid,

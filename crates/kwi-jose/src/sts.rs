@@ -172,7 +172,10 @@ fn verify_refusal(error: TokenError, kid: Option<String>) -> StsRefusal {
         TokenError::BadSignature | TokenError::KeyTypeMismatch { .. } => {
             StsRefusal::BadSignature { kid }
         }
-        TokenError::InvalidClaim { claim, reason } => StsRefusal::BadClaim { claim, reason },
+        TokenError::InvalidClaim { claim, reason } => StsRefusal::BadClaim {
+            claim,
+            reason: reason.to_string(),
+        },
         other => StsRefusal::NotAJwt(other),
     }
 }

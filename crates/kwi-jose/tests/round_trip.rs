@@ -87,7 +87,7 @@ fn check_all_encodings(key: &Key) {
     let jwks = Jwks {
         keys: vec![public_jwk],
     };
-    let keys = Jwks::parse(&jwks_document(&jwks))
+    let keys = Jwks::parse(&jwks_document(&jwks).unwrap())
         .unwrap()
         .to_keys()
         .unwrap();

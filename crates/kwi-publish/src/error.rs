@@ -26,6 +26,14 @@ pub struct PublishError {
 }
 
 impl PublishError {
+    /// The error of a value given by a command-line flag, the flag named first: `--to s3://…: …`.
+    pub fn given_by(self, flag: &str) -> Self {
+        Self {
+            message: format!("{flag} {}", self.message),
+            ..self
+        }
+    }
+
     /// A usage error.
     pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self {

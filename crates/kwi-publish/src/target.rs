@@ -47,7 +47,7 @@ fn checked_prefix(url: &str, prefix: &str) -> Result<String, PublishError> {
     for segment in prefix.split('/') {
         if segment.is_empty() || segment == "." || segment == ".." {
             return Err(PublishError::usage(format!(
-                "--to {url}: the prefix has an empty, '.' or '..' segment"
+                "{url}: the prefix has an empty, '.' or '..' segment"
             )));
         }
         if !segment
@@ -55,7 +55,7 @@ fn checked_prefix(url: &str, prefix: &str) -> Result<String, PublishError> {
             .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
         {
             return Err(PublishError::usage(format!(
-                "--to {url}: the prefix may hold letters, digits and -._~ only (it becomes part of the issuer URL)"
+                "{url}: the prefix may hold letters, digits and -._~ only (it becomes part of the issuer URL)"
             )));
         }
     }
@@ -74,7 +74,7 @@ fn checked_bucket(url: &str, bucket: &str) -> Result<String, PublishError> {
         && !bucket.contains("..");
     if !ok {
         return Err(PublishError::usage(format!(
-            "--to {url}: {bucket:?} is not a bucket name (3 to 63 lower-case letters, digits, '-' and '.')"
+            "{url}: {bucket:?} is not a bucket name (3 to 63 lower-case letters, digits, '-' and '.')"
         )));
     }
     Ok(bucket.to_string())
@@ -95,26 +95,25 @@ fn checked_azure(url: &str, account: &str, container: &str) -> Result<(), Publis
         && !container.contains("--");
     if !account_ok || !container_ok {
         return Err(PublishError::usage(format!(
-            "--to {url}: give az://ACCOUNT/CONTAINER[/PREFIX] (account: 3 to 24 lower-case letters and digits; container: 3 to 63 lower-case letters, digits and single '-')"
+            "{url}: give az://ACCOUNT/CONTAINER[/PREFIX] (account: 3 to 24 lower-case letters and digits; container: 3 to 63 lower-case letters, digits and single '-')"
         )));
     }
     Ok(())
 }
 
 impl Target {
-    /// Parses a `--to` value.
+    /// Parses a folder or bucket URL. Errors begin with the URL: the caller puts the name of
+    /// the flag that gave it (`--to`, `--for-bucket`) before them.
     pub fn parse(url: &str) -> Result<Target, PublishError> {
         let Some((scheme, rest)) = url.split_once("://") else {
-            return Err(PublishError::usage(format!(
-                "--to {url}: give one of {FORMS}"
-            )));
+            return Err(PublishError::usage(format!("{url}: give one of {FORMS}")));
         };
         let (head, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         match scheme {
             "file" => {
                 if rest.is_empty() {
                     return Err(PublishError::usage(format!(
-                        "--to {url}: give the folder, e.g. file:///srv/issuer or file://site-out"
+                        "{url}: give the folder, e.g. file:///srv/issuer or file://site-out"
                     )));
                 }
                 Ok(Target::Folder(PathBuf::from(rest)))
@@ -137,7 +136,7 @@ impl Target {
                 })
             }
             _ => Err(PublishError::usage(format!(
-                "--to {url}: unknown scheme {scheme:?}; give one of {FORMS}"
+                "{url}: unknown scheme {scheme:?}; give one of {FORMS}"
             ))),
         }
     }

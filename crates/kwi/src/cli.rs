@@ -222,13 +222,13 @@ The providers' keys are kept as long as the JWKS's Cache-Control says (an hour w
 nothing), and fetched again for a token whose kid they lack (at most once per 5 s per provider).
 Plain HTTP is served on loopback addresses only."#;
 
+/// `--listen`, `--tls-cert` and `--tls-key`, as every kwi server but the webhook (whose TLS is
+/// required) takes them. Each command sets its own `--listen` default with
+/// `mut_arg("listen", …)`, and says in its help whether the certificate is reloaded.
 #[derive(Debug, Args)]
-pub(crate) struct StsServeArgs {
-    /// The config: account, OIDC providers, roles with their trust policies (TOML).
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+pub(crate) struct ListenArgs {
     /// Address to listen on.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8600")]
+    #[arg(long, value_name = "ADDR")]
     pub listen: String,
     /// TLS certificate chain (PEM); with --tls-key, kwi serves HTTPS on any address.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
@@ -236,6 +236,22 @@ pub(crate) struct StsServeArgs {
     /// TLS private key (any format kwi reads).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+}
+
+/// The certificate help of the servers that reload it.
+const TLS_CERT_RELOADED: &str = "TLS certificate chain (PEM), reloaded when the file changes; with --tls-key, kwi serves HTTPS on any address";
+
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("listen", |a| a.required(false).default_value("127.0.0.1:8600")),
+    mut_arg("tls_cert", |a| a.help(TLS_CERT_RELOADED)),
+)]
+pub(crate) struct StsServeArgs {
+    /// The config: account, OIDC providers, roles with their trust policies (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub server: ListenArgs,
 }
 
 const SERVE_EXAMPLES: &str = "\
@@ -252,6 +268,7 @@ Plain HTTP is served on loopback addresses only, unless --insecure-http; --tls-c
 serve HTTPS anywhere.";
 
 #[derive(Debug, Args)]
+#[command(mut_arg("listen", |a| a.required(false).default_value("127.0.0.1:8200")))]
 pub(crate) struct ServeArgs {
     /// Development mode: defaults for everything, a root token printed, a quickstart shown.
     #[arg(long)]
@@ -262,15 +279,8 @@ pub(crate) struct ServeArgs {
     /// Where mounts, configs, roles and kwi's signing key live.
     #[arg(long, value_name = "DIR", default_value = "kwi-data")]
     pub data_dir: PathBuf,
-    /// Address to listen on.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8200")]
-    pub listen: String,
-    /// TLS certificate chain (PEM); with --tls-key, kwi serves HTTPS on any address.
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-    /// TLS private key (any format kwi reads).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub server: ListenArgs,
     /// Serve plain HTTP on a non-loopback address (behind a TLS-terminating proxy only).
     #[arg(long)]
     pub insecure_http: bool,
@@ -541,7 +551,11 @@ rebuilt, checked and swapped; a broken file keeps the last good documents and is
 One JSON access-log line per request on standard error. SIGTERM or Ctrl-C: graceful stop.";
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["site", "issuer"])))]
+#[command(
+    group(clap::ArgGroup::new("source").required(true).args(["site", "issuer"])),
+    mut_arg("listen", |a| a.required(false).default_value("127.0.0.1:8443")),
+    mut_arg("tls_cert", |a| a.help(TLS_CERT_RELOADED)),
+)]
 pub(crate) struct IssuerServeArgs {
     /// The folder `kwi issuer build` wrote.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["issuer", "keys"])]
@@ -555,15 +569,8 @@ pub(crate) struct IssuerServeArgs {
     /// Which document (with --issuer).
     #[arg(long, value_enum, default_value = "kubernetes")]
     pub style: StyleArg,
-    /// Address to listen on.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
-    pub listen: String,
-    /// TLS certificate chain (PEM); reloaded when the file changes.
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-    /// TLS private key (PEM).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub server: ListenArgs,
     /// Serve plain HTTP on a non-loopback address (behind a TLS-terminating proxy or CDN only).
     #[arg(long)]
     pub insecure_http: bool,

@@ -12,6 +12,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
+use kwi_http::metrics::{Family, family};
 use kwi_issuer::{ServedSite, if_none_match};
 
 /// The paths metrics count by (anything else is `other`, so labels stay bounded).
@@ -109,8 +110,12 @@ impl IssuerServer {
     }
 
     fn metrics_text(&self) -> String {
-        let mut out = String::from(
-            "# HELP kwi_issuer_requests_total Requests answered, by path and status.\n# TYPE kwi_issuer_requests_total counter\n",
+        let mut out = String::new();
+        family(
+            &mut out,
+            "kwi_issuer_requests_total",
+            Family::Counter,
+            "Requests answered, by path and status.",
         );
         for (p, path) in PATHS.iter().enumerate() {
             for (s, count) in self.requests[p].iter().enumerate() {
@@ -125,9 +130,24 @@ impl IssuerServer {
                 }
             }
         }
+        family(
+            &mut out,
+            "kwi_issuer_documents_generation",
+            Family::Gauge,
+            "Documents loaded so far (1 at start, +1 per successful reload).",
+        );
         out.push_str(&format!(
-            "# HELP kwi_issuer_documents_generation Documents loaded so far (1 at start, +1 per successful reload).\n# TYPE kwi_issuer_documents_generation gauge\nkwi_issuer_documents_generation {}\n# HELP kwi_issuer_reload_failures_total Reloads refused (the last good documents kept).\n# TYPE kwi_issuer_reload_failures_total counter\nkwi_issuer_reload_failures_total {}\n",
-            self.generation.load(Ordering::Relaxed),
+            "kwi_issuer_documents_generation {}\n",
+            self.generation.load(Ordering::Relaxed)
+        ));
+        family(
+            &mut out,
+            "kwi_issuer_reload_failures_total",
+            Family::Counter,
+            "Reloads refused (the last good documents kept).",
+        );
+        out.push_str(&format!(
+            "kwi_issuer_reload_failures_total {}\n",
             self.reload_failures.load(Ordering::Relaxed)
         ));
         out
@@ -245,7 +265,7 @@ async fn handle(
                 let mut r = Response::new(Body::from(server.metrics_text()));
                 r.headers_mut().insert(
                     header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/plain; version=0.0.4"),
+                    HeaderValue::from_static(kwi_http::metrics::CONTENT_TYPE),
                 );
                 r
             }

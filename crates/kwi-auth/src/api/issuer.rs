@@ -6,13 +6,21 @@ use axum::http::{HeaderMap, header};
 
 use super::AppState;
 
-/// The document at `path`, as JSON text, or `None` for another path.
-pub(super) fn document(state: &AppState, path: &str, headers: &HeaderMap) -> Option<String> {
+/// The document at `path`, as JSON text (or why it could not be written), or `None` for another
+/// path.
+pub(super) fn document(
+    state: &AppState,
+    path: &str,
+    headers: &HeaderMap,
+) -> Option<Result<String, String>> {
     match path {
         "/openid/v1/jwks" => {
             let key = state.tokens.public_key();
             let jwk = kwi_jose::jwk_from_key(&key, Some(state.tokens.kid()), false);
-            Some(kwi_jose::jwks_document(&kwi_jose::Jwks { keys: vec![jwk] }))
+            Some(
+                kwi_jose::jwks_document(&kwi_jose::Jwks { keys: vec![jwk] })
+                    .map_err(|e| e.to_string()),
+            )
         }
         "/.well-known/openid-configuration" => {
             let issuer = state.tokens.issuer();
@@ -29,12 +37,15 @@ pub(super) fn document(state: &AppState, path: &str, headers: &HeaderMap) -> Opt
                 format!("{}/openid/v1/jwks", issuer.trim_end_matches('/'))
             };
             let algs = [state.tokens.public_key().public().alg().to_string()];
-            Some(kwi_issuer::discovery_json(
-                issuer,
-                &jwks_uri,
-                &algs,
-                kwi_issuer::DiscoveryStyle::Kubernetes,
-            ))
+            Some(
+                kwi_issuer::discovery_json(
+                    issuer,
+                    &jwks_uri,
+                    &algs,
+                    kwi_issuer::DiscoveryStyle::Kubernetes,
+                )
+                .map_err(|e| e.to_string()),
+            )
         }
         _ => None,
     }

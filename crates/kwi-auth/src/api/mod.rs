@@ -129,13 +129,16 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
     if parts.method == Method::GET
         && let Some(document) = issuer::document(&state, &path, &parts.headers)
     {
-        return json_text_response(StatusCode::OK, document);
+        return match document {
+            Ok(document) => json_text_response(StatusCode::OK, document),
+            Err(e) => error_response(&ApiError::internal(e)),
+        };
     }
     if path == "/metrics" && parts.method == Method::GET {
         let mut response = Response::new(Body::from(state.metrics.render(&state.remote_states())));
         response.headers_mut().insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4"),
+            HeaderValue::from_static(kwi_http::metrics::CONTENT_TYPE),
         );
         return response;
     }

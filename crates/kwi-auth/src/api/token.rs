@@ -10,8 +10,9 @@ use super::login::LoginResponseAuth;
 use super::response::{Envelope, data_response, json_text_response};
 use super::root::{is_root_token, request_token};
 use super::{AppState, method_not_allowed, now};
+use crate::ApiError;
 use crate::client_token::Renewal;
-use crate::{ApiError, fields};
+use crate::openbao::weak_decode;
 
 /// Answers `auth/token/<rest>`; `None` for a path that is not one of the token endpoints.
 pub(super) fn route(
@@ -48,7 +49,7 @@ fn lookup_self(state: &AppState, headers: &HeaderMap) -> Result<Response, ApiErr
 
 /// The `increment` field of a renewal: a duration, as OpenBao reads it.
 fn increment(body: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
-    fields::duration(body, "increment", false).map_err(crate::config::field_validation)
+    weak_decode::duration(body, "increment", false).map_err(crate::config::field_validation)
 }
 
 fn renew_self(
@@ -78,7 +79,7 @@ fn renew(
         return Err(ApiError::permission_denied());
     }
     let body = body()?;
-    let token = fields::string(&body, "token")
+    let token = weak_decode::string(&body, "token")
         .map_err(crate::config::field_validation)?
         .unwrap_or_default();
     if token.is_empty() {

@@ -165,7 +165,7 @@ pub(crate) fn read(json: &[u8]) -> Option<Result<Expected, Wrong>> {
             iat: c.iat,
             identity: c.service_account(),
         })),
-        Err(TokenError::InvalidClaim { claim, reason }) => Some(Err((claim, reason))),
+        Err(TokenError::InvalidClaim { claim, reason }) => Some(Err((claim, reason.to_string()))),
         Err(_) => None,
     }
 }

@@ -27,7 +27,7 @@ pub(super) fn jwks(args: JwksArgs) -> Result<()> {
         let text = format!("{}\n", serde_json::to_string_pretty(&jwks)?);
         return files::emit(args.output.as_deref(), text.as_bytes(), false);
     }
-    files::emit_document(args.output.as_deref(), &jwks_document(&jwks))
+    files::emit_document(args.output.as_deref(), &jwks_document(&jwks)?)
 }
 
 pub(super) fn discovery(args: DiscoveryArgs) -> Result<()> {

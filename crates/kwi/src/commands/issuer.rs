@@ -16,9 +16,8 @@ fn issuer_url(args: &BuildArgs) -> Result<IssuerUrl> {
     let url = match (&args.issuer, &args.for_bucket) {
         (Some(url), _) => url.clone(),
         (None, Some(bucket)) => {
-            let target = kwi_publish::Target::parse(bucket).map_err(|e| {
-                anyhow::anyhow!("{}", e.message.replacen("--to", "--for-bucket", 1))
-            })?;
+            let target = kwi_publish::Target::parse(bucket)
+                .map_err(|e| anyhow::anyhow!(e.given_by("--for-bucket").message))?;
             let region = args.region.clone().or_else(super::env_region);
             let style = args.url_style.map(|s| match s {
                 UrlStyleArg::Virtual => kwi_publish::UrlStyle::VirtualHosted,
@@ -50,7 +49,7 @@ pub(crate) fn documents_for_keys(
         },
     )?;
     let discovery = discovery_document(issuer, jwks_uri, &signing_algorithms(keys), style)?;
-    let site = site_files(issuer, jwks_uri, discovery, jwks_document(&jwks))?;
+    let site = site_files(issuer, jwks_uri, discovery, jwks_document(&jwks)?)?;
     Ok((site, jwks.keys.len()))
 }
 

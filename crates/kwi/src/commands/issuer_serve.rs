@@ -92,12 +92,8 @@ impl Source {
 }
 
 pub(super) fn run(args: IssuerServeArgs) -> Result<()> {
-    let (addr, tls) = super::serve::listen_and_tls(
-        &args.listen,
-        args.tls_cert.as_deref().zip(args.tls_key.as_deref()),
-        Some(args.insecure_http),
-        "0.0.0.0:8443",
-    )?;
+    let (addr, tls) =
+        super::serve::listen_and_tls(&args.server, Some(args.insecure_http), "0.0.0.0:8443")?;
     let source = match (&args.site, &args.issuer) {
         (Some(dir), _) => Source::Site(dir.clone()),
         (None, Some(issuer)) => Source::Keys {
@@ -117,9 +113,7 @@ pub(super) fn run(args: IssuerServeArgs) -> Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let (listener, addr) = super::serve::bind(addr).await?;
-        if let (Some(tls), Some(cert), Some(key)) = (&tls, &args.tls_cert, &args.tls_key) {
-            tls.reload_on_change(cert.clone(), key.clone());
-        }
+        super::serve::reload_tls_on_change(tls.as_ref(), &args.server);
         let reloading = server.clone();
         let from = source.clone();
         kwi_http::watch::on_change(source.watched(), move || {

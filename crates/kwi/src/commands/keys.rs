@@ -235,7 +235,7 @@ pub(super) fn convert(args: ConvertArgs) -> Result<()> {
             let text = if args.pretty {
                 json(&jwks, true)?
             } else {
-                format!("{}\n", jwks_document(&jwks))
+                format!("{}\n", jwks_document(&jwks)?)
             };
             out.extend_from_slice(text.as_bytes());
         }

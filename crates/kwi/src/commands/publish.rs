@@ -16,7 +16,7 @@ fn exit_error(err: PublishError) -> anyhow::Error {
 }
 
 pub(super) fn run(args: PublishArgs) -> Result<()> {
-    let target = Target::parse(&args.to).map_err(exit_error)?;
+    let target = Target::parse(&args.to).map_err(|e| exit_error(e.given_by("--to")))?;
     let site = read_site(&args.site).map_err(exit_error)?;
     let ca_pem = match &args.ca_file {
         Some(path) => Some(files::read_input(&path.to_string_lossy())?),

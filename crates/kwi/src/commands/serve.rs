@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail};
 use kwi_auth::{AppState, router};
 
-use crate::cli::ServeArgs;
+use crate::cli::{ListenArgs, ServeArgs};
 
 /// Binds the listening socket: the listener and the address it is bound to (the port chosen
 /// when `--listen` gave 0). Shared by every kwi server command.
@@ -22,20 +22,20 @@ pub(crate) async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, S
 /// loopback unless the command has `--insecure-http` (`Some`) and it is given. Shared by every
 /// kwi server command.
 pub(crate) fn listen_and_tls(
-    listen: &str,
-    cert_and_key: Option<(&std::path::Path, &std::path::Path)>,
+    server: &ListenArgs,
     insecure_http: Option<bool>,
     example: &str,
 ) -> Result<(SocketAddr, Option<kwi_http::Tls>)> {
+    let listen = &server.listen;
     let addr: SocketAddr = listen
         .parse()
         .map_err(|_| anyhow!("--listen {listen}: not an address like {example}"))?;
-    let tls = match cert_and_key {
-        Some((cert, key)) => Some(
+    let tls = match (&server.tls_cert, &server.tls_key) {
+        (Some(cert), Some(key)) => Some(
             kwi_http::Tls::from_files(cert, key)
                 .map_err(|e| anyhow!("--tls-cert/--tls-key: {e}"))?,
         ),
-        None => None,
+        _ => None,
     };
     if tls.is_none() && !addr.ip().is_loopback() && insecure_http != Some(true) {
         bail!(
@@ -50,13 +50,16 @@ pub(crate) fn listen_and_tls(
     Ok((addr, tls))
 }
 
+/// Serves a renewed certificate (cert-manager, a Secret update) to new connections without a
+/// restart: `--tls-cert` and `--tls-key` are watched. Needs the async runtime.
+pub(crate) fn reload_tls_on_change(tls: Option<&kwi_http::Tls>, server: &ListenArgs) {
+    if let (Some(tls), Some(cert), Some(key)) = (tls, &server.tls_cert, &server.tls_key) {
+        tls.reload_on_change(cert.clone(), key.clone());
+    }
+}
+
 pub(super) fn run(args: ServeArgs) -> Result<()> {
-    let (addr, tls) = listen_and_tls(
-        &args.listen,
-        args.tls_cert.as_deref().zip(args.tls_key.as_deref()),
-        Some(args.insecure_http),
-        "127.0.0.1:8200",
-    )?;
+    let (addr, tls) = listen_and_tls(&args.server, Some(args.insecure_http), "127.0.0.1:8200")?;
     let declared = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)

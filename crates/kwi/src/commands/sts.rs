@@ -25,12 +25,7 @@ fn read_config(path: &Path) -> Result<Config> {
 }
 
 pub(super) fn serve(args: StsServeArgs) -> Result<()> {
-    let (addr, tls) = super::serve::listen_and_tls(
-        &args.listen,
-        args.tls_cert.as_deref().zip(args.tls_key.as_deref()),
-        None,
-        "127.0.0.1:8600",
-    )?;
+    let (addr, tls) = super::serve::listen_and_tls(&args.server, None, "127.0.0.1:8600")?;
     let config = read_config(&args.config)?;
     let keys =
         HttpKeySource::new(&config).map_err(|e| anyhow!("{}: {e}", args.config.display()))?;
@@ -41,10 +36,7 @@ pub(super) fn serve(args: StsServeArgs) -> Result<()> {
     runtime.block_on(async move {
         let (listener, addr) = super::serve::bind(addr).await?;
         let scheme = if tls.is_some() { "https" } else { "http" };
-        // A renewed certificate (cert-manager, a Secret update) is served without a restart.
-        if let (Some(tls), Some(cert), Some(key)) = (&tls, &args.tls_cert, &args.tls_key) {
-            tls.reload_on_change(cert.clone(), key.clone());
-        }
+        super::serve::reload_tls_on_change(tls.as_ref(), &args.server);
         eprintln!("kwi: listening on {scheme}://{addr}");
         kwi_http::serve_with(
             listener,

@@ -1,5 +1,7 @@
-//! Request fields as Vault's framework reads them: lists as JSON arrays or comma-separated
-//! strings, durations as integers or Go duration strings, booleans as JSON or strings.
+//! Request fields as OpenBao's framework reads them (`sdk/framework/field_data.go`, decoding with
+//! mapstructure's weak typing, and `sdk/helper/parseutil`): lists as JSON arrays or
+//! comma-separated strings, durations as integers or Go duration strings, booleans as JSON or
+//! strings, with the framework's error texts.
 
 use serde_json::{Map, Value};
 

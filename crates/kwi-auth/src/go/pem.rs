@@ -1,12 +1,13 @@
-//! How OpenBao reads one `jwt_validation_pubkeys` entry (`certutil.ParsePublicKeyPEM` over Go's
-//! `encoding/pem`), so that the Vault-compatible API accepts and refuses the same entries, with
-//! the same messages: the first PEM block whatever its label, nothing after it, and in it a DER
-//! SubjectPublicKeyInfo or an X.509 certificate.
+//! How OpenBao reads one `jwt_validation_pubkeys` entry: `certutil.ParsePublicKeyPEM` (OpenBao's
+//! `sdk/helper/certutil/helpers.go`) over Go's `pem.Decode` (`src/encoding/pem/pem.go`) and
+//! `x509.ParsePKIXPublicKey` / `x509.ParseCertificate`, so that the Vault-compatible API
+//! accepts and refuses the same entries, with the same messages: the first PEM block whatever
+//! its label, nothing after it, and in it a DER SubjectPublicKeyInfo or an X.509 certificate.
 
 use der::{AnyRef, Decode, Reader, SliceReader, Tag, Tagged};
+use kwi_jose::{Key, KeyError, key_from_certificate, key_from_spki};
 
-use crate::Key;
-use crate::pkix::{key_from_certificate, key_from_spki};
+use super::base64::{self, Encoding};
 
 const PEM_START: &[u8] = b"\n-----BEGIN ";
 const PEM_END: &[u8] = b"\n-----END ";
@@ -31,44 +32,6 @@ fn get_line(data: &[u8]) -> (&[u8], &[u8]) {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Go's `base64.StdEncoding.Decode`: padded, `\r` and `\n` ignored anywhere, non-zero trailing
-/// bits accepted.
-fn std_base64(input: &[u8]) -> Option<Vec<u8>> {
-    let chars: Vec<u8> = input
-        .iter()
-        .copied()
-        .filter(|&b| b != b'\r' && b != b'\n')
-        .collect();
-    if !chars.len().is_multiple_of(4) {
-        return None;
-    }
-    let value = |c: u8| -> Option<u32> {
-        Some(u32::from(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        }))
-    };
-    let quanta = chars.len() / 4;
-    let mut out = Vec::with_capacity(quanta * 3);
-    for (index, quantum) in chars.chunks(4).enumerate() {
-        let pads = quantum.iter().rev().take_while(|&&b| b == b'=').count();
-        if pads > 2 || (pads > 0 && index + 1 != quanta) {
-            return None;
-        }
-        let mut bits = 0u32;
-        for &c in &quantum[..4 - pads] {
-            bits = (bits << 6) | value(c)?;
-        }
-        bits <<= 6 * pads;
-        out.extend_from_slice(&bits.to_be_bytes()[1..4 - pads]);
-    }
-    Some(out)
 }
 
 /// Go's `pem.Decode`: the bytes of the first well-formed block, and the rest after it.
@@ -124,7 +87,7 @@ fn pem_decode(data: &[u8]) -> Option<(Vec<u8>, &[u8])> {
             .copied()
             .filter(|&b| b != b' ' && b != b'\t')
             .collect();
-        let Some(bytes) = std_base64(&text) else {
+        let Ok(bytes) = base64::decode(&text, Encoding::Std) else {
             continue;
         };
         let (_, after) = get_line(&rest[end + PEM_END.len() - 1..]);
@@ -164,35 +127,51 @@ fn shaped_like_spki(bytes: &[u8]) -> bool {
         && fields.is_finished()
 }
 
-/// Reads one `jwt_validation_pubkeys` entry as OpenBao does; the error is OpenBao's text (the
-/// API puts "error parsing public key: " before it).
-pub fn openbao_public_key(entry: &str) -> Result<Key, String> {
-    const NO_KEY: &str = "data does not contain any valid public keys";
+/// Why OpenBao refuses a `jwt_validation_pubkeys` entry, in its words (the API puts "error
+/// parsing public key: " before them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum PemKeyError {
+    /// No PEM block, or none holding a public key OpenBao verifies with.
+    #[error("data does not contain any valid public keys")]
+    NoKey,
+    /// Something other than white space after the first block.
+    #[error("unexpected trailing data after parsed PEM block")]
+    TrailingData,
+    /// DER that is not a certificate either (Go's `x509.ParseCertificate` message).
+    #[error("{0}")]
+    Certificate(&'static str),
+    /// A certificate whose key kwi cannot read.
+    #[error("{0}")]
+    Key(KeyError),
+}
+
+/// Reads one `jwt_validation_pubkeys` entry as OpenBao does.
+pub(crate) fn openbao_public_key(entry: &str) -> Result<Key, PemKeyError> {
     let Some((bytes, rest)) = pem_decode(entry.as_bytes()) else {
-        return Err(NO_KEY.into());
+        return Err(PemKeyError::NoKey);
     };
     // Go's bytes.TrimSpace: Unicode white space, as str::trim. The rest starts after a '\n'.
     if !String::from_utf8_lossy(rest).trim().is_empty() {
-        return Err("unexpected trailing data after parsed PEM block".into());
+        return Err(PemKeyError::TrailingData);
     }
     if let Ok(key) = key_from_spki(&bytes) {
         return Ok(key.to_public());
     }
     if shaped_like_spki(&bytes) {
-        return Err(NO_KEY.into());
+        return Err(PemKeyError::NoKey);
     }
     match key_from_certificate(&bytes) {
         Ok(key) => Ok(key.to_public()),
-        Err(e) => Err(certificate_error(&bytes).map_or_else(|| e.to_string(), str::to_string)),
+        Err(e) => {
+            Err(certificate_error(&bytes).map_or(PemKeyError::Key(e), PemKeyError::Certificate))
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
-    use crate::{Curve, KeySpec, generate, pem, pkcs1_public_der, pkcs8_der, spki_der};
+    use kwi_jose::{Curve, KeySpec, generate, pem, pkcs1_public_der, pkcs8_der, spki_der};
 
     fn spki_pem(key: &Key) -> String {
         pem::encode("PUBLIC KEY", &spki_der(key).unwrap())
@@ -228,20 +207,35 @@ mod tests {
             ),
         ];
         for (entry, message) in cases {
-            assert_eq!(openbao_public_key(entry).unwrap_err(), message, "{entry}");
+            assert_eq!(
+                openbao_public_key(entry).unwrap_err().to_string(),
+                message,
+                "{entry}"
+            );
         }
         let pkcs1 = pem::encode("RSA PUBLIC KEY", &pkcs1_public_der(&rsa).unwrap());
         let private = pem::encode("PRIVATE KEY", &pkcs8_der(&ec).unwrap());
         for entry in [pkcs1, private] {
             assert_eq!(
-                openbao_public_key(&entry).unwrap_err(),
+                openbao_public_key(&entry).unwrap_err().to_string(),
                 "x509: malformed tbs certificate"
             );
         }
         let not_der = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
         assert_eq!(
-            openbao_public_key(not_der).unwrap_err(),
+            openbao_public_key(not_der).unwrap_err().to_string(),
             "x509: malformed certificate"
+        );
+    }
+
+    #[test]
+    fn a_certificate_key_kwi_cannot_read_says_why_in_kwis_words() {
+        let error = KeyError::UnknownFormat {
+            hint: String::new(),
+        };
+        assert_eq!(
+            PemKeyError::Key(error.clone()).to_string(),
+            error.to_string()
         );
     }
 
@@ -258,21 +252,8 @@ mod tests {
         // Bad base64 in the only block: no block at all.
         let bad = "-----BEGIN PUBLIC KEY-----\n@@@@\n-----END PUBLIC KEY-----\n";
         assert_eq!(
-            openbao_public_key(bad).unwrap_err(),
+            openbao_public_key(bad).unwrap_err().to_string(),
             "data does not contain any valid public keys"
         );
-    }
-
-    #[test]
-    fn base64_as_go_reads_it() {
-        assert_eq!(std_base64(b"TWFu").unwrap(), b"Man");
-        assert_eq!(std_base64(b"TWE=").unwrap(), b"Ma");
-        assert_eq!(std_base64(b"TQ==").unwrap(), b"M");
-        assert_eq!(std_base64(b"TW\r\nFu").unwrap(), b"Man");
-        // Non-zero trailing bits are accepted (StdEncoding is not Strict).
-        assert_eq!(std_base64(b"TR==").unwrap(), b"M");
-        for bad in [&b"TWF"[..], b"TQ==TWFu", b"T===", b"TW-u", b"TW=u"] {
-            assert!(std_base64(bad).is_none(), "{bad:?}");
-        }
     }
 }
