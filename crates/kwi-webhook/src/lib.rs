@@ -18,6 +18,7 @@ mod gcp;
 mod go_syntax;
 mod identities;
 mod injection;
+mod json_out;
 mod manifests;
 mod mutate;
 mod patch;
