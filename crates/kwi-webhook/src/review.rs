@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use crate::error::ReviewError;
 use crate::json_out;
 use crate::pod::Pod;
+use crate::review_scan;
 
 /// The AdmissionReview versions kwi answers, each in its own version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,30 +33,30 @@ impl ReviewVersion {
 
 /// The review, with its object read as `O`: the Pod itself (one pass over the body), or the raw
 /// JSON (a second pass then reads the pod, so a bad pod is told from a bad review).
-#[derive(Deserialize)]
-struct ReviewIn<'a, O> {
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReviewIn<'a, O> {
     #[serde(borrow, default, rename = "apiVersion")]
-    api_version: Option<Cow<'a, str>>,
+    pub(crate) api_version: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    kind: Option<Cow<'a, str>>,
+    pub(crate) kind: Option<Cow<'a, str>>,
     #[serde(borrow, default = "absent")]
-    request: Option<RequestIn<'a, O>>,
+    pub(crate) request: Option<RequestIn<'a, O>>,
 }
 
-#[derive(Deserialize)]
-struct RequestIn<'a, O> {
+#[derive(Debug, Deserialize)]
+pub(crate) struct RequestIn<'a, O> {
     #[serde(borrow, default)]
-    uid: Option<Cow<'a, str>>,
+    pub(crate) uid: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    kind: Option<GroupVersionKind<'a>>,
+    pub(crate) kind: Option<GroupVersionKind<'a>>,
     #[serde(borrow, default, rename = "subResource")]
-    sub_resource: Option<Cow<'a, str>>,
+    pub(crate) sub_resource: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    namespace: Option<Cow<'a, str>>,
+    pub(crate) namespace: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    operation: Option<Cow<'a, str>>,
+    pub(crate) operation: Option<Cow<'a, str>>,
     #[serde(default = "absent")]
-    object: Option<O>,
+    pub(crate) object: Option<O>,
 }
 
 /// `Option::None` for any `O` (serde's plain `default` would require `O: Default`).
@@ -63,14 +64,14 @@ fn absent<O>() -> Option<O> {
     None
 }
 
-#[derive(Deserialize)]
-struct GroupVersionKind<'a> {
+#[derive(Debug, Deserialize)]
+pub(crate) struct GroupVersionKind<'a> {
     #[serde(borrow, default)]
-    group: Option<Cow<'a, str>>,
+    pub(crate) group: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    version: Option<Cow<'a, str>>,
+    pub(crate) version: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    kind: Option<Cow<'a, str>>,
+    pub(crate) kind: Option<Cow<'a, str>>,
 }
 
 /// Just enough of a review that failed to parse to answer it: its version and uid.
@@ -124,6 +125,9 @@ pub(crate) fn parse(body: &[u8]) -> Result<Parsed<'_>, Rejection> {
         let error = ReviewError::NotJson(format!("not UTF-8: {e}"));
         rejection(ReviewVersion::V1, "", error)
     })?;
+    if let Some(review) = review_scan::read(body) {
+        return read(review, Ok);
+    }
     if let Ok(review) = serde_json::from_str::<ReviewIn<'_, Pod<'_>>>(body) {
         return read(review, Ok);
     }
