@@ -3,6 +3,36 @@
 //! writes is mostly strings that need no escape (paths, names, base64), which are then copied
 //! whole instead of being walked byte by byte through serde's serializer.
 
+/// The index of the first `"`, `\` or control character at or after `from` (`bytes.len()` when
+/// none), eight bytes at a time.
+pub(crate) fn special(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        // A byte is flagged when it is zero (a match) or below 0x20; a borrow can only flag bytes
+        // after a real match, so the lowest flag is the first match.
+        let found = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (word.wrapping_sub(ONES * 0x20) & !word))
+            & HIGH;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    bytes
+        .iter()
+        .skip(i)
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map_or(bytes.len(), |n| i + n)
+}
+
 /// A string as a JSON string: `"`, `\` and the control characters escaped (`\b \t \n \f \r`, the
 /// others as `\u00XX`), everything else as is, as serde_json does.
 pub(crate) fn string(out: &mut Vec<u8>, value: &str) {
@@ -54,8 +84,19 @@ pub(crate) fn int(out: &mut Vec<u8>, value: i64) {
 }
 
 /// An unsigned integer in decimal.
-pub(crate) fn uint(out: &mut Vec<u8>, mut value: u64) {
+pub(crate) fn uint(out: &mut Vec<u8>, value: u64) {
     let mut digits = [0u8; 20];
+    out.extend_from_slice(decimal(value, &mut digits));
+}
+
+/// An unsigned integer in decimal, appended to a string (a JSON pointer being built).
+pub(crate) fn push_uint(out: &mut String, value: u64) {
+    let mut digits = [0u8; 20];
+    out.extend(decimal(value, &mut digits).iter().map(|&d| char::from(d)));
+}
+
+/// The decimal digits of `value`, written at the end of `digits`.
+fn decimal(mut value: u64, digits: &mut [u8; 20]) -> &[u8] {
     let mut start = digits.len();
     loop {
         start -= 1;
@@ -66,7 +107,7 @@ pub(crate) fn uint(out: &mut Vec<u8>, mut value: u64) {
             break;
         }
     }
-    out.extend_from_slice(&digits[start..]);
+    &digits[start..]
 }
 
 /// `"key":` (the key is written as a JSON string).

@@ -3,7 +3,6 @@
 //! kwi does not touch, known to it or not, stays as the client wrote it.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use crate::injection::{ContainerState, Injection, Volume};
 use crate::json_out::{self, WriteJson};
@@ -200,10 +199,16 @@ fn container_ops<'p>(
                 state.apply(&injection.containers);
             }
         }
-        // `/spec/{list}/{index}/`, then the field; writing to a String cannot fail.
+        // `/spec/{list}/{index}/{field}`.
         let set_path = |patch: &mut Patch, field: &str| {
-            patch.path.clear();
-            let _ = write!(patch.path, "/spec/{list}/{index}/{field}");
+            let path = &mut patch.path;
+            path.clear();
+            path.push_str("/spec/");
+            path.push_str(list);
+            path.push('/');
+            json_out::push_uint(path, index as u64);
+            path.push('/');
+            path.push_str(field);
         };
         if !state.added_env.is_empty() {
             if container.env.is_none() {

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::de::IgnoredAny;
 
+use crate::json_out::special;
 use crate::pod::{Container, Metadata, Named, Pod, PodSecurityContext, Spec, StrMap};
 use crate::review::{GroupVersionKind, RequestIn, ReviewIn};
 
@@ -67,36 +68,6 @@ fn once(seen: &mut u32, bit: u32) -> Option<()> {
     }
     *seen |= bit;
     Some(())
-}
-
-/// The index of the first `"`, `\` or control character at or after `from` (`bytes.len()` when
-/// none), eight bytes at a time.
-fn special(bytes: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = from;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        // A byte is flagged when it is zero (a match) or below 0x20; a borrow can only flag bytes
-        // after a real match, so the lowest flag is the first match.
-        let found = ((quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (word.wrapping_sub(ONES * 0x20) & !word))
-            & HIGH;
-        if found != 0 {
-            return i + (found.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    bytes
-        .iter()
-        .skip(i)
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map_or(bytes.len(), |n| i + n)
 }
 
 impl<'a> Scanner<'a> {
