@@ -207,6 +207,30 @@ mod tests {
     }
 
     #[test]
+    fn special_finds_the_first_byte_a_json_string_cannot_hold_as_is() {
+        // Every byte value at every place of a 24-byte run (three words and the tail), behind
+        // bytes of every kind that needs no escape, including the high ones of UTF-8.
+        for filler in [b'a', b'~', 0x7f, 0x80, 0xc3, 0xff, b' '] {
+            for at in 0..24 {
+                for byte in 0..=255u8 {
+                    let mut bytes = vec![filler; 24];
+                    bytes[at] = byte;
+                    let expected = match byte {
+                        b'"' | b'\\' | 0..=0x1f => at,
+                        _ => 24,
+                    };
+                    assert_eq!(special(&bytes, 0), expected, "{filler} {at} {byte}");
+                    assert_eq!(special(&bytes, at.min(3)), expected.max(at.min(3)));
+                }
+            }
+        }
+        // The first of two, whichever comes first.
+        assert_eq!(special(b"abcdefg\\hij\"klmnop", 0), 7);
+        assert_eq!(special(b"abc\x01defghij\"klmnop", 0), 3);
+        assert_eq!(special(b"", 0), 0);
+    }
+
+    #[test]
     fn integers_are_written_as_serde_json_writes_them() {
         for value in [0, 1, -1, 9, 10, 86_400, -600, i64::MAX, i64::MIN] {
             let mut out = Vec::new();
