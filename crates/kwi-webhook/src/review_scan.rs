@@ -637,6 +637,7 @@ mod tests {
             r#"{"request":{"object":{"spec":{"securityContext":{"fsGroup":{"x":[]}}}}}}"#,
             r#"{"request":{"uid":"a\"b\\c\u00e9\ud83d\ude00","object":{"spec":{"containers":[{"name":"\u0061"}]}}}}"#,
             r#"{"x":"\ud800","request":{"object":{"spec":{"containers":[],"volumes":[{}]}}}}"#,
+            r#"{"request":{"object":{"spec":{"containers":[{"n\u0061me":"x","\u0065nv":null}]}}}}"#,
             r#"{"request":{"object":{"metadata":{"managedFields":[{"fieldsV1":{"f:spec":{"k:{\"name\":\"a\"}":{"\ud800":{}}}}}]}}}}"#,
             r#"{"x":[1,-1,0,0.5,1e5,1E+5,1e-5,-0.0e0,[[[]]],{"a":{}}]}"#,
         ] {
@@ -656,6 +657,7 @@ mod tests {
             "null",
             r#"{"apiVersion":"a","apiVersion":"b"}"#,
             r#"{"request":{"uid":"a","uid":"b"}}"#,
+            r#"{"request":{"uid":"a","\u0075id":"b"}}"#,
             r#"{"request":{"object":{"spec":{},"spec":{}}}}"#,
             r#"{"request":{"object":{"spec":{"containers":[{"name":"a","name":"b"}]}}}}"#,
             r#"{"request":{"kind":["","v1","Pod"]}}"#,
