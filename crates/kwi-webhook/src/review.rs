@@ -32,7 +32,8 @@ impl ReviewVersion {
 }
 
 /// The review, with its object read as `O`: the Pod itself (one pass over the body), or the raw
-/// JSON (a second pass then reads the pod, so a bad pod is told from a bad review).
+/// JSON (a second pass then reads the pod, so a bad pod is told from a bad review). These serde
+/// types define what is read; `review_scan` reads the same members into them faster.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ReviewIn<'a, O> {
     #[serde(borrow, default, rename = "apiVersion")]
@@ -125,6 +126,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Parsed<'_>, Rejection> {
         let error = ReviewError::NotJson(format!("not UTF-8: {e}"));
         rejection(ReviewVersion::V1, "", error)
     })?;
+    // The fast path; where it gives up, the serde readers below read the body, as they always did.
     if let Some(review) = review_scan::read(body) {
         return read(review, Ok);
     }
