@@ -605,7 +605,7 @@ mod tests {
         json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
             "request": {"uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},
                 "resource": {"group": "", "version": "v1", "resource": "pods"},
-                "namespace": "apps", "operation": "CREATE", "subResource": null, "dryRun": false,
+                "namespace": "apps", "operation": "CREATE", "subResource": "", "dryRun": false,
                 "object": {"apiVersion": "v1", "kind": "Pod",
                     "metadata": {"name": "p", "generateName": "p-", "namespace": "apps",
                                  "labels": {"a": "b", "eks.amazonaws.com/pod-identity": "x"},
