@@ -11,7 +11,7 @@ use crate::config::{
 };
 use crate::directory::Lookup;
 use crate::go_syntax::{csv_first_record, join, parse_bool, parse_int};
-use crate::injection::{ContainerRule, ContainerState, EnvVar, Injection, Mount, Volume};
+use crate::injection::{ContainerRule, ContainerState, EnvRef, Injection, Mount, Volume};
 use crate::pod::Pod;
 use crate::service_account::ServiceAccount;
 
@@ -313,7 +313,7 @@ impl AwsContainerRule {
     /// `addEnvToContainer`: nothing at all (not even the mount) when the container already has the
     /// method's variables, a region and the STS setting; otherwise each missing piece, in upstream's
     /// order: `AWS_STS_REGIONAL_ENDPOINTS`, `AWS_DEFAULT_REGION`, `AWS_REGION`, the method's two.
-    pub(crate) fn apply(&self, state: &mut ContainerState<'_>) {
+    pub(crate) fn apply<'r>(&'r self, state: &mut ContainerState<'_, 'r>) {
         let (first, second) = match self.method {
             AwsMethod::WebIdentity => ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"),
             AwsMethod::ContainerCredentials => (
@@ -327,29 +327,24 @@ impl AwsContainerRule {
         if method_defined && region_defined && sts_defined {
             return;
         }
+        let env = |name, value| EnvRef { name, value };
         if !sts_defined && self.use_regional_sts {
             state
                 .added_env
-                .push(EnvVar::new("AWS_STS_REGIONAL_ENDPOINTS", "regional"));
+                .push(env("AWS_STS_REGIONAL_ENDPOINTS", "regional"));
         }
         if !region_defined && !self.region.is_empty() {
             state
                 .added_env
-                .push(EnvVar::new("AWS_DEFAULT_REGION", self.region.as_str()));
-            state
-                .added_env
-                .push(EnvVar::new("AWS_REGION", self.region.as_str()));
+                .push(env("AWS_DEFAULT_REGION", &self.region));
+            state.added_env.push(env("AWS_REGION", &self.region));
         }
         if !method_defined {
-            state
-                .added_env
-                .push(EnvVar::new(first, self.credential.as_str()));
-            state
-                .added_env
-                .push(EnvVar::new(second, self.token_file.as_str()));
+            state.added_env.push(env(first, &self.credential));
+            state.added_env.push(env(second, &self.token_file));
         }
         if !state.has_mount(&self.mount.name) {
-            state.added_mounts.push(self.mount.clone());
+            state.added_mounts.push(&self.mount);
         }
     }
 }

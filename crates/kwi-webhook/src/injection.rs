@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::json_out::{self, WriteJson};
 use crate::pod::Container;
 
 /// An env var (`{"name", "value"}`).
@@ -17,6 +18,22 @@ impl EnvVar {
         Self {
             name: name.to_owned(),
             value: value.into(),
+        }
+    }
+}
+
+/// An env var added to a container, borrowed from the rule that adds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EnvRef<'r> {
+    pub name: &'r str,
+    pub value: &'r str,
+}
+
+impl<'r> From<&'r EnvVar> for EnvRef<'r> {
+    fn from(var: &'r EnvVar) -> Self {
+        Self {
+            name: &var.name,
+            value: &var.value,
         }
     }
 }
@@ -195,15 +212,23 @@ impl Injection {
 }
 
 /// The env var names and mounted volume names a container has, including what earlier profiles
-/// of the same mutation add, so that no profile overwrites another's or the pod's.
+/// of the same mutation add, so that no profile overwrites another's or the pod's. What is added
+/// is borrowed from the profiles' rules (`'r`).
 #[derive(Debug, Default)]
-pub(crate) struct ContainerState<'p> {
+pub(crate) struct ContainerState<'p, 'r> {
     pub container: Option<&'p Container<'p>>,
-    pub added_env: Vec<EnvVar>,
-    pub added_mounts: Vec<Mount>,
+    pub added_env: Vec<EnvRef<'r>>,
+    pub added_mounts: Vec<&'r Mount>,
 }
 
-impl ContainerState<'_> {
+impl<'p, 'r> ContainerState<'p, 'r> {
+    /// Starts over for another container, keeping the allocations.
+    pub(crate) fn reset(&mut self, container: &'p Container<'p>) {
+        self.container = Some(container);
+        self.added_env.clear();
+        self.added_mounts.clear();
+    }
+
     pub(crate) fn has_env(&self, name: &str) -> bool {
         self.container.is_some_and(|c| c.has_env(name))
             || self.added_env.iter().any(|e| e.name == name)
@@ -215,21 +240,139 @@ impl ContainerState<'_> {
     }
 
     /// Applies one profile's rule to this container.
-    pub(crate) fn apply(&mut self, rule: &ContainerRule) {
+    pub(crate) fn apply(&mut self, rule: &'r ContainerRule) {
         match rule {
             ContainerRule::Aws(aws) => aws.apply(self),
             ContainerRule::Missing { env, mounts } => {
                 for var in env {
                     if !self.has_env(&var.name) {
-                        self.added_env.push(var.clone());
+                        self.added_env.push(var.into());
                     }
                 }
                 for mount in mounts {
                     if !self.has_mount(&mount.name) {
-                        self.added_mounts.push(mount.clone());
+                        self.added_mounts.push(mount);
                     }
                 }
             }
+        }
+    }
+}
+
+// The values kwi adds, written as serde_json writes their `Serialize` (tested below).
+
+impl WriteJson for EnvRef<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"name\":");
+        json_out::string(out, self.name);
+        out.extend_from_slice(b",\"value\":");
+        json_out::string(out, self.value);
+        out.push(b'}');
+    }
+}
+
+impl WriteJson for EnvVar {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        EnvRef::from(self).write_json(out);
+    }
+}
+
+impl WriteJson for Mount {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"name\":");
+        json_out::string(out, &self.name);
+        out.extend_from_slice(match self.read_only {
+            true => b",\"readOnly\":true,\"mountPath\":",
+            false => b",\"readOnly\":false,\"mountPath\":",
+        });
+        json_out::string(out, &self.mount_path);
+        out.push(b'}');
+    }
+}
+
+/// `,"defaultMode":N` when set.
+fn default_mode(out: &mut Vec<u8>, mode: Option<u32>) {
+    if let Some(mode) = mode {
+        out.extend_from_slice(b",\"defaultMode\":");
+        json_out::uint(out, u64::from(mode));
+    }
+}
+
+impl WriteJson for Volume {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"name\":");
+        json_out::string(out, &self.name);
+        if let Some(projected) = &self.projected {
+            let [TokenSource { token }] = &projected.sources;
+            out.extend_from_slice(b",\"projected\":{\"sources\":[{\"serviceAccountToken\":{");
+            if !token.audience.is_empty() {
+                out.extend_from_slice(b"\"audience\":");
+                json_out::string(out, &token.audience);
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"expirationSeconds\":");
+            json_out::int(out, token.expiration_seconds);
+            out.extend_from_slice(b",\"path\":");
+            json_out::string(out, &token.path);
+            out.extend_from_slice(b"}}]");
+            default_mode(out, projected.default_mode);
+            out.push(b'}');
+        }
+        if let Some(downward) = &self.downward_api {
+            let [DownwardItem { path, field_ref }] = &downward.items;
+            out.extend_from_slice(b",\"downwardAPI\":{\"items\":[{\"path\":");
+            json_out::string(out, path);
+            out.extend_from_slice(b",\"fieldRef\":{\"apiVersion\":");
+            json_out::string(out, field_ref.api_version);
+            out.extend_from_slice(b",\"fieldPath\":");
+            json_out::string(out, &field_ref.field_path);
+            out.extend_from_slice(b"}}]");
+            default_mode(out, downward.default_mode);
+            out.push(b'}');
+        }
+        out.push(b'}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same_as_serde<T: WriteJson + Serialize>(value: &T) {
+        let mut written = Vec::new();
+        value.write_json(&mut written);
+        let serde = serde_json::to_vec(value).unwrap_or_default();
+        assert_eq!(
+            String::from_utf8_lossy(&written),
+            String::from_utf8_lossy(&serde)
+        );
+    }
+
+    #[test]
+    fn added_values_are_written_as_serde_json_writes_them() {
+        let odd = "a\"b\\c\n\u{1}é/~";
+        for (name, value) in [("AWS_REGION", "eu-west-1"), (odd, odd), ("", "")] {
+            same_as_serde(&EnvVar::new(name, value));
+        }
+        for (name, path) in [("aws-iam-token", "/var/run/x"), (odd, odd)] {
+            same_as_serde(&Mount::read_only(name, path));
+            same_as_serde(&Mount {
+                read_only: false,
+                ..Mount::read_only(name, path)
+            });
+        }
+        for mode in [None, Some(0o400), Some(u32::MAX)] {
+            for audience in ["", "sts.amazonaws.com", odd] {
+                same_as_serde(&Volume::token(odd, audience, 86_400, "token", mode));
+                same_as_serde(&Volume::token("v", audience, -1, odd, mode));
+            }
+            same_as_serde(&Volume::annotation_file("v", "f", "a/b", mode));
+            same_as_serde(&Volume::annotation_file(odd, odd, odd, mode));
+            let both = Volume {
+                downward_api: Volume::annotation_file("v", "f", "a", mode).downward_api,
+                ..Volume::token("v", "aud", 600, "token", mode)
+            };
+            same_as_serde(&both);
         }
     }
 }

@@ -141,11 +141,10 @@ impl<'a> AdmissionRequest<'a> {
             return unchanged(version, uid, None, applied, notes);
         }
         let fs_group = fs_group(pod, config, lookup, &mut notes);
-        let ops = patch::build(pod, &injections, fs_group);
-        if ops.is_empty() {
+        let patch = patch::build(pod, &injections, fs_group);
+        if patch.is_empty() {
             return unchanged(version, uid, None, applied, notes);
         }
-        let patch = serde_json::to_vec(&ops).unwrap_or_default();
         let review = review::response(version, uid, Some(&patch), None, &warnings(&notes));
         Mutation {
             review,

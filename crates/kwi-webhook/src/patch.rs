@@ -4,49 +4,78 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
-use crate::injection::{ContainerState, EnvVar, Injection, Mount, Volume};
+use crate::injection::{ContainerState, Injection, Volume};
+use crate::json_out::{self, WriteJson};
 use crate::pod::{Container, Pod};
 
-/// One `add` operation.
-#[derive(Debug, Serialize)]
-pub(crate) struct Op {
-    op: &'static str,
+/// The patch being written: `[` and the operations so far, each
+/// `{"op":"add","path":…,"value":…}` as serde_json would write it.
+struct Patch {
+    out: Vec<u8>,
+    /// The path of the next operation (reused from one operation to the next).
     path: String,
-    value: Value,
 }
 
-/// The values kwi adds.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-enum Value {
-    Env(EnvVar),
-    EnvList(Vec<EnvVar>),
-    Mount(Mount),
-    MountList(Vec<Mount>),
-    Volume(Volume),
-    VolumeList(Vec<Volume>),
-    Str(String),
-    Map(BTreeMap<String, String>),
-    Int(i64),
-    FsGroup {
-        #[serde(rename = "fsGroup")]
-        fs_group: i64,
-    },
-    Metadata {
-        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-        labels: BTreeMap<String, String>,
-        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-        annotations: BTreeMap<String, String>,
-    },
+impl Patch {
+    /// An `add` of `value` at `self.path`.
+    fn add(&mut self, value: &(impl WriteJson + ?Sized)) {
+        self.out.push(if self.out.is_empty() { b'[' } else { b',' });
+        self.out.extend_from_slice(b"{\"op\":\"add\",\"path\":");
+        json_out::string(&mut self.out, &self.path);
+        self.out.extend_from_slice(b",\"value\":");
+        value.write_json(&mut self.out);
+        self.out.push(b'}');
+    }
+
+    /// An `add` of `value` at `path`.
+    fn add_at(&mut self, path: &str, value: &(impl WriteJson + ?Sized)) {
+        self.path.clear();
+        self.path.push_str(path);
+        self.add(value);
+    }
+
+    /// The patch, empty when it has no operation.
+    fn finish(mut self) -> Vec<u8> {
+        if !self.out.is_empty() {
+            self.out.push(b']');
+        }
+        self.out
+    }
 }
 
-fn add(path: String, value: Value) -> Op {
-    Op {
-        op: "add",
-        path,
-        value,
+/// `{"fsGroup":N}`.
+struct FsGroup(i64);
+
+impl WriteJson for FsGroup {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"fsGroup\":");
+        json_out::int(out, self.0);
+        out.push(b'}');
+    }
+}
+
+/// `metadata` with its labels and annotations, each left out when empty.
+struct Metadata {
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+}
+
+impl WriteJson for Metadata {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        let mut first = true;
+        for (field, map) in [("labels", &self.labels), ("annotations", &self.annotations)] {
+            if map.is_empty() {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            json_out::key(out, field);
+            map.write_json(out);
+        }
+        out.push(b'}');
     }
 }
 
@@ -55,38 +84,38 @@ fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
-/// The patch for a pod given what each profile injects; empty when the pod already has it all.
-pub(crate) fn build(pod: &Pod<'_>, injections: &[Injection], fs_group: Option<i64>) -> Vec<Op> {
-    let mut ops = Vec::new();
+/// The patch (JSON) for a pod given what each profile injects; empty when the pod already has it all.
+pub(crate) fn build(pod: &Pod<'_>, injections: &[Injection], fs_group: Option<i64>) -> Vec<u8> {
+    let mut patch = Patch {
+        out: Vec::new(),
+        path: String::new(),
+    };
     if pod.spec.is_none() {
-        return ops;
+        return patch.finish();
     }
-    metadata_ops(pod, injections, &mut ops);
-    volume_ops(pod, injections, &mut ops);
+    let containers = pod.init_containers().len() + pod.containers().len();
+    // About what a container gets from one profile: a few env vars and a mount.
+    patch.out.reserve(512 + 800 * containers * injections.len());
+    metadata_ops(pod, injections, &mut patch);
+    volume_ops(pod, injections, &mut patch);
     container_ops(
         "initContainers",
         pod.init_containers(),
         injections,
-        &mut ops,
+        &mut patch,
     );
-    container_ops("containers", pod.containers(), injections, &mut ops);
+    container_ops("containers", pod.containers(), injections, &mut patch);
     if let Some(gid) = fs_group.filter(|_| !pod.has_fs_group()) {
         match pod.security_context() {
-            None => ops.push(add(
-                "/spec/securityContext".to_owned(),
-                Value::FsGroup { fs_group: gid },
-            )),
-            Some(_) => ops.push(add(
-                "/spec/securityContext/fsGroup".to_owned(),
-                Value::Int(gid),
-            )),
+            None => patch.add_at("/spec/securityContext", &FsGroup(gid)),
+            Some(_) => patch.add_at("/spec/securityContext/fsGroup", &gid),
         }
     }
-    ops
+    patch.finish()
 }
 
 /// Labels and annotations the pod does not already carry with the same value.
-fn metadata_ops(pod: &Pod<'_>, injections: &[Injection], ops: &mut Vec<Op>) {
+fn metadata_ops(pod: &Pod<'_>, injections: &[Injection], patch: &mut Patch) {
     let mut labels = BTreeMap::new();
     let mut annotations = BTreeMap::new();
     for injection in injections {
@@ -105,13 +134,13 @@ fn metadata_ops(pod: &Pod<'_>, injections: &[Injection], ops: &mut Vec<Op>) {
         return;
     }
     if pod.metadata.is_none() {
-        ops.push(add(
-            "/metadata".to_owned(),
-            Value::Metadata {
+        patch.add_at(
+            "/metadata",
+            &Metadata {
                 labels,
                 annotations,
             },
-        ));
+        );
         return;
     }
     for (field, map, present) in [
@@ -122,50 +151,45 @@ fn metadata_ops(pod: &Pod<'_>, injections: &[Injection], ops: &mut Vec<Op>) {
             continue;
         }
         if !present {
-            ops.push(add(format!("/metadata/{field}"), Value::Map(map)));
+            patch.add_at(&format!("/metadata/{field}"), &map);
             continue;
         }
-        for (key, value) in map {
-            ops.push(add(
-                format!("/metadata/{field}/{}", escape(&key)),
-                Value::Str(value),
-            ));
+        for (key, value) in &map {
+            patch.add_at(&format!("/metadata/{field}/{}", escape(key)), value);
         }
     }
 }
 
 /// The volumes no pod volume has the name of, in front of the pod's own (where upstream puts its).
-fn volume_ops(pod: &Pod<'_>, injections: &[Injection], ops: &mut Vec<Op>) {
-    let mut new: Vec<Volume> = Vec::new();
+fn volume_ops(pod: &Pod<'_>, injections: &[Injection], patch: &mut Patch) {
+    let mut new: Vec<&Volume> = Vec::new();
     for volume in injections.iter().flat_map(|i| &i.volumes) {
         if !pod.has_volume(&volume.name) && !new.iter().any(|v| v.name == volume.name) {
-            new.push(volume.clone());
+            new.push(volume);
         }
     }
     if new.is_empty() {
         return;
     }
     if pod.volumes().is_none() {
-        ops.push(add("/spec/volumes".to_owned(), Value::VolumeList(new)));
+        patch.add_at("/spec/volumes", new.as_slice());
         return;
     }
     for volume in new.into_iter().rev() {
-        ops.push(add("/spec/volumes/0".to_owned(), Value::Volume(volume)));
+        patch.add_at("/spec/volumes/0", volume);
     }
 }
 
 /// For each container, the env vars and mounts the profiles add, appended after the container's own.
-fn container_ops(
+fn container_ops<'p>(
     list: &str,
-    containers: &[Container<'_>],
+    containers: &'p [Container<'p>],
     injections: &[Injection],
-    ops: &mut Vec<Op>,
+    patch: &mut Patch,
 ) {
+    let mut state = ContainerState::default();
     for (index, container) in containers.iter().enumerate() {
-        let mut state = ContainerState {
-            container: Some(container),
-            ..ContainerState::default()
-        };
+        state.reset(container);
         for injection in injections {
             if !injection
                 .skip_containers
@@ -175,32 +199,37 @@ fn container_ops(
                 state.apply(&injection.containers);
             }
         }
-        let base = format!("/spec/{list}/{index}");
+        // `/spec/{list}/{index}/{field}`.
+        let set_path = |patch: &mut Patch, field: &str| {
+            let path = &mut patch.path;
+            path.clear();
+            path.push_str("/spec/");
+            path.push_str(list);
+            path.push('/');
+            json_out::push_uint(path, index as u64);
+            path.push('/');
+            path.push_str(field);
+        };
         if !state.added_env.is_empty() {
             if container.env.is_none() {
-                ops.push(add(format!("{base}/env"), Value::EnvList(state.added_env)));
+                set_path(patch, "env");
+                patch.add(state.added_env.as_slice());
             } else {
-                ops.extend(
-                    state
-                        .added_env
-                        .into_iter()
-                        .map(|var| add(format!("{base}/env/-"), Value::Env(var))),
-                );
+                set_path(patch, "env/-");
+                for var in &state.added_env {
+                    patch.add(var);
+                }
             }
         }
         if !state.added_mounts.is_empty() {
             if container.volume_mounts.is_none() {
-                ops.push(add(
-                    format!("{base}/volumeMounts"),
-                    Value::MountList(state.added_mounts),
-                ));
+                set_path(patch, "volumeMounts");
+                patch.add(state.added_mounts.as_slice());
             } else {
-                ops.extend(
-                    state
-                        .added_mounts
-                        .into_iter()
-                        .map(|m| add(format!("{base}/volumeMounts/-"), Value::Mount(m))),
-                );
+                set_path(patch, "volumeMounts/-");
+                for mount in &state.added_mounts {
+                    patch.add(mount);
+                }
             }
         }
     }

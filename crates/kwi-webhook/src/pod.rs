@@ -1,5 +1,9 @@
 //! The parts of a Pod the webhook reads. Everything else in the pod is skipped unread, which is
 //! why no field kwi has never heard of can be lost: kwi patches, it never re-serialises.
+//!
+//! These serde types say what is read; `review_scan` reads the same members on its fast path, so a
+//! member added here must be added there too (its tests compare the two readers on a review that
+//! holds every member).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

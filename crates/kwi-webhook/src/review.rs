@@ -4,11 +4,13 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::ReviewError;
+use crate::json_out;
 use crate::pod::Pod;
+use crate::review_scan;
 
 /// The AdmissionReview versions kwi answers, each in its own version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,31 +32,32 @@ impl ReviewVersion {
 }
 
 /// The review, with its object read as `O`: the Pod itself (one pass over the body), or the raw
-/// JSON (a second pass then reads the pod, so a bad pod is told from a bad review).
-#[derive(Deserialize)]
-struct ReviewIn<'a, O> {
+/// JSON (a second pass then reads the pod, so a bad pod is told from a bad review). These serde
+/// types define what is read; `review_scan` reads the same members into them faster.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReviewIn<'a, O> {
     #[serde(borrow, default, rename = "apiVersion")]
-    api_version: Option<Cow<'a, str>>,
+    pub(crate) api_version: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    kind: Option<Cow<'a, str>>,
+    pub(crate) kind: Option<Cow<'a, str>>,
     #[serde(borrow, default = "absent")]
-    request: Option<RequestIn<'a, O>>,
+    pub(crate) request: Option<RequestIn<'a, O>>,
 }
 
-#[derive(Deserialize)]
-struct RequestIn<'a, O> {
+#[derive(Debug, Deserialize)]
+pub(crate) struct RequestIn<'a, O> {
     #[serde(borrow, default)]
-    uid: Option<Cow<'a, str>>,
+    pub(crate) uid: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    kind: Option<GroupVersionKind<'a>>,
+    pub(crate) kind: Option<GroupVersionKind<'a>>,
     #[serde(borrow, default, rename = "subResource")]
-    sub_resource: Option<Cow<'a, str>>,
+    pub(crate) sub_resource: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    namespace: Option<Cow<'a, str>>,
+    pub(crate) namespace: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    operation: Option<Cow<'a, str>>,
+    pub(crate) operation: Option<Cow<'a, str>>,
     #[serde(default = "absent")]
-    object: Option<O>,
+    pub(crate) object: Option<O>,
 }
 
 /// `Option::None` for any `O` (serde's plain `default` would require `O: Default`).
@@ -62,14 +65,14 @@ fn absent<O>() -> Option<O> {
     None
 }
 
-#[derive(Deserialize)]
-struct GroupVersionKind<'a> {
+#[derive(Debug, Deserialize)]
+pub(crate) struct GroupVersionKind<'a> {
     #[serde(borrow, default)]
-    group: Option<Cow<'a, str>>,
+    pub(crate) group: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    version: Option<Cow<'a, str>>,
+    pub(crate) version: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    kind: Option<Cow<'a, str>>,
+    pub(crate) kind: Option<Cow<'a, str>>,
 }
 
 /// Just enough of a review that failed to parse to answer it: its version and uid.
@@ -123,6 +126,10 @@ pub(crate) fn parse(body: &[u8]) -> Result<Parsed<'_>, Rejection> {
         let error = ReviewError::NotJson(format!("not UTF-8: {e}"));
         rejection(ReviewVersion::V1, "", error)
     })?;
+    // The fast path; where it gives up, the serde readers below read the body, as they always did.
+    if let Some(review) = review_scan::read(body) {
+        return read(review, Ok);
+    }
     if let Ok(review) = serde_json::from_str::<ReviewIn<'_, Pod<'_>>>(body) {
         return read(review, Ok);
     }
@@ -252,35 +259,11 @@ fn reject_unparsed(body: &str, error: &serde_json::Error) -> Rejection {
     )
 }
 
-#[derive(Serialize)]
-struct ReviewOut<'a> {
-    #[serde(rename = "apiVersion")]
-    api_version: &'static str,
-    kind: &'static str,
-    response: ResponseOut<'a>,
-}
-
-#[derive(Serialize)]
-struct ResponseOut<'a> {
-    uid: &'a str,
-    allowed: bool,
-    #[serde(rename = "patchType", skip_serializing_if = "Option::is_none")]
-    patch_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    patch: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<StatusOut<'a>>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    warnings: &'a [String],
-}
-
-#[derive(Serialize)]
-struct StatusOut<'a> {
-    message: &'a str,
-}
-
 /// The AdmissionReview response: always `allowed` (kwi never denies a pod for its own failures),
 /// with the JSON patch when there is one, a message when something was wrong, and warnings.
+/// Written straight into one buffer (the patch base64-encoded in place), byte for byte what
+/// serde_json writes for `{apiVersion, kind, response: {uid, allowed, patchType?, patch?,
+/// status?: {message}, warnings?}}`.
 pub(crate) fn response(
     version: ReviewVersion,
     uid: &str,
@@ -288,19 +271,117 @@ pub(crate) fn response(
     message: Option<&str>,
     warnings: &[String],
 ) -> Vec<u8> {
-    let review = ReviewOut {
-        api_version: version.api_version(),
-        kind: "AdmissionReview",
-        response: ResponseOut {
-            uid,
-            allowed: true,
-            patch_type: patch.map(|_| "JSONPatch"),
-            patch: patch.map(|p| base64_simd::STANDARD.encode_to_string(p)),
-            status: message.map(|message| StatusOut { message }),
-            warnings,
-        },
-    };
-    // Serialising these plain structs cannot fail; an empty body would only make the API server
-    // apply its failure policy.
-    serde_json::to_vec(&review).unwrap_or_default()
+    let base64 = base64_simd::STANDARD;
+    let capacity = 160
+        + uid.len()
+        + patch.map_or(0, |p| base64.encoded_length(p.len()))
+        + message.map_or(0, str::len)
+        + warnings.iter().map(|w| w.len() + 3).sum::<usize>();
+    let mut out = Vec::with_capacity(capacity);
+    out.extend_from_slice(b"{\"apiVersion\":");
+    json_out::string(&mut out, version.api_version());
+    out.extend_from_slice(b",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
+    json_out::string(&mut out, uid);
+    out.extend_from_slice(b",\"allowed\":true");
+    if let Some(patch) = patch {
+        // The base64 alphabet needs no JSON escape.
+        out.extend_from_slice(b",\"patchType\":\"JSONPatch\",\"patch\":\"");
+        base64.encode_append(patch, &mut out);
+        out.push(b'"');
+    }
+    if let Some(message) = message {
+        out.extend_from_slice(b",\"status\":{\"message\":");
+        json_out::string(&mut out, message);
+        out.push(b'}');
+    }
+    if let Some((first, rest)) = warnings.split_first() {
+        out.extend_from_slice(b",\"warnings\":[");
+        json_out::string(&mut out, first);
+        for warning in rest {
+            out.push(b',');
+            json_out::string(&mut out, warning);
+        }
+        out.push(b']');
+    }
+    out.extend_from_slice(b"}}");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+
+    use super::*;
+
+    /// The response as serde_json writes it: what `response` must write, byte for byte.
+    #[derive(Serialize)]
+    struct ReviewOut<'a> {
+        #[serde(rename = "apiVersion")]
+        api_version: &'static str,
+        kind: &'static str,
+        response: ResponseOut<'a>,
+    }
+
+    #[derive(Serialize)]
+    struct ResponseOut<'a> {
+        uid: &'a str,
+        allowed: bool,
+        #[serde(rename = "patchType", skip_serializing_if = "Option::is_none")]
+        patch_type: Option<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        patch: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<StatusOut<'a>>,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        warnings: &'a [String],
+    }
+
+    #[derive(Serialize)]
+    struct StatusOut<'a> {
+        message: &'a str,
+    }
+
+    #[test]
+    fn the_response_is_what_serde_json_writes() {
+        let patches: [Option<&[u8]>; 4] =
+            [None, Some(b""), Some(b"[]"), Some(b"[{\"a\":\"\xff\"}]x")];
+        let uids = [
+            "",
+            "705ab4f5-6393-11e8-b7cc-42010a800002",
+            "a\"b\\c\u{1}\u{7f}é",
+        ];
+        let messages = [None, Some("not mutated: \"x\"\n"), Some("")];
+        let warnings = [
+            Vec::new(),
+            vec!["kwi webhook: one".to_owned()],
+            vec!["a\tb".to_owned(), String::new(), "c".to_owned()],
+        ];
+        for version in [ReviewVersion::V1, ReviewVersion::V1Beta1] {
+            for (((patch, uid), message), warnings) in patches
+                .iter()
+                .flat_map(|p| uids.iter().map(move |u| (p, u)))
+                .flat_map(|pu| messages.iter().map(move |m| (pu, m)))
+                .flat_map(|pum| warnings.iter().map(move |w| (pum, w)))
+            {
+                let expected = serde_json::to_vec(&ReviewOut {
+                    api_version: version.api_version(),
+                    kind: "AdmissionReview",
+                    response: ResponseOut {
+                        uid,
+                        allowed: true,
+                        patch_type: patch.map(|_| "JSONPatch"),
+                        patch: patch.map(|p| base64_simd::STANDARD.encode_to_string(p)),
+                        status: message.map(|message| StatusOut { message }),
+                        warnings,
+                    },
+                })
+                .unwrap_or_default();
+                let written = response(version, uid, *patch, *message, warnings);
+                assert_eq!(
+                    String::from_utf8_lossy(&written),
+                    String::from_utf8_lossy(&expected)
+                );
+            }
+        }
+    }
 }
