@@ -140,6 +140,7 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
     runtime.block_on(async move {
         let (listener, addr) = bind(addr).await?;
         let scheme = if tls.is_some() { "https" } else { "http" };
+        reload_tls_on_change(tls.as_ref(), &args.server);
         eprintln!("kwi: listening on {scheme}://{addr}");
         if args.dev {
             print_quickstart(addr, &root_token, &args.data_dir);
