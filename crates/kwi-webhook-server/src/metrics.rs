@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use kwi_http::metrics::{Family, family};
 use kwi_webhook::{Applied, AwsMethod};
 
 /// The webhook's counters.
@@ -74,10 +75,15 @@ impl Metrics {
         self.service_accounts.store(n as u64, Ordering::Relaxed);
     }
 
-    /// The Prometheus text exposition.
+    /// The Prometheus text exposition (label values are from fixed lists: nothing to escape).
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP http_request_count Counter of requests broken out for each verb, path, and response code.\n# TYPE http_request_count counter\n");
+        family(
+            &mut out,
+            "http_request_count",
+            Family::Counter,
+            "Counter of requests broken out for each verb, path, and response code.",
+        );
         if let Ok(m) = self.requests.lock() {
             for ((verb, path, code), n) in m.iter() {
                 let _ = writeln!(
@@ -86,7 +92,12 @@ impl Metrics {
                 );
             }
         }
-        out.push_str("# HELP pod_identity_webhook_pod_count Pods mutated, by method.\n# TYPE pod_identity_webhook_pod_count counter\n");
+        family(
+            &mut out,
+            "pod_identity_webhook_pod_count",
+            Family::Counter,
+            "Pods mutated, by method.",
+        );
         if let Ok(m) = self.pods.lock() {
             for (method, n) in m.iter() {
                 let _ = writeln!(
@@ -95,12 +106,23 @@ impl Metrics {
                 );
             }
         }
+        family(
+            &mut out,
+            "pod_identity_webhook_missing_sa_count",
+            Family::Counter,
+            "Service account did not have the right annotations or was not found in the cache.",
+        );
         let _ = writeln!(
             out,
-            "# HELP pod_identity_webhook_missing_sa_count Service account did not have the right annotations or was not found in the cache.\n# TYPE pod_identity_webhook_missing_sa_count counter\npod_identity_webhook_missing_sa_count {}",
+            "pod_identity_webhook_missing_sa_count {}",
             self.missing_sa.load(Ordering::Relaxed)
         );
-        out.push_str("# HELP kwi_webhook_direct_get_count Direct GETs of ServiceAccounts missing from the cache.\n# TYPE kwi_webhook_direct_get_count counter\n");
+        family(
+            &mut out,
+            "kwi_webhook_direct_get_count",
+            Family::Counter,
+            "Direct GETs of ServiceAccounts missing from the cache.",
+        );
         if let Ok(m) = self.direct_gets.lock() {
             for (result, n) in m.iter() {
                 let _ = writeln!(
@@ -109,14 +131,26 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(
-            out,
-            "# HELP kwi_webhook_malformed_review_count AdmissionReviews kwi could not read (answered, pod admitted).\n# TYPE kwi_webhook_malformed_review_count counter\nkwi_webhook_malformed_review_count {}",
-            self.malformed.load(Ordering::Relaxed)
+        family(
+            &mut out,
+            "kwi_webhook_malformed_review_count",
+            Family::Counter,
+            "AdmissionReviews kwi could not read (answered, pod admitted).",
         );
         let _ = writeln!(
             out,
-            "# HELP kwi_webhook_service_accounts ServiceAccounts in the cache.\n# TYPE kwi_webhook_service_accounts gauge\nkwi_webhook_service_accounts {}",
+            "kwi_webhook_malformed_review_count {}",
+            self.malformed.load(Ordering::Relaxed)
+        );
+        family(
+            &mut out,
+            "kwi_webhook_service_accounts",
+            Family::Gauge,
+            "ServiceAccounts in the cache.",
+        );
+        let _ = writeln!(
+            out,
+            "kwi_webhook_service_accounts {}",
             self.service_accounts.load(Ordering::Relaxed)
         );
         out

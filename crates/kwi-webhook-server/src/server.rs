@@ -77,7 +77,7 @@ async fn readyz(State(webhook): State<Arc<Webhook>>) -> Response {
 
 async fn metrics(State(webhook): State<Arc<Webhook>>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, kwi_http::metrics::CONTENT_TYPE)],
         webhook.metrics.render(),
     )
         .into_response()
