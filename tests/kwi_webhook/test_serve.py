@@ -75,6 +75,13 @@ def test_a_service_account_the_watch_has_not_delivered_is_fetched_directly(webho
     assert "pod_identity_webhook_missing_sa_count 1" in metrics
     assert 'kwi_webhook_direct_get_count{result="found"} 1' in metrics
     assert 'pod_identity_webhook_pod_count{method="sts_web_identity"} 1' in metrics
+    # Prometheus' own parser reads every family with its type.
+    from prometheus_client.parser import text_string_to_metric_families
+
+    types = {f.name: f.type for f in text_string_to_metric_families(metrics)}
+    assert types["pod_identity_webhook_pod_count"] == "counter", types
+    assert types["kwi_webhook_service_accounts"] == "gauge", types
+    assert len(types) == 6, types
 
 
 def test_bad_requests_are_answered_clearly(webhook):
