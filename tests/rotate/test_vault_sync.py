@@ -114,3 +114,44 @@ def test_sync_never_writes_an_empty_key_list(tmp_path):
     env.pop("VAULT_TOKEN")
     run = subprocess.run([str(KWI), "vault", "sync", "--key", "empty.json"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert run.returncode == 2 and "VAULT_TOKEN" in run.stderr and ".vault-token" in run.stderr, run.stderr
+
+
+def test_watch_keeps_syncing_until_stopped(tmp_path, relying_parties):
+    import time
+
+    kwi("rotate", "init", "--keyring", "kr", "--issuer", ISSUER, "--publish-lead", "0s", "--retire-after", "0s", cwd=tmp_path)
+    bao = relying_parties[0]
+    mount(bao, "jwt", None)
+    watcher = subprocess.Popen([str(KWI), "vault", "sync", "--key", "kr/verify.pub", "--watch", "--interval", "1s"], cwd=tmp_path,
+                               env=bao.env(), stdout=subprocess.DEVNULL, stderr=open(tmp_path / "watch.log", "w"))  # fmt: skip
+
+    def wait_keys(count):
+        deadline = time.monotonic() + 20
+        while True:
+            status, body, _ = bao.request("GET", "auth/jwt/config")
+            if status == 200 and len(body["data"]["jwt_validation_pubkeys"]) == count:
+                return
+            assert watcher.poll() is None, (tmp_path / "watch.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "watch.log").read_text()
+            time.sleep(0.2)
+
+    try:
+        wait_keys(1)
+        kwi("rotate", "next", "--keyring", "kr", cwd=tmp_path)  # stage: two keys published
+        wait_keys(2)
+        # A source that cannot be read for a moment is reported, not fatal: the watch goes on.
+        (tmp_path / "kr" / "verify.pub").write_text("not a key")
+        deadline = time.monotonic() + 20
+        while "kr/verify.pub" not in (tmp_path / "watch.log").read_text():
+            assert time.monotonic() < deadline, (tmp_path / "watch.log").read_text()
+            time.sleep(0.2)
+        assert watcher.poll() is None
+        assert len(bao.request("GET", "auth/jwt/config")[1]["data"]["jwt_validation_pubkeys"]) == 2, "nothing written"
+        kwi("rotate", "next", "--keyring", "kr", cwd=tmp_path)  # promote (verify.pub written again)
+        kwi("rotate", "next", "--keyring", "kr", cwd=tmp_path)  # retire: one key again
+        wait_keys(1)
+        assert login(bao, "jwt", mint(tmp_path, ISSUER))[0] == 200
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=10)
+    assert "every 1s" in (tmp_path / "watch.log").read_text()
