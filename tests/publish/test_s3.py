@@ -232,7 +232,7 @@ def test_credentials_and_region_from_a_profile(tmp_path, moto_url, s3_env, s3, b
     aws = tmp_path / ".aws"
     aws.mkdir()
     (aws / "credentials").write_text("[default]\naws_access_key_id = wrong\n\n[kwi]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
-    (aws / "config").write_text(f"[profile kwi]\nregion = {REGION}\n\n[profile assumed]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = kwi\n")
+    (aws / "config").write_text(f"[profile kwi]\nregion = {REGION}\n\n[profile assumed]\ncredential_process = /bin/false\n")
     site = for_bucket(tmp_path, "site", bucket)
     env = dict(env, HOME=str(tmp_path), AWS_PROFILE="kwi")
     out = kwi("issuer", "publish", "--site", site, "--to", f"s3://{bucket}", "--endpoint", moto_url, "--create-bucket", "--no-verify", env=env, check=0).stdout

@@ -1,8 +1,9 @@
 //! AWS shared config files, as the AWS CLI reads them for a profile: static keys from
 //! `~/.aws/credentials` (or `AWS_SHARED_CREDENTIALS_FILE`) and the region from `~/.aws/config`
 //! (or `AWS_CONFIG_FILE`). object_store's chain has no profiles; kwi fills the keys in before it
-//! when the environment names none. Profiles that assume a role, use SSO or run a process are
-//! not followed: the error says so.
+//! when the environment names none. A profile that assumes a role with the keys of a
+//! `source_profile` is followed (`aws_assume_role`); SSO, `credential_process`,
+//! `credential_source`, MFA and chains of roles are not: the error says so.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -34,13 +35,112 @@ pub(crate) fn ini_section(text: &str, section: &str) -> Option<BTreeMap<String, 
     found
 }
 
-/// Static credentials and region of a profile.
+/// Static credentials and region of a profile, or the role it assumes.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Profile {
     pub key_id: Option<String>,
     pub secret: Option<String>,
     pub token: Option<String>,
     pub region: Option<String>,
+    /// `role_arn` with `source_profile`: the role to assume with the source profile's keys.
+    pub assume: Option<RoleProfile>,
+}
+
+/// A profile's `role_arn` and what `sts:AssumeRole` is called with.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct RoleProfile {
+    /// The profile's name (for messages).
+    pub profile: String,
+    /// `role_arn`.
+    pub role_arn: String,
+    /// `role_session_name` (default `kwi-<seconds since 1970>`).
+    pub session_name: Option<String>,
+    /// `external_id`.
+    pub external_id: Option<String>,
+    /// `duration_seconds`.
+    pub duration_seconds: Option<String>,
+    /// The source profile's static keys: (key id, secret, session token).
+    pub source_keys: (String, String, Option<String>),
+}
+
+/// The keys of `[name]` in the shared credentials file, or of the config file's profile section.
+fn static_keys(
+    credentials: Option<&str>,
+    config: Option<&str>,
+    name: &str,
+) -> Option<(String, String, Option<String>)> {
+    let section = credentials
+        .and_then(|text| ini_section(text, name))
+        .filter(|v| v.contains_key("aws_access_key_id"))
+        .or_else(|| {
+            let section = if name == "default" {
+                "default".to_string()
+            } else {
+                format!("profile {name}")
+            };
+            config.and_then(|text| ini_section(text, &section))
+        })?;
+    Some((
+        section.get("aws_access_key_id")?.clone(),
+        section.get("aws_secret_access_key")?.clone(),
+        section.get("aws_session_token").cloned(),
+    ))
+}
+
+/// The role a config profile assumes, with its source profile's keys; or why kwi cannot follow it.
+fn role_profile(
+    name: &str,
+    values: &BTreeMap<String, String>,
+    credentials: Option<&str>,
+    config: &str,
+) -> Result<RoleProfile, PublishError> {
+    let export = format!(
+        "export its credentials first: eval \"$(aws configure export-credentials --profile {name} --format env)\""
+    );
+    let unsupported = [
+        "credential_source",
+        "mfa_serial",
+        "web_identity_token_file",
+        "sso_session",
+        "sso_start_url",
+        "credential_process",
+    ];
+    if let Some(key) = unsupported.iter().find(|k| values.contains_key(**k)) {
+        return Err(PublishError::usage(format!(
+            "AWS_PROFILE={name}: the profile's {key} is not followed by kwi; {export}"
+        )));
+    }
+    let role_arn = values.get("role_arn").cloned().unwrap_or_default();
+    let Some(source) = values.get("source_profile") else {
+        return Err(PublishError::usage(format!(
+            "AWS_PROFILE={name}: role_arn without source_profile; {export}"
+        )));
+    };
+    let source_section = if source == "default" {
+        "default".to_string()
+    } else {
+        format!("profile {source}")
+    };
+    if ini_section(config, &source_section).is_some_and(|v| v.contains_key("role_arn"))
+        && source != name
+    {
+        return Err(PublishError::usage(format!(
+            "AWS_PROFILE={name}: its source profile {source} assumes a role too (a chain kwi does not follow); {export}"
+        )));
+    }
+    let source_keys = static_keys(credentials, Some(config), source).ok_or_else(|| {
+        PublishError::usage(format!(
+            "AWS_PROFILE={name}: its source profile {source} has no aws_access_key_id and aws_secret_access_key"
+        ))
+    })?;
+    Ok(RoleProfile {
+        profile: name.to_string(),
+        role_arn,
+        session_name: values.get("role_session_name").cloned(),
+        external_id: values.get("external_id").cloned(),
+        duration_seconds: values.get("duration_seconds").cloned(),
+        source_keys,
+    })
 }
 
 fn home_file(env: &str, default: &str) -> Option<PathBuf> {
@@ -56,6 +156,8 @@ pub(crate) fn profile_from_files() -> Result<Profile, PublishError> {
     let named = std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty());
     let name = named.clone().unwrap_or_else(|| "default".into());
     let mut profile = Profile::default();
+    let credentials_text = home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")
+        .and_then(|p| std::fs::read_to_string(p).ok());
     if let Some(config) =
         home_file("AWS_CONFIG_FILE", ".aws/config").and_then(|p| std::fs::read_to_string(p).ok())
     {
@@ -66,17 +168,20 @@ pub(crate) fn profile_from_files() -> Result<Profile, PublishError> {
         };
         if let Some(values) = ini_section(&config, &section) {
             profile.region = values.get("region").cloned();
-            if named.is_some()
-                && values.keys().any(|k| {
-                    matches!(
-                        k.as_str(),
-                        "role_arn" | "sso_session" | "sso_start_url" | "credential_process"
-                    )
-                })
-            {
-                return Err(PublishError::usage(format!(
-                    "AWS_PROFILE={name}: the profile assumes a role, uses SSO or runs a process, which kwi does not follow; export its credentials first: eval \"$(aws configure export-credentials --profile {name} --format env)\""
-                )));
+            let follows = |k: &str| {
+                matches!(
+                    k,
+                    "role_arn" | "sso_session" | "sso_start_url" | "credential_process"
+                )
+            };
+            if named.is_some() && values.keys().any(|k| follows(k)) {
+                profile.assume = Some(role_profile(
+                    &name,
+                    &values,
+                    credentials_text.as_deref(),
+                    &config,
+                )?);
+                return Ok(profile);
             }
         }
     }
@@ -87,9 +192,7 @@ pub(crate) fn profile_from_files() -> Result<Profile, PublishError> {
     if from_env {
         return Ok(profile);
     }
-    let credentials = home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .and_then(|text| ini_section(&text, &name));
+    let credentials = credentials_text.and_then(|text| ini_section(&text, &name));
     match credentials {
         Some(values) => {
             profile.key_id = values.get("aws_access_key_id").cloned();

@@ -7,6 +7,7 @@
 //! HTTP(S) and compared byte for byte with what was built.
 #![forbid(unsafe_code)]
 
+mod aws_assume_role;
 mod aws_profile;
 mod azure_container;
 mod bucket_urls;

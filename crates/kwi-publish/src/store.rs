@@ -77,7 +77,22 @@ pub(crate) async fn s3_store(
     endpoint: Option<&str>,
 ) -> Result<S3Store, PublishError> {
     let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
-    let profile = crate::aws_profile::profile_from_files()?;
+    let mut profile = crate::aws_profile::profile_from_files()?;
+    if let Some(role) = &profile.assume {
+        let sts_region = region
+            .map(str::to_string)
+            .or_else(|| profile.region.clone())
+            .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()));
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| PublishError::unavailable(format!("cannot start an HTTP client: {e}")))?;
+        let assumed =
+            crate::aws_assume_role::assume_role(role, sts_region.as_deref(), &http).await?;
+        profile.key_id = Some(assumed.key_id);
+        profile.secret = Some(assumed.secret);
+        profile.token = Some(assumed.token);
+    }
     if let (Some(key_id), Some(secret)) = (profile.key_id, profile.secret) {
         builder = builder
             .with_access_key_id(key_id)
