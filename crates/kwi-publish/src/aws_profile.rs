@@ -149,10 +149,19 @@ fn home_file(env: &str, default: &str) -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(default)))
 }
 
+/// Whether the environment holds credentials of its own (keys, web identity, container
+/// credentials), which come before any profile.
+fn env_has_credentials() -> bool {
+    let env_has = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    env_has("AWS_ACCESS_KEY_ID")
+        || env_has("AWS_WEB_IDENTITY_TOKEN_FILE")
+        || env_has("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        || env_has("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+}
+
 /// The profile `AWS_PROFILE` (or `default`) names, when the environment holds no credentials
 /// of its own (keys, web identity, container credentials).
 pub(crate) fn profile_from_files() -> Result<Profile, PublishError> {
-    let env_has = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
     let named = std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty());
     let name = named.clone().unwrap_or_else(|| "default".into());
     let mut profile = Profile::default();
@@ -174,7 +183,8 @@ pub(crate) fn profile_from_files() -> Result<Profile, PublishError> {
                     "role_arn" | "sso_session" | "sso_start_url" | "credential_process"
                 )
             };
-            if named.is_some() && values.keys().any(|k| follows(k)) {
+            // Credentials in the environment come first, as in the AWS CLI's chain.
+            if named.is_some() && values.keys().any(|k| follows(k)) && !env_has_credentials() {
                 profile.assume = Some(role_profile(
                     &name,
                     &values,
@@ -185,11 +195,7 @@ pub(crate) fn profile_from_files() -> Result<Profile, PublishError> {
             }
         }
     }
-    let from_env = env_has("AWS_ACCESS_KEY_ID")
-        || env_has("AWS_WEB_IDENTITY_TOKEN_FILE")
-        || env_has("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-        || env_has("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-    if from_env {
+    if env_has_credentials() {
         return Ok(profile);
     }
     let credentials = credentials_text.and_then(|text| ini_section(&text, &name));
