@@ -54,19 +54,6 @@ struct ErrorDetail {
     message: String,
 }
 
-/// `application/x-www-form-urlencoded` value: unreserved characters kept, the rest %XX.
-fn form_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// The STS endpoint and the region requests to it are signed for.
 fn endpoint(region: Option<&str>) -> (String, String) {
     let configured = ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]
@@ -87,18 +74,18 @@ fn body(role: &RoleProfile, now: u64) -> String {
         .session_name
         .clone()
         .unwrap_or_else(|| format!("kwi-{now}"));
-    let mut body = format!(
-        "Action=AssumeRole&Version=2011-06-15&RoleArn={}&RoleSessionName={}",
-        form_value(&role.role_arn),
-        form_value(&session)
-    );
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("Action", "AssumeRole")
+        .append_pair("Version", "2011-06-15")
+        .append_pair("RoleArn", &role.role_arn)
+        .append_pair("RoleSessionName", &session);
     if let Some(id) = &role.external_id {
-        body.push_str(&format!("&ExternalId={}", form_value(id)));
+        form.append_pair("ExternalId", id);
     }
     if let Some(duration) = &role.duration_seconds {
-        body.push_str(&format!("&DurationSeconds={}", form_value(duration)));
+        form.append_pair("DurationSeconds", duration);
     }
-    body
+    form.finish()
 }
 
 /// Calls `sts:AssumeRole` for the profile.
@@ -177,7 +164,7 @@ mod tests {
         };
         assert_eq!(
             body(&role, 7),
-            "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fa%20b&RoleSessionName=kwi-7&ExternalId=x%26y%3Dz&DurationSeconds=900"
+            "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fa+b&RoleSessionName=kwi-7&ExternalId=x%26y%3Dz&DurationSeconds=900"
         );
     }
 
