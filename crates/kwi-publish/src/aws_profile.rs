@@ -35,6 +35,15 @@ pub(crate) fn ini_section(text: &str, section: &str) -> Option<BTreeMap<String, 
     found
 }
 
+/// The config file's section of a profile: `[default]`, or `[profile NAME]`.
+fn config_section(name: &str) -> String {
+    if name == "default" {
+        "default".to_string()
+    } else {
+        format!("profile {name}")
+    }
+}
+
 /// Static credentials and region of a profile, or the role it assumes.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Profile {
@@ -73,11 +82,7 @@ fn static_keys(
         .and_then(|text| ini_section(text, name))
         .filter(|v| v.contains_key("aws_access_key_id"))
         .or_else(|| {
-            let section = if name == "default" {
-                "default".to_string()
-            } else {
-                format!("profile {name}")
-            };
+            let section = config_section(name);
             config.and_then(|text| ini_section(text, &section))
         })?;
     Some((
@@ -116,11 +121,7 @@ fn role_profile(
             "AWS_PROFILE={name}: role_arn without source_profile; {export}"
         )));
     };
-    let source_section = if source == "default" {
-        "default".to_string()
-    } else {
-        format!("profile {source}")
-    };
+    let source_section = config_section(source);
     if ini_section(config, &source_section).is_some_and(|v| v.contains_key("role_arn"))
         && source != name
     {
@@ -170,11 +171,7 @@ pub(crate) fn profile_from_files() -> Result<Profile, PublishError> {
     if let Some(config) =
         home_file("AWS_CONFIG_FILE", ".aws/config").and_then(|p| std::fs::read_to_string(p).ok())
     {
-        let section = if name == "default" {
-            "default".to_string()
-        } else {
-            format!("profile {name}")
-        };
+        let section = config_section(&name);
         if let Some(values) = ini_section(&config, &section) {
             profile.region = values.get("region").cloned();
             let follows = |k: &str| {

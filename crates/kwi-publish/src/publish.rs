@@ -51,7 +51,8 @@ pub struct Report {
     pub documents: Vec<(String, Outcome)>,
 }
 
-fn http_client() -> Result<reqwest::Client, PublishError> {
+/// The HTTP client of the calls object_store does not make (bucket settings, STS, read-back).
+pub(crate) fn http_client() -> Result<reqwest::Client, PublishError> {
     reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .connect_timeout(std::time::Duration::from_secs(5))

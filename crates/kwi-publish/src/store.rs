@@ -83,10 +83,7 @@ pub(crate) async fn s3_store(
             .map(str::to_string)
             .or_else(|| profile.region.clone())
             .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()));
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(|e| PublishError::unavailable(format!("cannot start an HTTP client: {e}")))?;
+        let http = crate::publish::http_client()?;
         let assumed =
             crate::aws_assume_role::assume_role(role, sts_region.as_deref(), &http).await?;
         profile.key_id = Some(assumed.key_id);
